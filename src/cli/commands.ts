@@ -1,0 +1,254 @@
+import { TapewatchError } from '../errors.ts';
+import { addDays, isIsoDate } from '../market/calendar.ts';
+import { realSleep, createRetryingFetch } from '../market/http.ts';
+import type { DailyBars, Quote } from '../market/types.ts';
+import {
+  formatCompact,
+  formatNumber,
+  formatPercent,
+  renderMarkdownTable,
+  renderTextTable,
+  type Column,
+} from '../render/table.ts';
+import { NAMED_UNIVERSES, normalizeSymbol, resolveUniverse, updateSp500 } from '../universes/index.ts';
+import type { CliContext } from './program.ts';
+
+export const FORMATS = ['text', 'json', 'md'] as const;
+export type Format = (typeof FORMATS)[number];
+
+function emit(
+  context: CliContext,
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+  title: string,
+  notes: readonly string[],
+): void {
+  const { io, options } = context;
+  if (options.format === 'md') {
+    io.stdout(
+      `## ${title}\n\n${renderMarkdownTable(columns, rows)}\n${notes.map((n) => `\n> ${n}`).join('')}\n`,
+    );
+  } else {
+    io.stdout(`${title}\n\n${renderTextTable(columns, rows)}\n${notes.map((n) => `\n${n}`).join('')}\n`);
+  }
+}
+
+function emitJson(context: CliContext, value: unknown): void {
+  context.io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Titles name the data's origin; demo output always says DEMO DATA. */
+function titleOf(context: CliContext, what: string): string {
+  return `${what} · ${context.marketData.label}`;
+}
+
+export async function runQuote(context: CliContext, rawSymbols: readonly string[]): Promise<void> {
+  const symbols = [
+    ...new Set(
+      rawSymbols
+        .flatMap((s) => s.split(','))
+        .filter((s) => s !== '')
+        .map(normalizeSymbol),
+    ),
+  ];
+  const batch = await context.marketData.getQuotes(symbols);
+  if (batch.quotes.length === 0) {
+    const reasons = batch.missing.map((m) => `"${m.symbol}" (${m.reason})`).join(', ');
+    throw new TapewatchError('unknown_symbol', `No quotes: ${reasons}.`);
+  }
+  const order = new Map(symbols.map((s, i) => [s, i]));
+  const quotes = [...batch.quotes].sort((a, b) => (order.get(a.symbol) ?? 0) - (order.get(b.symbol) ?? 0));
+  if (context.options.format === 'json') {
+    emitJson(context, {
+      command: 'quote',
+      source: context.marketData.source,
+      sourceLabel: context.marketData.label,
+      asOf: context.asOf?.date ?? null,
+      quotes,
+      missing: batch.missing,
+    });
+    return;
+  }
+  const columns: Column[] = [
+    { header: 'Symbol' },
+    { header: 'Name' },
+    { header: 'Price', align: 'right' },
+    { header: 'Change', align: 'right' },
+    { header: 'Prev close', align: 'right' },
+    { header: 'Market cap', align: 'right' },
+    { header: 'As of' },
+  ];
+  const rows = quotes.map((q: Quote) => [
+    q.symbol,
+    (q.name ?? '').slice(0, 32),
+    formatNumber(q.price),
+    formatPercent(q.changeFraction),
+    formatNumber(q.previousClose),
+    formatCompact(q.marketCap),
+    q.asOf.length > 10 ? q.asOf.slice(0, 16).replace('T', ' ') + ' UTC' : q.asOf,
+  ]);
+  const notes = batch.missing.map((m) => `Missing "${m.symbol}": ${m.reason}.`);
+  emit(context, columns, rows, titleOf(context, 'Quotes'), notes);
+}
+
+export async function runHistory(
+  context: CliContext,
+  rawSymbol: string,
+  range: { from?: string; to?: string },
+): Promise<void> {
+  const symbol = normalizeSymbol(rawSymbol);
+  for (const [flag, value] of [
+    ['--from', range.from],
+    ['--to', range.to],
+  ] as const) {
+    if (value !== undefined && !isIsoDate(value))
+      throw new TapewatchError('bad_input', `${flag} "${value}" is not a date in the form YYYY-MM-DD.`);
+  }
+  const to = range.to !== undefined && range.to < context.endDate ? range.to : context.endDate;
+  const from = range.from ?? addDays(to, -365);
+  if (from > to) throw new TapewatchError('bad_input', `--from ${from} is after the last day ${to}.`);
+  const bars: DailyBars = await context.marketData.getDailyBars(symbol, { from, to });
+  if (bars.dates.length === 0) {
+    throw new TapewatchError(
+      'no_data',
+      `No bars for "${symbol}" from ${from} to ${to}; the data may start later or end earlier.`,
+    );
+  }
+  const rows = bars.dates.map((date, i) => ({
+    date,
+    open: bars.open[i] ?? null,
+    high: bars.high[i] ?? null,
+    low: bars.low[i] ?? null,
+    close: bars.close[i] ?? null,
+    adjClose: bars.adjClose[i] ?? null,
+    volume: bars.volume[i] ?? null,
+  }));
+  if (context.options.format === 'json') {
+    emitJson(context, {
+      command: 'history',
+      symbol,
+      source: context.marketData.source,
+      sourceLabel: context.marketData.label,
+      from,
+      to,
+      bars: rows,
+    });
+    return;
+  }
+  const columns: Column[] = ['Date', 'Open', 'High', 'Low', 'Close', 'Adj close', 'Volume'].map(
+    (header, i) => ({
+      header,
+      align: i === 0 ? 'left' : 'right',
+    }),
+  );
+  const table = rows.map((r) => [
+    r.date,
+    formatNumber(r.open),
+    formatNumber(r.high),
+    formatNumber(r.low),
+    formatNumber(r.close),
+    formatNumber(r.adjClose, 4),
+    formatNumber(r.volume, 0),
+  ]);
+  emit(
+    context,
+    columns,
+    table,
+    titleOf(context, `${symbol} daily bars ${rows[0]?.date ?? from} to ${rows[rows.length - 1]?.date ?? to}`),
+    [],
+  );
+}
+
+type UniverseAction =
+  { action: 'list' } | { action: 'show'; name: string } | { action: 'update'; name: string };
+
+export async function runUniverse(context: CliContext, request: UniverseAction): Promise<void> {
+  const { config, io } = context;
+  const universeContext = { homeDir: config.homeDir, cwd: io.cwd };
+  if (request.action === 'list') {
+    const universes = NAMED_UNIVERSES.map((name) => resolveUniverse(name, universeContext));
+    if (context.options.format === 'json') {
+      emitJson(context, {
+        command: 'universe list',
+        universes: universes.map((u) => ({
+          name: u.name,
+          description: u.description,
+          size: u.symbols.length,
+          asOf: u.asOf,
+          source: u.source,
+        })),
+      });
+      return;
+    }
+    const rows = universes.map((u) => [u.name, String(u.symbols.length), u.description, u.asOf ?? '']);
+    emit(
+      context,
+      [
+        { header: 'Universe' },
+        { header: 'Size', align: 'right' },
+        { header: 'Description' },
+        { header: 'As of' },
+      ],
+      rows,
+      'Universes',
+      [
+        'A universe can also be a comma list of symbols, a text file of symbols, or a folder of CSV price files.',
+      ],
+    );
+    return;
+  }
+  if (request.action === 'show') {
+    const universe = resolveUniverse(request.name, universeContext);
+    const members = universe.symbols.map((symbol) => ({
+      symbol,
+      sector: universe.sectors.get(symbol) ?? null,
+      name: universe.names.get(symbol) ?? null,
+    }));
+    if (context.options.format === 'json') {
+      emitJson(context, {
+        command: 'universe show',
+        name: universe.name,
+        description: universe.description,
+        asOf: universe.asOf,
+        source: universe.source,
+        members,
+      });
+      return;
+    }
+    const rows = members.map((m) => [m.symbol, m.sector ?? '', m.name ?? '']);
+    const asOf = universe.asOf ? `, as of ${universe.asOf}` : '';
+    emit(
+      context,
+      [{ header: 'Symbol' }, { header: 'Sector' }, { header: 'Name' }],
+      rows,
+      `${universe.name}: ${universe.description} (${members.length}${asOf})`,
+      [`Source: ${universe.source}.`],
+    );
+    return;
+  }
+  if (request.name.toLowerCase() !== 'sp500') {
+    throw new TapewatchError(
+      'unknown_universe',
+      `Only sp500 has a public source to update from; "${request.name}" is fixed or user-defined.`,
+    );
+  }
+  const fetch = createRetryingFetch(
+    io.fetch,
+    {
+      timeoutMs: config.yahoo.timeoutMs * 2,
+      retries: config.yahoo.retries,
+      baseDelayMs: 250,
+      maxDelayMs: 4_000,
+    },
+    { sleep: realSleep, random: Math.random, logger: context.logger },
+  );
+  const result = await updateSp500(fetch, config.homeDir, io.now());
+  if (context.options.format === 'json') {
+    emitJson(context, { command: 'universe update', ...result });
+    return;
+  }
+  io.stdout(
+    `Updated sp500: ${result.count} members from ${result.source}\nSaved to ${result.file}\n` +
+      `Added: ${result.added.join(', ') || 'none'}\nRemoved: ${result.removed.join(', ') || 'none'}\n`,
+  );
+}

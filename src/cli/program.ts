@@ -1,0 +1,181 @@
+import { Command, CommanderError, Option } from 'commander';
+import { randomUUID } from 'node:crypto';
+import {
+  parseConfig,
+  SOURCE_NAMES,
+  type Config,
+  type Environment,
+  type SourceName,
+} from '../config/index.ts';
+import { describeError, isTapewatchError } from '../errors.ts';
+import { createLogger, createStderrLogger, type Logger } from '../log.ts';
+import { AsOfMarketData, resolveAsOf, type ResolvedAsOf } from '../market/as-of.ts';
+import { exchangeDateOf } from '../market/calendar.ts';
+import type { FetchFn } from '../market/http.ts';
+import { openMarketData, type OpenedMarketData } from '../market/index.ts';
+import type { MarketData } from '../market/types.ts';
+import { runHistory, runQuote, runUniverse, FORMATS, type Format } from './commands.ts';
+
+/** Everything the CLI touches outside itself, so tests run it in-process with fakes. */
+export interface CliIo {
+  readonly env: Environment;
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stderrIsTty: boolean;
+  readonly now: () => Date;
+  readonly fetch: FetchFn;
+}
+
+export interface GlobalOptions {
+  readonly source?: SourceName;
+  readonly dataDir: string[];
+  readonly universe?: string;
+  readonly asOf?: string;
+  readonly format: Format;
+  readonly verbose: boolean;
+}
+
+/** What a command needs, built once per run from the options: the composition root of the CLI. */
+export interface CliContext {
+  readonly io: CliIo;
+  readonly config: Config;
+  readonly options: GlobalOptions;
+  readonly logger: Logger;
+  readonly marketData: MarketData;
+  readonly asOf: ResolvedAsOf | null;
+  /** The last session the report may see: --as-of, or today. */
+  readonly endDate: string;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function createProgram(
+  io: CliIo,
+  run: (action: (context: CliContext) => Promise<void>, command: Command) => Promise<void>,
+): Command {
+  const program = new Command('tapewatch')
+    .description('Market breadth, momentum and rotation from live or local data.')
+    .addOption(new Option('--source <source>', 'market data source').choices(SOURCE_NAMES))
+    .option(
+      '--data-dir <dir>',
+      'folder of Yahoo-layout CSV price files (repeatable; implies --source csv)',
+      collect,
+      [],
+    )
+    .option(
+      '--universe <universe>',
+      'sp500, sectors, styles, mag7, a comma list, a symbol file or a price folder',
+    )
+    .option('--as-of <date>', 'use only data up to this day’s close (YYYY-MM-DD)')
+    .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('text'))
+    .option('--verbose', 'log diagnostics to stderr', false)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+
+  program
+    .command('quote')
+    .description('latest price and daily change for symbols')
+    .argument('<symbols...>', 'ticker symbols, e.g. SPY QQQ IWM')
+    .action((symbols: string[], _options: unknown, command: Command) =>
+      run((context) => runQuote(context, symbols), command),
+    );
+
+  program
+    .command('history')
+    .description('daily bars for one symbol')
+    .argument('<symbol>', 'ticker symbol')
+    .option('--from <date>', 'first day (YYYY-MM-DD); default one year before --to')
+    .option('--to <date>', 'last day (YYYY-MM-DD); default --as-of or today')
+    .action((symbol: string, options: { from?: string; to?: string }, command: Command) =>
+      run((context) => runHistory(context, symbol, options), command),
+    );
+
+  const universe = program.command('universe').description('list, show or refresh symbol universes');
+  universe
+    .command('list')
+    .description('the named universes')
+    .action((_options: unknown, command: Command) =>
+      run((context) => runUniverse(context, { action: 'list' }), command),
+    );
+  universe
+    .command('show')
+    .description('the members of a universe')
+    .argument('<universe>', 'a named universe, comma list, file or folder')
+    .action((name: string, _options: unknown, command: Command) =>
+      run((context) => runUniverse(context, { action: 'show', name }), command),
+    );
+  universe
+    .command('update')
+    .description('refresh a member list from its public source (sp500)')
+    .argument('<universe>', 'sp500')
+    .action((name: string, _options: unknown, command: Command) =>
+      run((context) => runUniverse(context, { action: 'update', name }), command),
+    );
+  return program;
+}
+
+function buildContext(
+  io: CliIo,
+  options: GlobalOptions,
+  opened: (config: Config, source: SourceName, logger: Logger) => OpenedMarketData,
+): { context: CliContext; close: () => void } {
+  const config = parseConfig(io.env);
+  const logger = options.verbose ? createStderrLogger('debug') : createLogger('silent');
+  const source: SourceName = options.source ?? (options.dataDir.length > 0 ? 'csv' : config.marketDataSource);
+  const today = exchangeDateOf(io.now());
+  const asOf = options.asOf === undefined ? null : resolveAsOf(options.asOf, today);
+  const market = opened(config, source, logger);
+  const marketData = asOf ? new AsOfMarketData(market.marketData, asOf.date) : market.marketData;
+  return {
+    context: { io, config, options, logger, marketData, asOf, endDate: asOf?.date ?? today },
+    close: () => {
+      market.close();
+    },
+  };
+}
+
+/** Runs the CLI and returns the exit code: 0 done, 1 failed, 2 bad usage or input. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const run = async (action: (context: CliContext) => Promise<void>, command: Command): Promise<void> => {
+    const options = command.optsWithGlobals<GlobalOptions>();
+    const { context, close } = buildContext(io, options, (config, source, logger) => {
+      const dataDirs = options.dataDir.length > 0 ? options.dataDir : config.marketDataDirs;
+      return openMarketData(config, { source, dataDirs }, { fetch: io.fetch, now: io.now, logger });
+    });
+    try {
+      if (context.asOf?.note) io.stderr(`note: ${context.asOf.note}\n`);
+      await action(context);
+    } finally {
+      close();
+    }
+  };
+  const program = createProgram(io, run);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    exitCode = reportError(error, io);
+  }
+  return exitCode;
+}
+
+/** The one place errors become what a user sees: one line, never a stack trace. */
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its own one-line message (or the help text).
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (isTapewatchError(error)) {
+    io.stderr(`tapewatch: ${error.message}\n`);
+    return error.code === 'bad_input' || error.code === 'unknown_universe' || error.code === 'bad_config'
+      ? 2
+      : 1;
+  }
+  const reference = randomUUID().slice(0, 8);
+  io.stderr(`tapewatch: unexpected error (reference ${reference}): ${describeError(error)}\n`);
+  return 1;
+}

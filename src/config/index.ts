@@ -1,0 +1,100 @@
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { TapewatchError } from '../errors.ts';
+
+/**
+ * Configuration is read from the environment once, here and nowhere else, and validated by one schema.
+ * Empty strings count as unset, so a blank line in .env falls back to the default instead of failing.
+ */
+export const SOURCE_NAMES = ['yahoo', 'csv', 'demo'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+const blankToUndefined = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const optionalString = z.preprocess(blankToUndefined, z.string().trim().optional());
+const integerInRange = (min: number, max: number, fallback: number) =>
+  z.preprocess(blankToUndefined, z.coerce.number().int().min(min).max(max).default(fallback));
+
+const envSchema = z.object({
+  MARKET_DATA_SOURCE: z.preprocess(blankToUndefined, z.enum(SOURCE_NAMES).default('yahoo')),
+  MARKET_DATA_DIRS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((dirs) =>
+        dirs
+          .split(',')
+          .map((dir) => dir.trim())
+          .filter((dir) => dir !== ''),
+      )
+      .default([]),
+  ),
+  TAPEWATCH_HOME: optionalString,
+  TAPEWATCH_STORE_PATH: optionalString,
+  DEMO_SEED: integerInRange(0, 2 ** 31 - 1, 20240711),
+  YAHOO_TIMEOUT_MS: integerInRange(500, 60_000, 5_000),
+  YAHOO_RETRIES: integerInRange(0, 5, 2),
+  YAHOO_CONCURRENCY: integerInRange(1, 16, 4),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+});
+
+export interface YahooSettings {
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly concurrency: number;
+}
+
+export interface Config {
+  readonly marketDataSource: SourceName;
+  readonly marketDataDirs: readonly string[];
+  /** Where tapewatch keeps what it writes: the bar store and refreshed universe lists. */
+  readonly homeDir: string;
+  readonly storePath: string;
+  readonly demoSeed: number;
+  readonly yahoo: YahooSettings;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Parses configuration from an environment map; throws one error naming every bad variable. */
+export function parseConfig(env: Environment): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      return `${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`;
+    });
+    throw new TapewatchError('bad_config', `Invalid configuration: ${problems.join('; ')}.`);
+  }
+  const values = parsed.data;
+  const homeDir = path.resolve(values.TAPEWATCH_HOME ?? path.join(homedir(), '.tapewatch'));
+  return Object.freeze({
+    marketDataSource: values.MARKET_DATA_SOURCE,
+    marketDataDirs: Object.freeze(values.MARKET_DATA_DIRS),
+    homeDir,
+    storePath: path.resolve(values.TAPEWATCH_STORE_PATH ?? path.join(homeDir, 'bars.sqlite')),
+    demoSeed: values.DEMO_SEED,
+    yahoo: Object.freeze({
+      timeoutMs: values.YAHOO_TIMEOUT_MS,
+      retries: values.YAHOO_RETRIES,
+      concurrency: values.YAHOO_CONCURRENCY,
+    }),
+    logLevel: values.LOG_LEVEL,
+  });
+}
+
+/** The one place that reads process.env. */
+export function loadConfig(): Config {
+  return parseConfig(process.env);
+}
+
+/** The process environment, for entry points that pass it on to code that takes an Environment. */
+export function processEnvironment(): Environment {
+  return process.env;
+}

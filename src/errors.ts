@@ -1,0 +1,48 @@
+/**
+ * Expected failures carry a stable code and a message that is safe to show a user as it is: one line,
+ * no stack trace, no secret. Every surface (CLI, bot) maps them to replies in one place; anything that is
+ * not a TapewatchError is a bug and is shown as a generic failure with a reference id.
+ */
+export type ErrorCode =
+  | 'bad_config'
+  | 'bad_input'
+  | 'unknown_symbol'
+  | 'unknown_universe'
+  | 'no_data'
+  | 'not_enough_data'
+  | 'data_file'
+  | 'source_unreachable'
+  | 'rate_limited'
+  | 'source_error'
+  | 'store';
+
+export class TapewatchError extends Error {
+  override readonly name: string = 'TapewatchError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** A symbol the data source does not know (or no longer lists); other symbols in the same request still work. */
+export class UnknownSymbolError extends TapewatchError {
+  override readonly name = 'UnknownSymbolError';
+  readonly symbol: string;
+
+  constructor(symbol: string, detail = 'no data found; it may be misspelt or delisted') {
+    super('unknown_symbol', `Unknown symbol "${symbol}": ${detail}.`);
+    this.symbol = symbol;
+  }
+}
+
+export function isTapewatchError(error: unknown): error is TapewatchError {
+  return error instanceof TapewatchError;
+}
+
+/** A one-line description of any thrown value, for logs and per-symbol notes. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
+  return String(error);
+}

@@ -1,0 +1,111 @@
+import NodeCache from 'node-cache';
+import { marketStatus } from './calendar.ts';
+import type { DailyBars, DateRange, MarketData, Quote, QuoteBatch } from './types.ts';
+
+/**
+ * An in-memory cache in front of a live source, so a busy server never asks Yahoo twice for the same
+ * thing: while the market is open entries live briefly (prices move), while it is closed they live until
+ * the next open (nothing changes). Concurrent identical requests share one fetch (single-flight), and a
+ * failed fetch leaves nothing behind: the next request tries again.
+ */
+export interface CachePolicy {
+  /** How long bars and quotes stay fresh while the market is open. */
+  readonly openQuoteTtlSeconds: number;
+  readonly openBarsTtlSeconds: number;
+  /** Ceiling for entries made while the market is closed (a long weekend is still refreshed daily). */
+  readonly closedMaxTtlSeconds: number;
+}
+
+export const DEFAULT_CACHE_POLICY: CachePolicy = {
+  openQuoteTtlSeconds: 60,
+  openBarsTtlSeconds: 300,
+  closedMaxTtlSeconds: 24 * 3600,
+};
+
+export class SingleFlight {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const pending = this.inFlight.get(key);
+    if (pending) return pending as Promise<T>;
+    const promise = work().finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, promise);
+    return promise;
+  }
+
+  get size(): number {
+    return this.inFlight.size;
+  }
+}
+
+export class CachedMarketData implements MarketData {
+  readonly source: MarketData['source'];
+  readonly label: string;
+  private readonly cache = new NodeCache({ useClones: false, checkperiod: 120 });
+  private readonly flights = new SingleFlight();
+
+  private readonly inner: MarketData;
+  private readonly now: () => Date;
+  private readonly policy: CachePolicy;
+
+  constructor(inner: MarketData, now: () => Date, policy: CachePolicy = DEFAULT_CACHE_POLICY) {
+    this.inner = inner;
+    this.now = now;
+    this.policy = policy;
+    this.source = inner.source;
+    this.label = inner.label;
+  }
+
+  /** Seconds an entry made now stays fresh. */
+  ttlSeconds(kind: 'bars' | 'quote'): number {
+    const now = this.now();
+    const status = marketStatus(now);
+    if (status.isOpen)
+      return kind === 'bars' ? this.policy.openBarsTtlSeconds : this.policy.openQuoteTtlSeconds;
+    const untilOpen = Math.ceil((status.nextOpen.getTime() - now.getTime()) / 1000);
+    return Math.max(1, Math.min(untilOpen, this.policy.closedMaxTtlSeconds));
+  }
+
+  getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+    const key = `bars:${symbol.toUpperCase()}:${range.from}:${range.to}`;
+    const hit = this.cache.get<DailyBars>(key);
+    if (hit) return Promise.resolve(hit);
+    return this.flights.run(key, async () => {
+      const bars = await this.inner.getDailyBars(symbol, range);
+      this.cache.set(key, bars, this.ttlSeconds('bars'));
+      return bars;
+    });
+  }
+
+  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
+    const wanted = [...new Set(symbols.map((s) => s.toUpperCase()))];
+    const cached = new Map<string, Quote>();
+    for (const symbol of wanted) {
+      const hit = this.cache.get<Quote>(`quote:${symbol}`);
+      if (hit) cached.set(symbol, hit);
+    }
+    const toFetch = wanted.filter((symbol) => !cached.has(symbol));
+    let fetched: QuoteBatch = { quotes: [], missing: [] };
+    if (toFetch.length > 0) {
+      fetched = await this.flights.run(`quotes:${[...toFetch].sort().join(',')}`, async () => {
+        const batch = await this.inner.getQuotes(toFetch);
+        const ttl = this.ttlSeconds('quote');
+        // Only quotes are cached: a symbol missing now may be a hiccup, and must be asked again.
+        for (const quote of batch.quotes) this.cache.set(`quote:${quote.symbol}`, quote, ttl);
+        return batch;
+      });
+    }
+    const bySymbol = new Map([...cached, ...fetched.quotes.map((q) => [q.symbol, q] as const)]);
+    return {
+      quotes: wanted.flatMap((symbol) => {
+        const quote = bySymbol.get(symbol);
+        return quote ? [quote] : [];
+      }),
+      missing: fetched.missing,
+    };
+  }
+
+  close(): void {
+    this.cache.close();
+  }
+}

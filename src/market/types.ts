@@ -1,0 +1,147 @@
+import type { SourceName } from '../config/index.ts';
+
+/** An exchange date (America/New_York) as YYYY-MM-DD; string order is date order. */
+export type IsoDate = string;
+
+/** Inclusive range of exchange dates. */
+export interface DateRange {
+  readonly from: IsoDate;
+  readonly to: IsoDate;
+}
+
+/**
+ * Daily bars for one symbol in columns, ascending by date. Prices are split-adjusted; `adjClose` is also
+ * dividend-adjusted and is the one to use for returns.
+ */
+export interface DailyBars {
+  readonly symbol: string;
+  readonly dates: readonly IsoDate[];
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  readonly adjClose: Float64Array;
+  readonly volume: Float64Array;
+}
+
+export interface Bar {
+  readonly date: IsoDate;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly adjClose: number;
+  readonly volume: number;
+}
+
+/** A latest-price snapshot. Offline sources build it from the last two daily bars. */
+export interface Quote {
+  readonly symbol: string;
+  readonly name: string | null;
+  readonly price: number;
+  readonly previousClose: number | null;
+  /** Change as a fraction of the previous close (0.01 is +1%). */
+  readonly changeFraction: number | null;
+  readonly marketCap: number | null;
+  readonly currency: string;
+  /** When the price was set: an ISO timestamp for live quotes, the bar's date for offline ones. */
+  readonly asOf: string;
+}
+
+export interface MissingSymbol {
+  readonly symbol: string;
+  readonly reason: string;
+}
+
+export interface QuoteBatch {
+  readonly quotes: readonly Quote[];
+  readonly missing: readonly MissingSymbol[];
+}
+
+export interface MarketData {
+  readonly source: SourceName;
+  /** Human-readable provenance for report footers, e.g. "Yahoo Finance" or "DEMO DATA". */
+  readonly label: string;
+  /** Bars within the range; throws UnknownSymbolError for a symbol the source does not have. */
+  getDailyBars(symbol: string, range: DateRange): Promise<DailyBars>;
+  /** Latest snapshot for many symbols; unknown symbols are listed in `missing`, never thrown. */
+  getQuotes(symbols: readonly string[]): Promise<QuoteBatch>;
+}
+
+export function barAt(bars: DailyBars, index: number): Bar {
+  const date = bars.dates[index];
+  if (date === undefined) throw new RangeError(`No bar ${index} for ${bars.symbol}`);
+  return {
+    date,
+    open: bars.open[index] ?? Number.NaN,
+    high: bars.high[index] ?? Number.NaN,
+    low: bars.low[index] ?? Number.NaN,
+    close: bars.close[index] ?? Number.NaN,
+    adjClose: bars.adjClose[index] ?? Number.NaN,
+    volume: bars.volume[index] ?? Number.NaN,
+  };
+}
+
+export function barsFromRows(symbol: string, rows: readonly Bar[]): DailyBars {
+  const n = rows.length;
+  const bars = {
+    symbol,
+    dates: rows.map((row) => row.date),
+    open: new Float64Array(n),
+    high: new Float64Array(n),
+    low: new Float64Array(n),
+    close: new Float64Array(n),
+    adjClose: new Float64Array(n),
+    volume: new Float64Array(n),
+  };
+  rows.forEach((row, i) => {
+    bars.open[i] = row.open;
+    bars.high[i] = row.high;
+    bars.low[i] = row.low;
+    bars.close[i] = row.close;
+    bars.adjClose[i] = row.adjClose;
+    bars.volume[i] = row.volume;
+  });
+  return bars;
+}
+
+/** The bars whose dates fall within the range (binary search; the input is sorted by date). */
+export function sliceBars(bars: DailyBars, range: DateRange): DailyBars {
+  const start = lowerBound(bars.dates, range.from);
+  const end = upperBound(bars.dates, range.to);
+  if (start === 0 && end === bars.dates.length) return bars;
+  return {
+    symbol: bars.symbol,
+    dates: bars.dates.slice(start, end),
+    open: bars.open.subarray(start, end),
+    high: bars.high.subarray(start, end),
+    low: bars.low.subarray(start, end),
+    close: bars.close.subarray(start, end),
+    adjClose: bars.adjClose.subarray(start, end),
+    volume: bars.volume.subarray(start, end),
+  };
+}
+
+/** First index whose date is >= date. */
+export function lowerBound(dates: readonly IsoDate[], date: IsoDate): number {
+  let lo = 0;
+  let hi = dates.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((dates[mid] ?? '') < date) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index whose date is > date. */
+export function upperBound(dates: readonly IsoDate[], date: IsoDate): number {
+  let lo = 0;
+  let hi = dates.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((dates[mid] ?? '') <= date) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,268 @@
+import YahooFinance from 'yahoo-finance2';
+import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
+import { z } from 'zod';
+import type { YahooSettings } from '../config/index.ts';
+import { TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { addDays } from './calendar.ts';
+import { createRetryingFetch, HttpFailure, realSleep, type FetchFn } from './http.ts';
+import {
+  barsFromRows,
+  type Bar,
+  type DailyBars,
+  type DateRange,
+  type MarketData,
+  type MissingSymbol,
+  type Quote,
+  type QuoteBatch,
+} from './types.ts';
+
+/** Yahoo's quote endpoint takes at most this many symbols per request. */
+export const QUOTE_BATCH_SIZE = 100;
+
+const SUGGESTION = 'Try again later, or run offline with --source demo or --source csv --data-dir DIR.';
+
+/** Epoch seconds as Yahoo sends them, or a Date where yahoo-finance2 already coerced the field. */
+const instant = z
+  .union([z.number(), z.date()])
+  .transform((value) => (value instanceof Date ? value : new Date(value * 1000)));
+const priceColumn = z.array(z.number().nullable());
+
+/** Only the fields we use; everything else Yahoo sends is ignored. */
+const chartSchema = z.object({
+  meta: z.object({
+    symbol: z.string(),
+    currency: z.string().nullish(),
+    exchangeTimezoneName: z.string(),
+  }),
+  timestamp: z.array(instant).optional(),
+  indicators: z.object({
+    quote: z.array(
+      z.object({
+        open: priceColumn.optional(),
+        high: priceColumn.optional(),
+        low: priceColumn.optional(),
+        close: priceColumn.optional(),
+        volume: priceColumn.optional(),
+      }),
+    ),
+    adjclose: z.array(z.object({ adjclose: priceColumn.optional() })).optional(),
+  }),
+});
+
+const quoteSchema = z.object({
+  symbol: z.string(),
+  shortName: z.string().nullish(),
+  longName: z.string().nullish(),
+  currency: z.string().nullish(),
+  regularMarketPrice: z.number(),
+  regularMarketPreviousClose: z.number().nullish(),
+  regularMarketChangePercent: z.number().nullish(),
+  regularMarketTime: instant.nullish(),
+  marketCap: z.number().nullish(),
+});
+
+function exchangeDateFormatter(timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+}
+
+export interface YahooDeps {
+  readonly fetch: FetchFn;
+  readonly logger: Logger;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly random?: () => number;
+}
+
+export class YahooMarketData implements MarketData {
+  readonly source = 'yahoo' as const;
+  readonly label = 'Yahoo Finance';
+  private readonly client: InstanceType<typeof YahooFinance>;
+  private readonly logger: Logger;
+
+  constructor(settings: YahooSettings, deps: YahooDeps) {
+    this.logger = deps.logger;
+    const fetch = createRetryingFetch(
+      deps.fetch,
+      { timeoutMs: settings.timeoutMs, retries: settings.retries, baseDelayMs: 250, maxDelayMs: 4_000 },
+      { sleep: deps.sleep ?? realSleep, random: deps.random ?? Math.random, logger: deps.logger },
+    );
+    const log =
+      (level: 'debug' | 'warn' | 'error') =>
+      (...args: unknown[]) => {
+        deps.logger[level]({ library: 'yahoo-finance2' }, args.map(String).join(' '));
+      };
+    this.client = new YahooFinance({
+      fetch,
+      // Our own jar: the library's default one is shared by every instance in the process.
+      cookieJar: new ExtendedCookieJar(),
+      queue: { concurrency: settings.concurrency },
+      // The version check and the survey notice would reach the network or the console on their own.
+      versionCheck: false,
+      suppressNotices: ['yahooSurvey'],
+      validation: { logErrors: false, logOptionsErrors: false },
+      logger: {
+        info: log('debug'),
+        debug: log('debug'),
+        dir: log('debug'),
+        warn: log('warn'),
+        error: log('error'),
+      },
+    });
+  }
+
+  async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+    let raw: unknown;
+    try {
+      raw = await this.client.chart(
+        symbol,
+        {
+          period1: range.from,
+          period2: addDays(range.to, 1),
+          interval: '1d',
+          events: 'div|split',
+          return: 'object',
+        },
+        { validateResult: false },
+      );
+    } catch (error) {
+      throw this.translate(error, symbol);
+    }
+    const parsed = chartSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.logger.error({ symbol, issues: parsed.error.issues.slice(0, 5) }, 'unexpected chart payload');
+      throw new TapewatchError(
+        'source_error',
+        `Yahoo sent daily bars for "${symbol}" in a shape we do not recognise.`,
+      );
+    }
+    return toDailyBars(symbol.toUpperCase(), parsed.data, range);
+  }
+
+  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
+    const quotes: Quote[] = [];
+    for (let start = 0; start < symbols.length; start += QUOTE_BATCH_SIZE) {
+      const batch = symbols.slice(start, start + QUOTE_BATCH_SIZE);
+      let raw: unknown;
+      try {
+        raw = await this.client.quote([...batch], { return: 'array' }, { validateResult: false });
+      } catch (error) {
+        throw this.translate(error, null);
+      }
+      for (const item of Array.isArray(raw) ? raw : []) {
+        const parsed = quoteSchema.safeParse(item);
+        if (!parsed.success) {
+          this.logger.warn({ issues: parsed.error.issues.slice(0, 3) }, 'skipping unreadable quote');
+          continue;
+        }
+        const q = parsed.data;
+        quotes.push({
+          symbol: q.symbol.toUpperCase(),
+          name: q.longName ?? q.shortName ?? null,
+          price: q.regularMarketPrice,
+          previousClose: q.regularMarketPreviousClose ?? null,
+          changeFraction: q.regularMarketChangePercent == null ? null : q.regularMarketChangePercent / 100,
+          marketCap: q.marketCap ?? null,
+          currency: q.currency ?? 'USD',
+          asOf: (q.regularMarketTime ?? new Date()).toISOString(),
+        });
+      }
+    }
+    const found = new Set(quotes.map((q) => q.symbol));
+    const missing: MissingSymbol[] = symbols
+      .filter((symbol) => !found.has(symbol.toUpperCase()))
+      .map((symbol) => ({ symbol, reason: 'Yahoo has no quote for it; it may be misspelt or delisted' }));
+    return { quotes, missing };
+  }
+
+  /** Maps whatever the fetch or the library threw to one of our user-facing errors. */
+  private translate(error: unknown, symbol: string | null): TapewatchError {
+    if (error instanceof TapewatchError) return error;
+    const failure = findHttpFailure(error);
+    if (failure) {
+      this.logger.warn(
+        {
+          symbol,
+          kind: failure.kind,
+          status: failure.status,
+          attempts: failure.attempts,
+          body: failure.bodySnippet,
+        },
+        'yahoo request failed',
+      );
+      switch (failure.kind) {
+        case 'client_error':
+          if (
+            symbol !== null &&
+            (failure.status === 404 || failure.status === 400 || failure.status === 422)
+          ) {
+            return new UnknownSymbolError(symbol, 'Yahoo has no data for it; it may be misspelt or delisted');
+          }
+          return new TapewatchError(
+            'source_error',
+            `Yahoo Finance refused the request (HTTP ${failure.status ?? '?'}).`,
+          );
+        case 'rate_limited':
+          return new TapewatchError(
+            'rate_limited',
+            `Yahoo Finance is rate-limiting us (HTTP 429 after ${failure.attempts} attempts). ${SUGGESTION}`,
+          );
+        case 'server_error':
+          return new TapewatchError(
+            'source_unreachable',
+            `Yahoo Finance is failing (HTTP ${failure.status ?? '?'} after ${failure.attempts} attempts). ${SUGGESTION}`,
+          );
+        case 'timeout':
+        case 'network':
+          return new TapewatchError(
+            'source_unreachable',
+            `Yahoo Finance is unreachable (${failure.message}). ${SUGGESTION}`,
+          );
+      }
+    }
+    const message = describeError(error);
+    // yahoo-finance2 raises its own errors for payloads it cannot read, e.g. "Not Found" for a bad symbol.
+    if (symbol !== null && /not ?found|no data found|delisted/i.test(message)) {
+      return new UnknownSymbolError(symbol, 'Yahoo has no data for it; it may be misspelt or delisted');
+    }
+    this.logger.error({ symbol, error: message }, 'unexpected yahoo failure');
+    return new TapewatchError(
+      'source_error',
+      `Yahoo Finance sent something we could not read (${message.slice(0, 120)}).`,
+      { cause: error },
+    );
+  }
+}
+
+function findHttpFailure(error: unknown): HttpFailure | null {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof HttpFailure) return current;
+    current = current.cause;
+  }
+  return null;
+}
+
+function toDailyBars(symbol: string, chart: z.infer<typeof chartSchema>, range: DateRange): DailyBars {
+  const timestamps = chart.timestamp ?? [];
+  const quote = chart.indicators.quote[0] ?? {};
+  const adjclose = chart.indicators.adjclose?.[0]?.adjclose;
+  const formatter = exchangeDateFormatter(chart.meta.exchangeTimezoneName);
+  const byDate = new Map<string, Bar>();
+  timestamps.forEach((time, i) => {
+    const close = quote.close?.[i];
+    // Yahoo pads some days with nulls (halts, the session under way); a bar without a close is no bar.
+    if (close == null) return;
+    const date = formatter.format(time);
+    if (date < range.from || date > range.to) return;
+    byDate.set(date, {
+      date,
+      open: quote.open?.[i] ?? close,
+      high: quote.high?.[i] ?? close,
+      low: quote.low?.[i] ?? close,
+      close,
+      adjClose: adjclose?.[i] ?? close,
+      volume: quote.volume?.[i] ?? 0,
+    });
+  });
+  const rows = [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1));
+  return barsFromRows(symbol, rows);
+}

@@ -1,0 +1,65 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { TapewatchError, describeError } from '../errors.ts';
+
+/**
+ * The embedded SQLite file where tapewatch keeps what must survive a restart (daily bars, schedules).
+ * Opening checks the file at once, so a corrupt or locked store is a clear error at start-up rather
+ * than a wrong answer later.
+ */
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS bars (
+  symbol TEXT NOT NULL,
+  date TEXT NOT NULL,
+  open REAL NOT NULL,
+  high REAL NOT NULL,
+  low REAL NOT NULL,
+  close REAL NOT NULL,
+  adj_close REAL NOT NULL,
+  volume REAL NOT NULL,
+  PRIMARY KEY (symbol, date)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS coverage (
+  symbol TEXT PRIMARY KEY,
+  first_date TEXT NOT NULL,
+  last_date TEXT NOT NULL,
+  fetched_at TEXT NOT NULL
+);
+`;
+
+export function storeError(file: string, error: unknown): TapewatchError {
+  const detail = describeError(error);
+  if (/locked|busy/i.test(detail)) {
+    return new TapewatchError(
+      'store',
+      `The store "${file}" is locked by another process; stop it or set TAPEWATCH_STORE_PATH to another file.`,
+      { cause: error },
+    );
+  }
+  if (/not a database|malformed|corrupt/i.test(detail)) {
+    return new TapewatchError(
+      'store',
+      `The store "${file}" is corrupt (${detail}); move it away (it is rebuilt on the next run) or set TAPEWATCH_STORE_PATH.`,
+      { cause: error },
+    );
+  }
+  return new TapewatchError('store', `The store "${file}" cannot be used (${detail}).`, { cause: error });
+}
+
+export function openDatabase(file: string): DatabaseSync {
+  try {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    const db = new DatabaseSync(file, { timeout: 2_000 });
+    db.exec('PRAGMA journal_mode = WAL;');
+    const check = db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
+    if (check?.quick_check !== 'ok') {
+      db.close();
+      throw new Error(`corrupt: integrity check says ${check?.quick_check ?? 'nothing'}`);
+    }
+    db.exec(SCHEMA);
+    return db;
+  } catch (error) {
+    throw storeError(file, error);
+  }
+}

@@ -1,0 +1,269 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
+import { TapewatchError, describeError } from '../errors.ts';
+import { listCsvSymbols } from '../market/csv.ts';
+import type { FetchFn } from '../market/http.ts';
+import { GICS_SECTORS, SECTOR_ETFS, type GicsSector } from './sectors.ts';
+import { SP500_AS_OF, SP500_MEMBERS, SP500_SOURCE } from './sp500.ts';
+
+/**
+ * A universe is a named set of symbols a report runs over. Besides the named ones it can be a comma
+ * list of symbols, a text file of symbols, or a folder (every symbol with a price file in it).
+ */
+export interface Universe {
+  readonly name: string;
+  readonly description: string;
+  readonly symbols: readonly string[];
+  /** GICS sectors where known (from the S&P 500 list); symbols outside it have none. */
+  readonly sectors: ReadonlyMap<string, GicsSector>;
+  readonly names: ReadonlyMap<string, string>;
+  readonly asOf: string | null;
+  readonly source: string;
+}
+
+export const NAMED_UNIVERSES = ['sp500', 'sectors', 'styles', 'mag7'] as const;
+export type NamedUniverse = (typeof NAMED_UNIVERSES)[number];
+
+export const SP500_UPDATE_URL =
+  'https://raw.githubusercontent.com/datasets/s-and-p-500-companies/main/data/constituents.csv';
+
+const SYMBOL_SHAPE = /^\^?[A-Z0-9][A-Z0-9.\-=]{0,14}$/;
+
+/** Upper case, and Yahoo's dash for share classes (BRK.B is BRK-B). */
+export function normalizeSymbol(raw: string): string {
+  const symbol = raw
+    .trim()
+    .toUpperCase()
+    .replace(/\.(?=[A-Z]$)/, '-');
+  if (!SYMBOL_SHAPE.test(symbol)) {
+    throw new TapewatchError(
+      'bad_input',
+      `"${raw.trim().slice(0, 40)}" is not a ticker symbol (letters, digits, "-", "." or "^", at most 15).`,
+    );
+  }
+  return symbol;
+}
+
+export function parseSymbolList(text: string): string[] {
+  const symbols = text
+    .split('\n')
+    .map((line) => line.replace(/#.*/, ''))
+    .join(' ')
+    .split(/[\s,;]+/)
+    .filter((token) => token !== '')
+    .map(normalizeSymbol);
+  return [...new Set(symbols)];
+}
+
+const STATIC_UNIVERSES: Readonly<
+  Record<Exclude<NamedUniverse, 'sp500'>, { description: string; symbols: readonly string[] }>
+> = {
+  sectors: { description: 'The 11 SPDR sector ETFs', symbols: Object.values(SECTOR_ETFS) },
+  styles: {
+    description: 'Size, style and factor ETFs',
+    symbols: ['SPY', 'RSP', 'IWM', 'QQQ', 'IJH', 'IJR', 'MTUM', 'SPMO', 'IWD', 'IWF', 'VLUE', 'QUAL', 'USMV'],
+  },
+  mag7: {
+    description: 'The "Magnificent 7" largest US technology companies',
+    symbols: ['AAPL', 'AMZN', 'GOOGL', 'META', 'MSFT', 'NVDA', 'TSLA'],
+  },
+};
+
+const memberSchema = z.tuple([z.string().min(1), z.enum(GICS_SECTORS), z.string()]);
+const refreshedSp500Schema = z.object({
+  asOf: z.string(),
+  source: z.string(),
+  members: z.array(memberSchema).min(400),
+});
+type Sp500List = z.infer<typeof refreshedSp500Schema>;
+
+export function sp500RefreshFile(homeDir: string): string {
+  return path.join(homeDir, 'universes', 'sp500.json');
+}
+
+/** The refreshed list when `universe update sp500` has written one, else the built-in list. */
+function loadSp500(homeDir: string): Sp500List {
+  const file = sp500RefreshFile(homeDir);
+  if (!existsSync(file))
+    return { asOf: SP500_AS_OF, source: SP500_SOURCE, members: SP500_MEMBERS.map((m) => [...m]) };
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new TapewatchError(
+      'data_file',
+      `The refreshed S&P 500 list "${file}" cannot be read (${describeError(error)}); delete it to use the built-in list.`,
+    );
+  }
+  const parsed = refreshedSp500Schema.safeParse(json);
+  if (!parsed.success) {
+    throw new TapewatchError(
+      'data_file',
+      `The refreshed S&P 500 list "${file}" is not valid; delete it to use the built-in list.`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Sector and name of every S&P 500 member, used to label symbols of any universe. */
+function sp500Lookup(homeDir: string): { sectors: Map<string, GicsSector>; names: Map<string, string> } {
+  const list = loadSp500(homeDir);
+  return {
+    sectors: new Map(list.members.map(([symbol, sector]) => [symbol, sector])),
+    names: new Map(list.members.map(([symbol, , name]) => [symbol, name])),
+  };
+}
+
+export interface UniverseContext {
+  readonly homeDir: string;
+  readonly cwd: string;
+}
+
+function withLabels(homeDir: string, base: Omit<Universe, 'sectors' | 'names'>): Universe {
+  const lookup = sp500Lookup(homeDir);
+  const sectors = new Map<string, GicsSector>();
+  const names = new Map<string, string>();
+  for (const symbol of base.symbols) {
+    const sector = lookup.sectors.get(symbol);
+    if (sector) sectors.set(symbol, sector);
+    const name = lookup.names.get(symbol);
+    if (name) names.set(symbol, name);
+  }
+  return { ...base, sectors, names };
+}
+
+export function resolveUniverse(spec: string, context: UniverseContext): Universe {
+  const trimmed = spec.trim();
+  if (trimmed === '')
+    throw new TapewatchError(
+      'unknown_universe',
+      'The universe is empty: name one of ' +
+        NAMED_UNIVERSES.join(', ') +
+        ', a comma list, a file or a folder.',
+    );
+  const lower = trimmed.toLowerCase();
+  if (lower === 'sp500') {
+    const list = loadSp500(context.homeDir);
+    return withLabels(context.homeDir, {
+      name: 'sp500',
+      description: 'S&P 500 members',
+      symbols: list.members.map(([symbol]) => symbol),
+      asOf: list.asOf,
+      source: list.source,
+    });
+  }
+  if (lower in STATIC_UNIVERSES) {
+    const named = STATIC_UNIVERSES[lower as keyof typeof STATIC_UNIVERSES];
+    return withLabels(context.homeDir, {
+      name: lower,
+      description: named.description,
+      symbols: named.symbols,
+      asOf: null,
+      source: 'built in',
+    });
+  }
+  const asPath = path.resolve(context.cwd, trimmed);
+  if (existsSync(asPath)) {
+    if (statSync(asPath).isDirectory()) {
+      return withLabels(context.homeDir, {
+        name: trimmed,
+        description: `Every symbol with a price file in ${trimmed}`,
+        symbols: [...listCsvSymbols(asPath).keys()],
+        asOf: null,
+        source: `folder ${trimmed}`,
+      });
+    }
+    const symbols = parseSymbolList(readFileSync(asPath, 'utf8'));
+    if (symbols.length === 0)
+      throw new TapewatchError('unknown_universe', `The symbol file "${trimmed}" lists no symbols.`);
+    return withLabels(context.homeDir, {
+      name: trimmed,
+      description: `Symbols listed in ${trimmed}`,
+      symbols,
+      asOf: null,
+      source: `file ${trimmed}`,
+    });
+  }
+  if (
+    trimmed.includes(',') ||
+    (/^[\^A-Za-z0-9.\-=]{1,15}$/.test(trimmed) && trimmed === trimmed.toUpperCase())
+  ) {
+    const symbols = parseSymbolList(trimmed);
+    return withLabels(context.homeDir, {
+      name: symbols.join(','),
+      description: 'Symbols given on the command line',
+      symbols,
+      asOf: null,
+      source: 'command line',
+    });
+  }
+  throw new TapewatchError(
+    'unknown_universe',
+    `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')}, a comma list of symbols, a text file of symbols, or a folder of price files.`,
+  );
+}
+
+export interface Sp500UpdateResult {
+  readonly file: string;
+  readonly source: string;
+  readonly count: number;
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
+const constituentRowSchema = z.object({
+  Symbol: z.string().min(1),
+  Security: z.string(),
+  'GICS Sector': z.enum(GICS_SECTORS),
+});
+
+/** Refreshes the S&P 500 list from its public source into the home folder, replacing the file atomically. */
+export async function updateSp500(fetch: FetchFn, homeDir: string, now: Date): Promise<Sp500UpdateResult> {
+  let text: string;
+  try {
+    const response = await fetch(SP500_UPDATE_URL);
+    text = await response.text();
+  } catch (error) {
+    throw new TapewatchError(
+      'source_unreachable',
+      `Could not download the S&P 500 list from ${SP500_UPDATE_URL} (${describeError(error)}); the current list stays in use.`,
+    );
+  }
+  let rows: unknown[];
+  try {
+    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true });
+  } catch (error) {
+    throw new TapewatchError(
+      'source_error',
+      `The S&P 500 list from ${SP500_UPDATE_URL} is not CSV (${describeError(error)}); the current list stays in use.`,
+    );
+  }
+  const members: [string, GicsSector, string][] = [];
+  for (const row of rows) {
+    const parsed = constituentRowSchema.safeParse(row);
+    if (parsed.success)
+      members.push([normalizeSymbol(parsed.data.Symbol), parsed.data['GICS Sector'], parsed.data.Security]);
+  }
+  if (members.length < 400) {
+    throw new TapewatchError(
+      'source_error',
+      `The S&P 500 list from ${SP500_UPDATE_URL} has only ${members.length} readable members; the current list stays in use.`,
+    );
+  }
+  const previous = new Set(loadSp500(homeDir).members.map(([symbol]) => symbol));
+  const next = new Set(members.map(([symbol]) => symbol));
+  const file = sp500RefreshFile(homeDir);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const payload: Sp500List = { asOf: now.toISOString().slice(0, 10), source: SP500_UPDATE_URL, members };
+  writeFileSync(`${file}.tmp`, JSON.stringify(payload, null, 1));
+  renameSync(`${file}.tmp`, file);
+  return {
+    file,
+    source: SP500_UPDATE_URL,
+    count: members.length,
+    added: [...next].filter((symbol) => !previous.has(symbol)).sort(),
+    removed: [...previous].filter((symbol) => !next.has(symbol)).sort(),
+  };
+}
