@@ -33,6 +33,7 @@ interface Regime {
   readonly to: IsoDate;
   readonly marketMu?: number;
   readonly marketSigma?: number;
+  readonly sectorSigma?: number;
   readonly momentum?: number;
   readonly smallCapMu?: number;
   readonly sectorMu?: Partial<Record<GicsSector, number>>;
@@ -63,9 +64,10 @@ const REGIMES: readonly Regime[] = [
   {
     from: '2024-07-11',
     to: '2024-07-11',
-    marketMu: -0.013,
+    marketMu: -0.02,
     marketSigma: 0.001,
-    smallCapMu: 0.06,
+    sectorSigma: 0.001,
+    smallCapMu: 0.075,
     momentum: -4,
     sectorMu: { 'Information Technology': -0.008 },
   },
@@ -85,7 +87,7 @@ const REGIMES: readonly Regime[] = [
   },
 ];
 
-const BASE = { marketMu: 0.00022, marketSigma: 0.0085, momentum: 1, smallCapMu: 0 };
+const BASE = { marketMu: 0.00022, marketSigma: 0.0085, sectorSigma: 0.005, momentum: 1, smallCapMu: 0 };
 const MOMENTUM_DRIFT_PER_Z = 0.00025;
 const MOMENTUM_LOOKBACK = 252;
 const MOMENTUM_SKIP = 21;
@@ -179,6 +181,7 @@ function regimeOn(
     if (date < regime.from || date > regime.to) continue;
     if (regime.marketMu !== undefined) merged.marketMu = regime.marketMu;
     if (regime.marketSigma !== undefined) merged.marketSigma = regime.marketSigma;
+    if (regime.sectorSigma !== undefined) merged.sectorSigma = regime.sectorSigma;
     if (regime.momentum !== undefined) merged.momentum = regime.momentum;
     if (regime.smallCapMu !== undefined) merged.smallCapMu = regime.smallCapMu;
     if (regime.sectorMu) merged.sectorMu = { ...merged.sectorMu, ...regime.sectorMu };
@@ -311,7 +314,10 @@ export function generateDemoMarket(seed: number, end: IsoDate): DemoMarket {
     const market = regime.marketMu + regime.marketSigma * random.normal();
     const smallCap = regime.smallCapMu + 0.004 * random.normal();
     const sectorMoves = new Map(
-      GICS_SECTORS.map((sector) => [sector, (regime.sectorMu[sector] ?? 0) + 0.005 * random.normal()]),
+      GICS_SECTORS.map((sector) => [
+        sector,
+        (regime.sectorMu[sector] ?? 0) + regime.sectorSigma * random.normal(),
+      ]),
     );
     const haveMomentum = t > MOMENTUM_LOOKBACK;
     if (haveMomentum) {

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CachedMarketData } from '../src/market/cache.ts';
+import { FakeClock } from './helpers/clock.ts';
+import { RecordingSource } from './fakes/recording-source.ts';
+
+const RANGE = { from: '2026-01-05', to: '2026-01-09' };
+
+describe('market data cache', () => {
+  it('keeps entries briefly while the market is open and until the next open while it is closed', () => {
+    const clock = new FakeClock('2026-11-20T15:00:00Z'); // Friday 10:00 New York
+    const cache = new CachedMarketData(new RecordingSource(), clock.now);
+    assert.equal(cache.ttlSeconds('quote'), 60);
+    assert.equal(cache.ttlSeconds('bars'), 300);
+    clock.set('2026-11-20T22:00:00Z'); // Friday 17:00 New York; next open Monday 09:30 is 64.5 hours away
+    assert.equal(cache.ttlSeconds('quote'), 24 * 3600, 'capped at a day');
+    clock.set('2026-11-23T13:30:00Z'); // Monday 08:30 New York, one hour before the open
+    assert.equal(cache.ttlSeconds('bars'), 3600);
+    cache.close();
+  });
+
+  it('answers repeated requests from memory until the entry expires', async () => {
+    const clock = new FakeClock('2026-11-20T15:00:00Z');
+    const source = new RecordingSource();
+    const cache = new CachedMarketData(source, clock.now);
+    await cache.getDailyBars('AAA', RANGE);
+    await cache.getDailyBars('AAA', RANGE);
+    assert.equal(source.barRequests.length, 1);
+    await cache.getDailyBars('AAA', { from: RANGE.from, to: '2026-01-08' });
+    assert.equal(source.barRequests.length, 2, 'a different range is a different entry');
+    cache.close();
+  });
+
+  it('shares one fetch among concurrent identical requests', async () => {
+    const source = new RecordingSource();
+    let release = (): void => undefined;
+    source.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    const cache = new CachedMarketData(source, new FakeClock('2026-11-20T15:00:00Z').now);
+    const pending = Array.from({ length: 10 }, () => cache.getDailyBars('AAA', RANGE));
+    release();
+    const results = await Promise.all(pending);
+    assert.equal(source.barRequests.length, 1);
+    assert.ok(results.every((bars) => bars === results[0]));
+    cache.close();
+  });
+
+  it('caches nothing from a failed fetch', async () => {
+    const source = new RecordingSource();
+    source.failNext = 1;
+    const cache = new CachedMarketData(source, new FakeClock('2026-11-20T15:00:00Z').now);
+    await assert.rejects(cache.getDailyBars('AAA', RANGE), /upstream failure/);
+    const bars = await cache.getDailyBars('AAA', RANGE);
+    assert.equal(bars.dates.length, 5);
+    assert.equal(source.barRequests.length, 2);
+    cache.close();
+  });
+
+  it('caches quotes per symbol and asks again for symbols that were missing', async () => {
+    const source = new RecordingSource();
+    const cache = new CachedMarketData(source, new FakeClock('2026-11-20T15:00:00Z').now);
+    const first = await cache.getQuotes(['AAA', 'ZZZ']);
+    assert.deepEqual(
+      first.missing.map((m) => m.symbol),
+      ['ZZZ'],
+    );
+    const second = await cache.getQuotes(['AAA', 'BBB', 'ZZZ']);
+    assert.deepEqual(source.quoteRequests, [
+      ['AAA', 'ZZZ'],
+      ['BBB', 'ZZZ'],
+    ]);
+    assert.deepEqual(
+      second.quotes.map((q) => q.symbol),
+      ['AAA', 'BBB'],
+    );
+    cache.close();
+  });
+});

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { runCli, type CliIo } from '../src/cli/program.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+
+const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-cli-'));
+
+async function cli(
+  args: string[],
+  overrides: Partial<CliIo> = {},
+): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, {
+    env: { TAPEWATCH_HOME: home },
+    cwd: process.cwd(),
+    stdout: (text) => {
+      out += text;
+    },
+    stderr: (text) => {
+      err += text;
+    },
+    stderrIsTty: false,
+    now: () => new Date('2026-11-21T12:00:00Z'),
+    fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
+    ...overrides,
+  });
+  return { code, out, err };
+}
+
+describe('tapewatch CLI', () => {
+  it('quotes symbols from the demo market, saying DEMO DATA, and names a missing one', async () => {
+    const { code, out } = await cli(['quote', 'SPY', 'qqq', 'NOPE', '--source', 'demo']);
+    assert.equal(code, 0);
+    assert.match(out.split('\n')[0] ?? '', /DEMO DATA/);
+    assert.match(out, /^SPY\s/m);
+    assert.match(out, /^QQQ\s/m);
+    assert.match(out, /Missing "NOPE"/);
+  });
+
+  it('prints real bars as JSON from a data folder', { skip: SKIP_WITHOUT_SHARED_DATA }, async () => {
+    const { code, out } = await cli([
+      'history',
+      'SPY',
+      '--data-dir',
+      sharedPath('prices', 'etf'),
+      '--format',
+      'json',
+      '--from',
+      '2024-07-10',
+      '--to',
+      '2024-07-12',
+    ]);
+    assert.equal(code, 0);
+    const json = JSON.parse(out) as { source: string; bars: { date: string; close: number }[] };
+    assert.equal(json.source, 'csv');
+    assert.deepEqual(
+      json.bars.map((b) => b.date),
+      ['2024-07-10', '2024-07-11', '2024-07-12'],
+    );
+    assert.equal(json.bars[1]?.close, 556.48, 'SPY.csv: 2024-07-11 close');
+  });
+
+  it(
+    'uses the previous session for an --as-of on a holiday and says so',
+    { skip: SKIP_WITHOUT_SHARED_DATA },
+    async () => {
+      const { code, out, err } = await cli([
+        'quote',
+        'SPY',
+        '--data-dir',
+        sharedPath('prices', 'etf'),
+        '--as-of',
+        '2024-07-04',
+        '--format',
+        'json',
+      ]);
+      assert.equal(code, 0);
+      assert.match(err, /2024-07-04 was not a trading day; using the previous session, 2024-07-03/);
+      assert.equal((JSON.parse(out) as { quotes: { asOf: string }[] }).quotes[0]?.asOf, '2024-07-03');
+    },
+  );
+
+  it('renders Markdown tables', async () => {
+    const { out } = await cli(['universe', 'show', 'mag7', '--format', 'md']);
+    assert.match(out, /^## mag7/m);
+    assert.match(out, /^\| AAPL \| Information Technology \| Apple Inc\. \|$/m);
+  });
+
+  const failures: [string, string[], number, RegExp][] = [
+    ['an unknown command', ['frobnicate'], 2, /unknown command 'frobnicate'/],
+    ['an unknown option', ['quote', 'SPY', '--colour'], 2, /unknown option '--colour'/],
+    [
+      'an unknown source',
+      ['quote', 'SPY', '--source', 'bloomberg'],
+      2,
+      /Allowed choices are yahoo, csv, demo/,
+    ],
+    [
+      'a malformed --as-of',
+      ['quote', 'SPY', '--source', 'demo', '--as-of', '2024-13-01'],
+      2,
+      /--as-of "2024-13-01" is not a date/,
+    ],
+    [
+      'a future --as-of',
+      ['quote', 'SPY', '--source', 'demo', '--as-of', '2027-01-04'],
+      2,
+      /--as-of 2027-01-04 is in the future/,
+    ],
+    [
+      'an unknown universe',
+      ['universe', 'show', 'nasdaq-everything'],
+      2,
+      /Unknown universe "nasdaq-everything"/,
+    ],
+    ['only unknown symbols', ['quote', 'NOPE', '--source', 'demo'], 1, /No quotes: "NOPE"/],
+    [
+      'a date before the data starts',
+      ['history', 'SPY', '--source', 'demo', '--from', '2010-01-01', '--to', '2010-12-31'],
+      1,
+      /No bars for "SPY" from 2010-01-01 to 2010-12-31/,
+    ],
+    [
+      'a missing data folder',
+      ['quote', 'SPY', '--data-dir', '/no/such/folder'],
+      1,
+      /Data folder "\/no\/such\/folder" does not exist/,
+    ],
+    [
+      'an unreachable Yahoo',
+      ['quote', 'SPY', '--source', 'yahoo'],
+      1,
+      /Yahoo Finance is unreachable .* --source demo/,
+    ],
+    ['a bad setting', ['quote', 'SPY', '--source', 'demo'], 2, /YAHOO_RETRIES="many"/],
+  ];
+  for (const [what, args, expectedCode, pattern] of failures) {
+    it(`answers ${what} with one line and exit code ${expectedCode}`, async () => {
+      const env =
+        what === 'a bad setting' ? { TAPEWATCH_HOME: home, YAHOO_RETRIES: 'many' } : { TAPEWATCH_HOME: home };
+      const { code, err } = await cli(args, { env });
+      assert.equal(code, expectedCode, err);
+      assert.match(err, pattern);
+      const lines = err
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('(Did you mean'));
+      assert.equal(lines.length, 1, `one line, got: ${err}`);
+      assert.doesNotMatch(err, /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  it('runs as a real process through bin/tapewatch.js and fails with one line when offline', async () => {
+    const bin = path.resolve(import.meta.dirname, '..', 'bin', 'tapewatch.js');
+    const run = promisify(execFile);
+    const { stdout } = await run(
+      process.execPath,
+      [bin, 'quote', 'SPY', '--source', 'demo', '--format', 'json'],
+      { env: { ...process.env, TAPEWATCH_HOME: home } },
+    );
+    assert.equal((JSON.parse(stdout) as { quotes: { symbol: string }[] }).quotes[0]?.symbol, 'SPY');
+    await assert.rejects(
+      run(process.execPath, [bin, 'quote', 'SPY', '--as-of', 'yesterday', '--source', 'demo'], {
+        env: { ...process.env, TAPEWATCH_HOME: home },
+      }),
+      (error: { code?: number; stderr?: string }) =>
+        error.code === 2 &&
+        error.stderr === 'tapewatch: --as-of "yesterday" is not a date in the form YYYY-MM-DD.\n',
+    );
+  });
+});

@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseConfig } from '../src/config/index.ts';
+import { TapewatchError } from '../src/errors.ts';
+
+describe('configuration', () => {
+  it('has working defaults for an empty environment', () => {
+    const config = parseConfig({ HOME: '/home/someone' });
+    assert.equal(config.marketDataSource, 'yahoo');
+    assert.deepEqual(config.marketDataDirs, []);
+    assert.equal(config.yahoo.timeoutMs, 5000);
+    assert.equal(config.yahoo.retries, 2);
+    assert.equal(config.storePath, path.join(config.homeDir, 'bars.sqlite'));
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('treats blank values as unset and splits folder lists', () => {
+    const config = parseConfig({
+      MARKET_DATA_SOURCE: ' ',
+      YAHOO_RETRIES: '',
+      MARKET_DATA_DIRS: ' a , b,,',
+      TAPEWATCH_HOME: '/tmp/tw',
+    });
+    assert.equal(config.marketDataSource, 'yahoo');
+    assert.equal(config.yahoo.retries, 2);
+    assert.deepEqual(config.marketDataDirs, ['a', 'b']);
+    assert.equal(config.storePath, '/tmp/tw/bars.sqlite');
+  });
+
+  it('names every bad variable in one error', () => {
+    assert.throws(
+      () => parseConfig({ MARKET_DATA_SOURCE: 'bloomberg', YAHOO_TIMEOUT_MS: 'soon', YAHOO_RETRIES: '9' }),
+      (error: unknown) =>
+        error instanceof TapewatchError &&
+        error.code === 'bad_config' &&
+        error.message.includes('MARKET_DATA_SOURCE="bloomberg"') &&
+        error.message.includes('YAHOO_TIMEOUT_MS="soon"') &&
+        error.message.includes('YAHOO_RETRIES="9"'),
+    );
+  });
+});

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { TapewatchError, UnknownSymbolError } from '../src/errors.ts';
+import { CsvMarketData, parseYahooCsv } from '../src/market/csv.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+
+const HEADER = 'Date,Open,High,Low,Close,Adj Close,Volume';
+
+function folderWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-csv-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+function expectDataError(work: () => unknown, pattern: RegExp): void {
+  assert.throws(
+    work,
+    (error: unknown) =>
+      error instanceof TapewatchError && error.code === 'data_file' && pattern.test(error.message),
+  );
+}
+
+describe('Yahoo CSV reader', () => {
+  it('reads every column into typed arrays, in order', () => {
+    const { bars } = parseYahooCsv(
+      'ABC',
+      `${HEADER}\n2024-01-02,10,11,9,10.5,10.4,1000\n2024-01-03,10.5,12,10,11.5,11.39,2000\n`,
+      'ABC.csv',
+    );
+    assert.deepEqual(bars.dates, ['2024-01-02', '2024-01-03']);
+    assert.deepEqual([...bars.close], [10.5, 11.5]);
+    assert.deepEqual([...bars.adjClose], [10.4, 11.39]);
+    assert.deepEqual([...bars.volume], [1000, 2000]);
+    assert.deepEqual([...bars.high], [11, 12]);
+  });
+
+  it('skips Yahoo all-null rows and counts them', () => {
+    const parsed = parseYahooCsv(
+      'ABC',
+      `${HEADER}\r\n2024-01-02,10,11,9,10.5,10.4,1000\r\n2024-01-03,null,null,null,null,null,null\r\n`,
+      'ABC.csv',
+    );
+    assert.equal(parsed.bars.dates.length, 1);
+    assert.equal(parsed.skippedNullRows, 1);
+  });
+
+  it('names the file and line of a malformed row', () => {
+    expectDataError(
+      () => parseYahooCsv('ABC', `${HEADER}\n2024-01-02,10,11,9,abc,10.4,1000\n`, 'ABC.csv'),
+      /^ABC\.csv:2: close "abc"/,
+    );
+    expectDataError(
+      () => parseYahooCsv('ABC', `${HEADER}\n2024-01-02,10,11,9,10\n`, 'ABC.csv'),
+      /ABC\.csv:2: expected 7 fields, found 5/,
+    );
+    expectDataError(
+      () => parseYahooCsv('ABC', `${HEADER}\n2024-13-02,10,11,9,10,10,1\n`, 'ABC.csv'),
+      /ABC\.csv:2: "2024-13-02" is not a YYYY-MM-DD date/,
+    );
+    expectDataError(
+      () => parseYahooCsv('ABC', `${HEADER}\n2024-01-03,1,1,1,1,1,1\n2024-01-02,1,1,1,1,1,1\n`, 'ABC.csv'),
+      /ABC\.csv:3: date 2024-01-02 is not after 2024-01-03/,
+    );
+    expectDataError(
+      () => parseYahooCsv('ABC', 'Date,Close\n2024-01-02,1\n', 'ABC.csv'),
+      /ABC\.csv:1: expected the header/,
+    );
+  });
+
+  it('rejects a missing folder and a folder with no price files', () => {
+    expectDataError(
+      () => new CsvMarketData([path.join(tmpdir(), 'no-such-tapewatch-folder')]),
+      /does not exist/,
+    );
+    expectDataError(
+      () => new CsvMarketData([folderWith({ 'notes.txt': 'hello' })]),
+      /has no \.csv price files/,
+    );
+  });
+
+  it('serves ranges and reports an unknown symbol by name', async () => {
+    const dir = folderWith({
+      'ABC.csv': `${HEADER}\n2024-01-02,1,1,1,1,1,1\n2024-01-03,2,2,2,2,2,2\n2024-01-04,3,3,3,3,3,3\n`,
+    });
+    const source = new CsvMarketData([dir]);
+    const bars = await source.getDailyBars('abc', { from: '2024-01-03', to: '2024-01-03' });
+    assert.deepEqual(bars.dates, ['2024-01-03']);
+    await assert.rejects(
+      source.getDailyBars('XYZ', { from: '2024-01-01', to: '2024-02-01' }),
+      UnknownSymbolError,
+    );
+    const batch = await source.getQuotes(['ABC', 'XYZ']);
+    assert.equal(batch.quotes[0]?.price, 3);
+    assert.equal(batch.quotes[0].changeFraction, 0.5);
+    assert.deepEqual(
+      batch.missing.map((m) => m.symbol),
+      ['XYZ'],
+    );
+  });
+
+  it('lets the first folder win when two hold the same symbol', async () => {
+    const first = folderWith({ 'ABC.csv': `${HEADER}\n2024-01-02,1,1,1,1,1,1\n` });
+    const second = folderWith({ 'ABC.csv': `${HEADER}\n2024-01-02,9,9,9,9,9,9\n` });
+    mkdirSync(path.join(second, 'sub'));
+    const bars = await new CsvMarketData([first, second]).getDailyBars('ABC', {
+      from: '2024-01-01',
+      to: '2024-12-31',
+    });
+    assert.equal(bars.close[0], 1);
+  });
+
+  it(
+    'reads the real IWM bar of 2024-07-11 exactly as the file has it',
+    { skip: SKIP_WITHOUT_SHARED_DATA },
+    async () => {
+      const source = new CsvMarketData([sharedPath('prices', 'etf')]);
+      const bars = await source.getDailyBars('IWM', { from: '2024-07-11', to: '2024-07-11' });
+      assert.deepEqual(
+        {
+          date: bars.dates[0],
+          open: bars.open[0],
+          high: bars.high[0],
+          low: bars.low[0],
+          close: bars.close[0],
+          adj: bars.adjClose[0],
+          volume: bars.volume[0],
+        },
+        // The line in IWM.csv: 2024-07-11,207.9,211.23,206.94,210.68,206.6463,65443600
+        {
+          date: '2024-07-11',
+          open: 207.9,
+          high: 211.23,
+          low: 206.94,
+          close: 210.68,
+          adj: 206.6463,
+          volume: 65443600,
+        },
+      );
+    },
+  );
+
+  it(
+    'reads all 504 real S&P 500 member files without a single error',
+    { skip: SKIP_WITHOUT_SHARED_DATA },
+    async () => {
+      const source = new CsvMarketData([sharedPath('prices', 'sp500')]);
+      let rows = 0;
+      for (const symbol of source.symbols())
+        rows += (await source.getDailyBars(symbol, { from: '2000-01-01', to: '2030-01-01' })).dates.length;
+      assert.equal(source.symbols().length, 504);
+      assert.ok(rows > 1_900_000, `expected about two million rows, read ${rows}`);
+    },
+  );
+});

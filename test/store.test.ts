@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { TapewatchError } from '../src/errors.ts';
+import { BarStore, StoredMarketData } from '../src/market/store.ts';
+import { openDatabase } from '../src/store/database.ts';
+import { FakeClock } from './helpers/clock.ts';
+import { RecordingSource } from './fakes/recording-source.ts';
+
+function tempStore(): string {
+  return path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-store-')), 'bars.sqlite');
+}
+
+function open(
+  file: string,
+  source: RecordingSource,
+  clock: FakeClock,
+): { data: StoredMarketData; close: () => void } {
+  const db = openDatabase(file);
+  return {
+    data: new StoredMarketData(source, new BarStore(db, file), clock.now),
+    close: () => {
+      db.close();
+    },
+  };
+}
+
+describe('persistent bar store', () => {
+  it('after a restart fetches only the days it does not have', async () => {
+    const file = tempStore();
+    const clock = new FakeClock('2026-01-10T12:00:00Z'); // Saturday: 2026-01-09 is the last closed session
+    const first = new RecordingSource();
+    const run1 = open(file, first, clock);
+    const before = await run1.data.getDailyBars('AAA', { from: '2026-01-02', to: '2026-01-09' });
+    run1.close();
+    assert.equal(before.dates.length, 6);
+
+    clock.set('2026-01-17T12:00:00Z');
+    const second = new RecordingSource();
+    const run2 = open(file, second, clock);
+    const after = await run2.data.getDailyBars('AAA', { from: '2026-01-02', to: '2026-01-16' });
+    run2.close();
+    assert.deepEqual(
+      second.barRequests,
+      [{ symbol: 'AAA', range: { from: '2026-01-09', to: '2026-01-16' } }],
+      'only the gap, from the last stored bar',
+    );
+    assert.equal(after.dates.length, 11);
+    assert.equal(after.close[10], 100 + 11, 'the close of the 11th session of 2026');
+  });
+
+  it('fetches the front gap when an earlier start is asked for', async () => {
+    const file = tempStore();
+    const clock = new FakeClock('2026-01-17T12:00:00Z');
+    const source = new RecordingSource();
+    const run = open(file, source, clock);
+    await run.data.getDailyBars('AAA', { from: '2026-01-12', to: '2026-01-16' });
+    await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-16' });
+    await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-16' });
+    run.close();
+    assert.deepEqual(
+      source.barRequests.map((r) => r.range),
+      [
+        { from: '2026-01-12', to: '2026-01-16' },
+        { from: '2026-01-05', to: '2026-01-11' },
+      ],
+    );
+  });
+
+  it('serves but never stores the bar of a session still under way', async () => {
+    const file = tempStore();
+    const clock = new FakeClock('2026-01-16T16:00:00Z'); // Friday 11:00 New York, market open
+    const source = new RecordingSource();
+    const run = open(file, source, clock);
+    const bars = await run.data.getDailyBars('AAA', { from: '2026-01-12', to: '2026-01-16' });
+    assert.equal(bars.dates[bars.dates.length - 1], '2026-01-16');
+    await run.data.getDailyBars('AAA', { from: '2026-01-12', to: '2026-01-16' });
+    run.close();
+    assert.deepEqual(
+      source.barRequests[1]?.range,
+      { from: '2026-01-15', to: '2026-01-16' },
+      'the open session is fetched again',
+    );
+  });
+
+  it('refetches the whole history when adjusted closes were rebased by a dividend', async () => {
+    const file = tempStore();
+    const clock = new FakeClock('2026-01-10T12:00:00Z');
+    const source = new RecordingSource();
+    const run = open(file, source, clock);
+    await run.data.getDailyBars('AAA', { from: '2026-01-02', to: '2026-01-09' });
+    source.adjustmentFactor = 0.98;
+    clock.set('2026-01-17T12:00:00Z');
+    const bars = await run.data.getDailyBars('AAA', { from: '2026-01-02', to: '2026-01-16' });
+    run.close();
+    assert.deepEqual(
+      source.barRequests.map((r) => r.range),
+      [
+        { from: '2026-01-02', to: '2026-01-09' },
+        { from: '2026-01-09', to: '2026-01-16' },
+        { from: '2026-01-02', to: '2026-01-16' },
+      ],
+    );
+    assert.ok(Math.abs((bars.adjClose[0] ?? 0) - 101 * 0.98) < 1e-9, 'old days carry the new adjustment');
+  });
+
+  it('stores nothing for an unknown symbol', async () => {
+    const file = tempStore();
+    const source = new RecordingSource();
+    const run = open(file, source, new FakeClock('2026-01-17T12:00:00Z'));
+    await assert.rejects(
+      run.data.getDailyBars('ZZZ', { from: '2026-01-05', to: '2026-01-09' }),
+      /Unknown symbol "ZZZ"/,
+    );
+    source.known.add('ZZZ');
+    const bars = await run.data.getDailyBars('ZZZ', { from: '2026-01-05', to: '2026-01-09' });
+    run.close();
+    assert.equal(bars.dates.length, 5);
+  });
+
+  it('refuses a corrupt store file with a clear message', () => {
+    const file = tempStore();
+    writeFileSync(file, 'this is not a database '.repeat(200));
+    assert.throws(
+      () => openDatabase(file),
+      (error: unknown) =>
+        error instanceof TapewatchError &&
+        error.code === 'store' &&
+        error.message.includes(file) &&
+        /corrupt|not a database/.test(error.message),
+    );
+  });
+});

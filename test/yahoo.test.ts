@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { TapewatchError, UnknownSymbolError } from '../src/errors.ts';
+import { silentLogger } from '../src/log.ts';
+import { CachedMarketData } from '../src/market/cache.ts';
+import { YahooMarketData } from '../src/market/yahoo.ts';
+import { FakeClock } from './helpers/clock.ts';
+import { HAVE_SHARED_DATA, SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+import { FakeYahoo, RECORDED_CRUMB } from './fakes/yahoo-server.ts';
+
+const AAPL_RANGE = { from: '2020-08-31', to: '2020-11-06' };
+
+describe(
+  'Yahoo source against a loopback fake replaying recorded exchanges',
+  { skip: SKIP_WITHOUT_SHARED_DATA },
+  () => {
+    let fake: FakeYahoo;
+    let sleeps: number[];
+
+    function client(settings: Partial<{ timeoutMs: number; retries: number }> = {}): YahooMarketData {
+      return new YahooMarketData(
+        { timeoutMs: settings.timeoutMs ?? 2_000, retries: settings.retries ?? 2, concurrency: 4 },
+        {
+          fetch: fake.fetch,
+          logger: silentLogger,
+          random: () => 0.5,
+          sleep: (ms) => {
+            sleeps.push(ms);
+            return Promise.resolve();
+          },
+        },
+      );
+    }
+
+    before(async () => {
+      if (!HAVE_SHARED_DATA) return;
+      fake = new FakeYahoo(sharedPath('yahoo-http'));
+      await fake.start();
+    });
+    after(async () => {
+      if (HAVE_SHARED_DATA) await fake.stop();
+    });
+    beforeEach(() => {
+      sleeps = [];
+      fake.requests.length = 0;
+    });
+
+    it('does the cookie and crumb handshake, then reads a quote', async () => {
+      const batch = await client().getQuotes(['AAPL']);
+      assert.deepEqual(batch.missing, []);
+      const quote = batch.quotes[0];
+      assert.equal(quote?.symbol, 'AAPL');
+      assert.equal(quote.name, 'Apple Inc.');
+      assert.equal(quote.price, 244.6);
+      assert.equal(quote.previousClose, 241.53);
+      assert.ok(
+        Math.abs((quote.changeFraction ?? 0) - 0.012710667) < 1e-12,
+        'Yahoo sends percent; we keep fractions',
+      );
+      assert.equal(quote.marketCap, 3674405863424);
+      assert.equal(quote.asOf, new Date(1739566800 * 1000).toISOString());
+      const hosts = fake.requests.map((r) => `${r.host}${r.path}`);
+      assert.deepEqual(hosts.slice(0, 4), [
+        'finance.yahoo.com/quote/AAPL',
+        'guce.yahoo.com/consent',
+        'finance.yahoo.com/quote/AAPL',
+        'query1.finance.yahoo.com/v1/test/getcrumb',
+      ]);
+      assert.equal(
+        fake.requests.find((r) => r.path === '/v7/finance/quote')?.query.get('crumb'),
+        RECORDED_CRUMB,
+      );
+    });
+
+    it('lists unknown symbols as missing and asks at most 100 symbols per request', async () => {
+      const yahoo = client();
+      const two = await yahoo.getQuotes(['AAPL', 'BABA']);
+      assert.deepEqual(
+        two.quotes.map((q) => q.symbol),
+        ['AAPL', 'BABA'],
+      );
+      const symbols = Array.from({ length: 150 }, (_, i) => `Z${i}`);
+      const many = await yahoo.getQuotes(symbols);
+      assert.equal(many.missing.length, 150);
+      const batches = fake.requests
+        .filter((r) => r.path === '/v7/finance/quote')
+        .map((r) => (r.query.get('symbols') ?? '').split(',').length);
+      assert.deepEqual(batches, [2, 100, 50]);
+    });
+
+    it('maps the daily chart into bars on exchange dates with adjusted closes', async () => {
+      const bars = await client().getDailyBars('AAPL', AAPL_RANGE);
+      assert.equal(bars.dates.length, 49);
+      assert.equal(bars.dates[0], '2020-08-31');
+      assert.equal(bars.dates[48], '2020-11-06');
+      // 2020-08-31 was the first day after Apple's 4:1 split: it closed at 129.04.
+      assert.ok(Math.abs((bars.close[0] ?? 0) - 129.04) < 1e-4);
+      assert.ok(Math.abs((bars.adjClose[0] ?? 0) - 125.82673645019531) < 1e-9);
+      assert.equal(bars.volume[0], 225702700);
+      assert.equal(
+        fake.requests.find((r) => r.path === '/v8/finance/chart/AAPL')?.query.get('interval'),
+        '1d',
+      );
+    });
+
+    it('reads 13 years of TSLA history in one chart call', async () => {
+      const bars = await client().getDailyBars('TSLA', { from: '2010-06-29', to: '2023-08-11' });
+      assert.equal(bars.dates.length, 3303);
+      assert.equal(bars.dates[0], '2010-06-29');
+      assert.equal(bars.dates[3302], '2023-08-11');
+    });
+
+    it('reports an unknown symbol by name without retrying', async () => {
+      await assert.rejects(
+        client().getDailyBars('NOPEX', AAPL_RANGE),
+        (error: unknown) => error instanceof UnknownSymbolError && error.symbol === 'NOPEX',
+      );
+      assert.equal(fake.requestsTo('/v8/finance/chart/NOPEX'), 1);
+      assert.deepEqual(sleeps, []);
+    });
+
+    it('retries 429 and 500 with exponential backoff, then succeeds', async () => {
+      fake.inject('/v8/finance/chart', { status: 429 });
+      fake.inject('/v8/finance/chart', { status: 503 });
+      const bars = await client().getDailyBars('AAPL', AAPL_RANGE);
+      assert.equal(bars.dates.length, 49);
+      assert.equal(fake.requestsTo('/v8/finance/chart/AAPL'), 3);
+      assert.deepEqual(sleeps, [125, 250], 'full jitter at 0.5 of 250 ms, then of 500 ms');
+    });
+
+    it('honours Retry-After', async () => {
+      fake.inject('/v8/finance/chart', { status: 429, retryAfter: '1' });
+      await client().getDailyBars('AAPL', AAPL_RANGE);
+      assert.deepEqual(sleeps, [1000]);
+    });
+
+    it('gives up after the retries with a message that suggests the offline sources', async () => {
+      fake.inject('/v8/finance/chart', { status: 500 }, 3);
+      await assert.rejects(
+        client().getDailyBars('AAPL', AAPL_RANGE),
+        (error: unknown) =>
+          error instanceof TapewatchError &&
+          error.code === 'source_unreachable' &&
+          /HTTP 500 after 3 attempts/.test(error.message) &&
+          /--source demo/.test(error.message),
+      );
+      fake.inject('/v8/finance/chart', { status: 429 }, 3);
+      await assert.rejects(
+        client().getDailyBars('AAPL', AAPL_RANGE),
+        (error: unknown) => error instanceof TapewatchError && error.code === 'rate_limited',
+      );
+    });
+
+    it('times out a request that does not answer', async () => {
+      fake.inject('/v8/finance/chart', { delayMs: 1_000 });
+      const started = Date.now();
+      await assert.rejects(
+        client({ timeoutMs: 150, retries: 0 }).getDailyBars('AAPL', AAPL_RANGE),
+        (error: unknown) =>
+          error instanceof TapewatchError &&
+          error.code === 'source_unreachable' &&
+          /within 150 ms/.test(error.message),
+      );
+      assert.ok(Date.now() - started < 900, 'the client gave up before the server answered');
+    });
+
+    it('fails clearly on a malformed body', async () => {
+      fake.inject('/v8/finance/chart', { malformed: true });
+      await assert.rejects(
+        client().getDailyBars('AAPL', AAPL_RANGE),
+        (error: unknown) => error instanceof TapewatchError && error.code === 'source_error',
+      );
+    });
+
+    it('caches nothing from a failed call: the next request goes to Yahoo again', async () => {
+      const cached = new CachedMarketData(client(), new FakeClock('2026-11-20T15:00:00Z').now);
+      fake.inject('/v8/finance/chart', { status: 500 }, 3);
+      await assert.rejects(cached.getDailyBars('AAPL', AAPL_RANGE));
+      const bars = await cached.getDailyBars('AAPL', AAPL_RANGE);
+      await cached.getDailyBars('AAPL', AAPL_RANGE);
+      cached.close();
+      assert.equal(bars.dates.length, 49);
+      assert.equal(
+        fake.requestsTo('/v8/finance/chart/AAPL'),
+        4,
+        'three failed attempts, one success, then the cache',
+      );
+    });
+  },
+);
