@@ -86,6 +86,18 @@ describe('tapewatch CLI', () => {
     },
   );
 
+  it('quotes a whole universe, drawing progress only when stderr is a terminal', async () => {
+    const piped = await cli(['quote', '--universe', 'sp500', '--source', 'demo', '--format', 'json']);
+    assert.equal(piped.code, 0);
+    assert.equal((JSON.parse(piped.out) as { quotes: unknown[] }).quotes.length, 503);
+    assert.equal(piped.err, '', 'nothing on stderr when it is not a terminal');
+    const terminal = await cli(['quote', '--universe', 'sp500', '--source', 'demo', '--format', 'json'], {
+      stderrIsTty: true,
+    });
+    assert.match(terminal.err, /\rFetching quotes \[#{24}\] 503\/503/);
+    assert.match(terminal.err, /\x1b\[2K$/, 'the bar is cleared at the end');
+  });
+
   it('renders Markdown tables', async () => {
     const { out } = await cli(['universe', 'show', 'mag7', '--format', 'md']);
     assert.match(out, /^## mag7/m);
@@ -118,6 +130,12 @@ describe('tapewatch CLI', () => {
       ['universe', 'show', 'nasdaq-everything'],
       2,
       /Unknown universe "nasdaq-everything"/,
+    ],
+    [
+      'neither symbols nor a universe',
+      ['quote', '--source', 'demo'],
+      2,
+      /Name the symbols to quote, or a universe with --universe/,
     ],
     ['only unknown symbols', ['quote', 'NOPE', '--source', 'demo'], 1, /No quotes: "NOPE"/],
     [

@@ -1,7 +1,8 @@
 import { TapewatchError } from '../errors.ts';
 import { addDays, isIsoDate } from '../market/calendar.ts';
 import { realSleep, createRetryingFetch } from '../market/http.ts';
-import type { DailyBars, Quote } from '../market/types.ts';
+import type { DailyBars, MissingSymbol, Quote } from '../market/types.ts';
+import { createProgress } from './progress.ts';
 import {
   formatCompact,
   formatNumber,
@@ -42,8 +43,12 @@ function titleOf(context: CliContext, what: string): string {
   return `${what} · ${context.marketData.label}`;
 }
 
+/** Quotes are asked for in chunks of this size so a long universe shows progress. */
+const QUOTE_CHUNK = 100;
+
 export async function runQuote(context: CliContext, rawSymbols: readonly string[]): Promise<void> {
-  const symbols = [
+  const { io, options, config } = context;
+  let symbols = [
     ...new Set(
       rawSymbols
         .flatMap((s) => s.split(','))
@@ -51,7 +56,27 @@ export async function runQuote(context: CliContext, rawSymbols: readonly string[
         .map(normalizeSymbol),
     ),
   ];
-  const batch = await context.marketData.getQuotes(symbols);
+  if (symbols.length === 0) {
+    if (options.universe === undefined) {
+      throw new TapewatchError('bad_input', 'Name the symbols to quote, or a universe with --universe.');
+    }
+    symbols = [...resolveUniverse(options.universe, { homeDir: config.homeDir, cwd: io.cwd }).symbols];
+  }
+  const progress = createProgress(io.stderr, io.stderrIsTty, 'Fetching quotes', symbols.length);
+  const quotesSoFar: Quote[] = [];
+  const missingSoFar: MissingSymbol[] = [];
+  try {
+    for (let start = 0; start < symbols.length; start += QUOTE_CHUNK) {
+      const chunk = symbols.slice(start, start + QUOTE_CHUNK);
+      const part = await context.marketData.getQuotes(chunk);
+      quotesSoFar.push(...part.quotes);
+      missingSoFar.push(...part.missing);
+      progress.advance(chunk.length);
+    }
+  } finally {
+    progress.done();
+  }
+  const batch = { quotes: quotesSoFar, missing: missingSoFar };
   if (batch.quotes.length === 0) {
     const reasons = batch.missing.map((m) => `"${m.symbol}" (${m.reason})`).join(', ');
     throw new TapewatchError('unknown_symbol', `No quotes: ${reasons}.`);

@@ -78,8 +78,8 @@ export function createProgram(
 
   program
     .command('quote')
-    .description('latest price and daily change for symbols')
-    .argument('<symbols...>', 'ticker symbols, e.g. SPY QQQ IWM')
+    .description('latest price and daily change for symbols, or for every member of --universe')
+    .argument('[symbols...]', 'ticker symbols, e.g. SPY QQQ IWM')
     .action((symbols: string[], _options: unknown, command: Command) =>
       run((context) => runQuote(context, symbols), command),
     );
