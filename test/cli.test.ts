@@ -95,7 +95,7 @@ describe('tapewatch CLI', () => {
       stderrIsTty: true,
     });
     assert.match(terminal.err, /\rFetching quotes \[#{24}\] 503\/503/);
-    assert.match(terminal.err, /\x1b\[2K$/, 'the bar is cleared at the end');
+    assert.ok(terminal.err.endsWith('\r\u001b[2K'), 'the bar is cleared at the end');
   });
 
   it('renders Markdown tables', async () => {
