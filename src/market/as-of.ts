@@ -1,8 +1,16 @@
-import { TapewatchError } from '../errors.ts';
+import { TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { addDays, isIsoDate, isTradingDay, tradingDayOnOrBefore } from './calendar.ts';
 import { quoteFromBars } from './quotes.ts';
-import type { DailyBars, DateRange, IsoDate, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
-import { UnknownSymbolError } from '../errors.ts';
+import {
+  allocateBars,
+  type DailyBars,
+  type DateRange,
+  type IsoDate,
+  type MarketData,
+  type MissingSymbol,
+  type Quote,
+  type QuoteBatch,
+} from './types.ts';
 
 /**
  * A view of a source as it stood at one day's close: no request can see a later bar, and quotes are the
@@ -22,7 +30,7 @@ export class AsOfMarketData implements MarketData {
   }
 
   getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
-    if (range.from > this.asOf) return Promise.resolve(emptyBars(symbol));
+    if (range.from > this.asOf) return Promise.resolve(allocateBars(symbol, []));
     return this.inner.getDailyBars(symbol, {
       from: range.from,
       to: range.to < this.asOf ? range.to : this.asOf,
@@ -46,20 +54,6 @@ export class AsOfMarketData implements MarketData {
     }
     return { quotes, missing };
   }
-}
-
-function emptyBars(symbol: string): DailyBars {
-  const empty = new Float64Array(0);
-  return {
-    symbol,
-    dates: [],
-    open: empty,
-    high: empty,
-    low: empty,
-    close: empty,
-    adjClose: empty,
-    volume: empty,
-  };
 }
 
 export interface ResolvedAsOf {

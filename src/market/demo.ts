@@ -4,6 +4,7 @@ import { SP500_MEMBERS } from '../universes/sp500.ts';
 import { marketStatus, tradingDays } from './calendar.ts';
 import { quoteFromBars } from './quotes.ts';
 import {
+  allocateBars,
   sliceBars,
   type DailyBars,
   type DateRange,
@@ -407,16 +408,7 @@ const round4 = (value: number): number => Math.round(value * 10_000) / 10_000;
 function barsOf(symbol: string, dates: readonly IsoDate[], closes: Float64Array, seed: number): DailyBars {
   const random = createRandom(hashSymbol(symbol, seed));
   const n = dates.length;
-  const bars = {
-    symbol,
-    dates,
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    adjClose: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const bars = allocateBars(symbol, dates);
   const baseVolume = 1e6 * (1 + 20 * random.uniform());
   for (let t = 0; t < n; t++) {
     const close = closes[t] ?? 0;

@@ -2,6 +2,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { storeError } from '../store/database.ts';
 import { addDays, marketStatus } from './calendar.ts';
 import {
+  barRows,
   barsFromRows,
   type Bar,
   type DailyBars,
@@ -136,18 +137,6 @@ function toBar(row: BarRow): Bar {
   };
 }
 
-function rowsOf(bars: DailyBars): Bar[] {
-  return bars.dates.map((date, i) => ({
-    date,
-    open: bars.open[i] ?? Number.NaN,
-    high: bars.high[i] ?? Number.NaN,
-    low: bars.low[i] ?? Number.NaN,
-    close: bars.close[i] ?? Number.NaN,
-    adjClose: bars.adjClose[i] ?? Number.NaN,
-    volume: bars.volume[i] ?? Number.NaN,
-  }));
-}
-
 const minDate = (a: IsoDate, b: IsoDate): IsoDate => (a < b ? a : b);
 const maxDate = (a: IsoDate, b: IsoDate): IsoDate => (a > b ? a : b);
 
@@ -188,7 +177,7 @@ export class StoredMarketData implements MarketData {
     const coverage = this.store.coverage(key);
     let live: Bar[] = [];
     if (coverage === null) {
-      const fresh = rowsOf(await this.inner.getDailyBars(key, range));
+      const fresh = barRows(await this.inner.getDailyBars(key, range));
       this.store.write(
         key,
         fresh.filter((bar) => bar.date <= storableTo),
@@ -199,7 +188,7 @@ export class StoredMarketData implements MarketData {
     } else {
       let covered = coverage;
       if (range.from < covered.from) {
-        const front = rowsOf(
+        const front = barRows(
           await this.inner.getDailyBars(key, { from: range.from, to: addDays(covered.from, -1) }),
         );
         covered = { from: range.from, to: covered.to };
@@ -209,11 +198,11 @@ export class StoredMarketData implements MarketData {
         // Refetch from the last stored bar: if that bar changed, history was rebased and is fetched anew.
         const anchor = this.store.lastBar(key);
         const backFrom = anchor && anchor.date <= covered.to ? anchor.date : addDays(covered.to, 1);
-        const back = rowsOf(await this.inner.getDailyBars(key, { from: backFrom, to: range.to }));
+        const back = barRows(await this.inner.getDailyBars(key, { from: backFrom, to: range.to }));
         const overlap = anchor ? back.find((bar) => bar.date === anchor.date) : undefined;
         if (anchor && overlap && !sameAdjustment(anchor, overlap)) {
           const whole = { from: minDate(covered.from, range.from), to: range.to };
-          const all = rowsOf(await this.inner.getDailyBars(key, whole));
+          const all = barRows(await this.inner.getDailyBars(key, whole));
           this.store.write(
             key,
             all.filter((bar) => bar.date <= storableTo),

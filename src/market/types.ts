@@ -82,11 +82,16 @@ export function barAt(bars: DailyBars, index: number): Bar {
   };
 }
 
-export function barsFromRows(symbol: string, rows: readonly Bar[]): DailyBars {
-  const n = rows.length;
-  const bars = {
+export function barRows(bars: DailyBars): Bar[] {
+  return bars.dates.map((_, i) => barAt(bars, i));
+}
+
+/** Bars with the given dates and zero-filled columns, for a producer to fill in. */
+export function allocateBars(symbol: string, dates: readonly IsoDate[]): DailyBars {
+  const n = dates.length;
+  return {
     symbol,
-    dates: rows.map((row) => row.date),
+    dates,
     open: new Float64Array(n),
     high: new Float64Array(n),
     low: new Float64Array(n),
@@ -94,6 +99,13 @@ export function barsFromRows(symbol: string, rows: readonly Bar[]): DailyBars {
     adjClose: new Float64Array(n),
     volume: new Float64Array(n),
   };
+}
+
+export function barsFromRows(symbol: string, rows: readonly Bar[]): DailyBars {
+  const bars = allocateBars(
+    symbol,
+    rows.map((row) => row.date),
+  );
   rows.forEach((row, i) => {
     bars.open[i] = row.open;
     bars.high[i] = row.high;
