@@ -10,9 +10,9 @@ import { sliceBars } from './types.ts';
  *
  *     Date,Open,High,Low,Close,Adj Close,Volume
  *
- * Yahoo's export never quotes a field, so the reader splits on commas: on the 504-stock reference set
- * it reads 2 million rows five times faster than a general CSV parser, which keeps the whole-history
- * momentum series under its two-second budget. Any row that is not seven well-formed fields is an error
+ * Yahoo's export never quotes a field, so the reader scans the text itself and reads plain decimals
+ * from character codes: on the 504-stock reference set that is several times faster than a general
+ * CSV parser, which keeps the whole-history momentum series under its two-second budget. Any row that is not seven well-formed fields is an error
  * naming the file and line, except Yahoo's all-"null" rows (days with no trade), which are skipped.
  */
 const EXPECTED_HEADER = ['date', 'open', 'high', 'low', 'close', 'adj close', 'volume'];
@@ -27,42 +27,104 @@ function fail(file: string, line: number, problem: string): never {
   throw new TapewatchError('data_file', `${file}:${line}: ${problem}`);
 }
 
+const CHAR_0 = 48;
+const CHAR_9 = 57;
+const CHAR_DOT = 46;
+const CHAR_COMMA = 44;
+const CHAR_CR = 13;
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * A plain non-negative decimal ("123.4567") read straight from the character codes, with no substring.
+ * Digits gathered into an integer below 2^53, divided once by an exact power of ten, round exactly as
+ * Number() would; anything else (exponents, signs, very long numbers) returns NaN for the caller to
+ * hand to Number().
+ */
+function parsePlainDecimal(text: string, start: number, end: number): number {
+  let mantissa = 0;
+  let scale = -1;
+  if (start >= end) return Number.NaN;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= CHAR_0 && code <= CHAR_9) {
+      mantissa = mantissa * 10 + (code - CHAR_0);
+      if (scale >= 0) scale++;
+    } else if (code === CHAR_DOT && scale < 0) {
+      scale = 0;
+    } else {
+      return Number.NaN;
+    }
+  }
+  if (mantissa > Number.MAX_SAFE_INTEGER || scale > 22 || scale === 0) return Number.NaN;
+  return scale > 0 ? mantissa / (POWERS_OF_TEN[scale] ?? Number.NaN) : mantissa;
+}
+
+function parseField(text: string, start: number, end: number): number {
+  const fast = parsePlainDecimal(text, start, end);
+  if (!Number.isNaN(fast)) return fast;
+  const raw = text.slice(start, end).trim();
+  return raw === '' ? Number.NaN : Number(raw);
+}
+
 export function parseYahooCsv(symbol: string, text: string, file: string): ParsedCsv {
-  const lines = text.split('\n');
-  const header = (lines[0] ?? '')
-    .replace(/^\uFEFF/, '')
-    .trim()
-    .toLowerCase()
-    .split(',');
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const headerEnd = body.indexOf('\n');
+  const header = (headerEnd < 0 ? body : body.slice(0, headerEnd)).trim().toLowerCase().split(',');
   if (header.length !== 7 || header.some((name, i) => name.trim() !== EXPECTED_HEADER[i])) {
     fail(file, 1, `expected the header "Date,Open,High,Low,Close,Adj Close,Volume"`);
   }
-  const capacity = lines.length;
+  // One row per line at most; the columns are trimmed to the rows actually read.
+  let capacity = 0;
+  for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) capacity++;
   const dates: string[] = [];
-  const columns = Array.from({ length: 6 }, () => new Float64Array(capacity));
+  const columns = Array.from({ length: 6 }, () => new Float64Array(capacity + 1));
   let skippedNullRows = 0;
   let previousDate = '';
-  for (let i = 1; i < lines.length; i++) {
-    const line = (lines[i] ?? '').trim();
-    if (line === '') continue;
-    const fields = line.split(',');
-    if (fields.length !== 7) fail(file, i + 1, `expected 7 fields, found ${fields.length}`);
-    const date = fields[0] ?? '';
-    if (!DATE_SHAPE.test(date)) fail(file, i + 1, `"${date}" is not a YYYY-MM-DD date`);
-    if (date <= previousDate) fail(file, i + 1, `date ${date} is not after ${previousDate}`);
+  let lineNumber = 1;
+  let position = headerEnd < 0 ? body.length : headerEnd + 1;
+  while (position < body.length) {
+    lineNumber++;
+    const newline = body.indexOf('\n', position);
+    const lineStart = position;
+    let lineEnd = newline < 0 ? body.length : newline;
+    position = lineEnd + 1;
+    while (
+      lineEnd > lineStart &&
+      (body.charCodeAt(lineEnd - 1) === CHAR_CR || body.charCodeAt(lineEnd - 1) === 32)
+    )
+      lineEnd--;
+    if (lineEnd === lineStart) continue;
+    const date = body.slice(lineStart, lineStart + 10);
+    if (body.charCodeAt(lineStart + 10) !== CHAR_COMMA || !DATE_SHAPE.test(date)) {
+      const fields = body.slice(lineStart, lineEnd).split(',');
+      if (fields.length !== 7) fail(file, lineNumber, `expected 7 fields, found ${fields.length}`);
+      fail(file, lineNumber, `"${fields[0] ?? ''}" is not a YYYY-MM-DD date`);
+    }
+    if (date <= previousDate) fail(file, lineNumber, `date ${date} is not after ${previousDate}`);
     previousDate = date;
-    if (fields[1] === 'null' && fields[4] === 'null') {
+    if (body.startsWith('null,', lineStart + 11)) {
       skippedNullRows++;
       continue;
     }
     const row = dates.length;
+    let fieldStart = lineStart + 11;
     for (let c = 0; c < 6; c++) {
-      const raw = fields[c + 1] ?? '';
-      const value = raw === '' ? Number.NaN : Number(raw);
-      if (!Number.isFinite(value) || value < 0) {
-        fail(file, i + 1, `${EXPECTED_HEADER[c + 1] ?? 'value'} "${raw}" is not a non-negative number`);
+      let fieldEnd = body.indexOf(',', fieldStart);
+      if (c < 5 ? fieldEnd < 0 || fieldEnd >= lineEnd : fieldEnd >= 0 && fieldEnd < lineEnd) {
+        fail(
+          file,
+          lineNumber,
+          `expected 7 fields, found ${body.slice(lineStart, lineEnd).split(',').length}`,
+        );
+      }
+      if (c === 5) fieldEnd = lineEnd;
+      const value = parseField(body, fieldStart, fieldEnd);
+      if (!(value >= 0) || value === Number.POSITIVE_INFINITY) {
+        const raw = body.slice(fieldStart, fieldEnd);
+        fail(file, lineNumber, `${EXPECTED_HEADER[c + 1] ?? 'value'} "${raw}" is not a non-negative number`);
       }
       (columns[c] as Float64Array)[row] = value;
+      fieldStart = fieldEnd + 1;
     }
     dates.push(date);
   }
