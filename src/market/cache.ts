@@ -32,10 +32,6 @@ export class SingleFlight {
     this.inFlight.set(key, promise);
     return promise;
   }
-
-  get size(): number {
-    return this.inFlight.size;
-  }
 }
 
 export class CachedMarketData implements MarketData {

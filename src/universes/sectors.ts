@@ -27,7 +27,3 @@ export const SECTOR_ETFS: Readonly<Record<GicsSector, string>> = {
   'Real Estate': 'XLRE',
   Utilities: 'XLU',
 };
-
-export function isGicsSector(value: string): value is GicsSector {
-  return (GICS_SECTORS as readonly string[]).includes(value);
-}
