@@ -57,7 +57,6 @@ export function dayOfWeek(date: IsoDate): number {
   return new Date(toUtcMs(date)).getUTCDay();
 }
 
-
 /** The nth (1-based) given weekday of a month, or the last one when n is -1. */
 function nthWeekday(year: number, month: number, weekday: number, n: number): IsoDate {
   if (n > 0) {
