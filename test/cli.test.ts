@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -96,6 +96,17 @@ describe('tapewatch CLI', () => {
     });
     assert.match(terminal.err, /\rFetching quotes \[#{24}\] 503\/503/);
     assert.ok(terminal.err.endsWith('\r\u001b[2K'), 'the bar is cleared at the end');
+  });
+
+  it('lists universes even with a corrupt store, which only commands that fetch data open', async () => {
+    const brokenHome = mkdtempSync(path.join(tmpdir(), 'tapewatch-broken-'));
+    writeFileSync(path.join(brokenHome, 'bars.sqlite'), 'not a database '.repeat(300));
+    const env = { TAPEWATCH_HOME: brokenHome };
+    const listed = await cli(['universe', 'list'], { env });
+    assert.equal(listed.code, 0, listed.err);
+    const quoted = await cli(['quote', 'SPY'], { env });
+    assert.equal(quoted.code, 1);
+    assert.match(quoted.err, /The store ".*bars\.sqlite" is corrupt/);
   });
 
   it('renders Markdown tables', async () => {

@@ -118,22 +118,35 @@ export function createProgram(
   return program;
 }
 
-function buildContext(
-  io: CliIo,
-  options: GlobalOptions,
-  opened: (config: Config, source: SourceName, logger: Logger) => OpenedMarketData,
-): { context: CliContext; close: () => void } {
+/** Opens the data source only when a command first asks for it: `universe` commands never do. */
+function buildContext(io: CliIo, options: GlobalOptions): { context: CliContext; close: () => void } {
   const config = parseConfig(io.env);
   const logger = options.verbose ? createStderrLogger('debug') : createLogger('silent');
   const source: SourceName = options.source ?? (options.dataDir.length > 0 ? 'csv' : config.marketDataSource);
+  const dataDirs = options.dataDir.length > 0 ? options.dataDir : config.marketDataDirs;
   const today = exchangeDateOf(io.now());
   const asOf = options.asOf === undefined ? null : resolveAsOf(options.asOf, today);
-  const market = opened(config, source, logger);
-  const marketData = asOf ? new AsOfMarketData(market.marketData, asOf.date) : market.marketData;
+  let opened: OpenedMarketData | null = null;
+  let marketData: MarketData | null = null;
+  const context: CliContext = {
+    io,
+    config,
+    options,
+    logger,
+    asOf,
+    endDate: asOf?.date ?? today,
+    get marketData(): MarketData {
+      if (marketData === null) {
+        opened = openMarketData(config, { source, dataDirs }, { fetch: io.fetch, now: io.now, logger });
+        marketData = asOf ? new AsOfMarketData(opened.marketData, asOf.date) : opened.marketData;
+      }
+      return marketData;
+    },
+  };
   return {
-    context: { io, config, options, logger, marketData, asOf, endDate: asOf?.date ?? today },
+    context,
     close: () => {
-      market.close();
+      opened?.close();
     },
   };
 }
@@ -142,11 +155,7 @@ function buildContext(
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const run = async (action: (context: CliContext) => Promise<void>, command: Command): Promise<void> => {
-    const options = command.optsWithGlobals<GlobalOptions>();
-    const { context, close } = buildContext(io, options, (config, source, logger) => {
-      const dataDirs = options.dataDir.length > 0 ? options.dataDir : config.marketDataDirs;
-      return openMarketData(config, { source, dataDirs }, { fetch: io.fetch, now: io.now, logger });
-    });
+    const { context, close } = buildContext(io, command.optsWithGlobals<GlobalOptions>());
     try {
       if (context.asOf?.note) io.stderr(`note: ${context.asOf.note}\n`);
       await action(context);
