@@ -66,7 +66,15 @@ function parseField(text: string, start: number, end: number): number {
   return raw === '' ? Number.NaN : Number(raw);
 }
 
+/**
+ * Every file repeats the same few thousand dates: keeping one string per date lets aligning hundreds of
+ * symbols compare dates by identity, and a date seen before needs no validation.
+ */
+const knownDates = new Map<string, string>();
+
 export function parseYahooCsv(symbol: string, text: string, file: string): ParsedCsv {
+  // Yahoo's ^-symbols include yields (^IRX, the 13-week bill rate), which can go below zero.
+  const signed = symbol.startsWith('^');
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const headerEnd = body.indexOf('\n');
   const header = (headerEnd < 0 ? body : body.slice(0, headerEnd)).trim().toLowerCase().split(',');
@@ -94,8 +102,13 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
     )
       lineEnd--;
     if (lineEnd === lineStart) continue;
-    const date = body.slice(lineStart, lineStart + 10);
-    if (body.charCodeAt(lineStart + 10) !== CHAR_COMMA || !DATE_SHAPE.test(date)) {
+    const sliced = body.slice(lineStart, lineStart + 10);
+    let date = knownDates.get(sliced);
+    if (date === undefined && DATE_SHAPE.test(sliced)) {
+      date = sliced;
+      knownDates.set(date, date);
+    }
+    if (body.charCodeAt(lineStart + 10) !== CHAR_COMMA || date === undefined) {
       const fields = body.slice(lineStart, lineEnd).split(',');
       if (fields.length !== 7) fail(file, lineNumber, `expected 7 fields, found ${fields.length}`);
       fail(file, lineNumber, `"${fields[0] ?? ''}" is not a YYYY-MM-DD date`);
@@ -119,9 +132,10 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
       }
       if (c === 5) fieldEnd = lineEnd;
       const value = parseField(body, fieldStart, fieldEnd);
-      if (!(value >= 0) || value === Number.POSITIVE_INFINITY) {
+      if (!Number.isFinite(value) || (value < 0 && !signed)) {
         const raw = body.slice(fieldStart, fieldEnd);
-        fail(file, lineNumber, `${EXPECTED_HEADER[c + 1] ?? 'value'} "${raw}" is not a non-negative number`);
+        const wanted = signed ? 'a number' : 'a non-negative number';
+        fail(file, lineNumber, `${EXPECTED_HEADER[c + 1] ?? 'value'} "${raw}" is not ${wanted}`);
       }
       (columns[c] as Float64Array)[row] = value;
       fieldStart = fieldEnd + 1;

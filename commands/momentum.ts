@@ -1,0 +1,419 @@
+import { z } from 'zod';
+import { TapewatchError } from '../src/errors.ts';
+import {
+  averagePairwiseCorrelation,
+  computeMomentumFactor,
+  MIN_RANKED,
+  returnZScores,
+  type MomentumFactor,
+} from '../src/indicators/momentum.ts';
+import { yearStartBase, type Panel } from '../src/indicators/panel.ts';
+import { compound, cumulativeGrowth, drawdown, median } from '../src/indicators/rolling.ts';
+import {
+  derivedFrom,
+  describeMissing,
+  loadPanel,
+  requireSessions,
+  symbolIndex,
+  type ReportContext,
+} from '../src/report/context.ts';
+import { lastCoveredSession, seriesTail, survivorshipNote, trailingReturn } from '../src/report/build.ts';
+import {
+  finite,
+  type MetricInfo,
+  type Report,
+  type ReportEvent,
+  type ReportTable,
+} from '../src/report/types.ts';
+import { resolveUniverse, type Universe } from '../src/universes/index.ts';
+
+const SESSIONS_PER_MONTH = 21;
+
+export const momentumOptionsSchema = z
+  .object({
+    universe: z.string().trim().min(1).default('sp500'),
+    /** Ranking window in months back from the formation day (12 in the classic 12-1 factor). */
+    lookbackMonths: z.number().int().min(2).max(24).default(12),
+    /** Most recent months left out of the ranking (1 in 12-1). */
+    skipMonths: z.number().int().min(0).max(3).default(1),
+    quantile: z.number().min(0.05).max(0.5).default(0.2),
+    sectorNeutral: z.boolean().default(false),
+    /** Annualized volatility target for volatility scaling (0.12 is 12%); null leaves the factor unscaled. */
+    volTarget: z.number().min(0.01).max(1).nullable().default(null),
+    /** |z| at or beyond which a day is a crash or spike. */
+    eventSigma: z.number().min(1).max(10).default(3),
+  })
+  .strict()
+  .refine((o) => o.skipMonths < o.lookbackMonths, {
+    message: 'skipMonths must be smaller than lookbackMonths',
+    path: ['skipMonths'],
+  });
+export type MomentumOptions = z.infer<typeof momentumOptionsSchema>;
+
+/** ETFs that track momentum, compared with SPY when the source has them. */
+const MOMENTUM_ETFS = ['MTUM', 'SPMO'] as const;
+const BENCHMARK = 'SPY';
+const TABLE_ROWS = 10;
+const CROWDING_WINDOW = 63;
+const FORWARD_WINDOWS = [21, 42] as const;
+/** The report carries about a year of each series for charts; `series` exports the whole history. */
+const REPORT_SERIES_SESSIONS = 252;
+
+export interface MomentumAnalysis {
+  readonly universe: Universe;
+  readonly panel: Panel;
+  readonly missing: readonly { symbol: string; reason: string }[];
+  readonly loadNotes: readonly string[];
+  readonly factor: MomentumFactor;
+  readonly zScores: Float64Array;
+  readonly options: MomentumOptions;
+}
+
+export async function analyzeMomentum(
+  context: ReportContext,
+  options: MomentumOptions,
+): Promise<MomentumAnalysis> {
+  const universe = resolveUniverse(options.universe, context.universes);
+  const { panel, missing, notes } = await loadPanel(context, universe.symbols);
+  if (panel.symbols.length < MIN_RANKED) {
+    throw new TapewatchError(
+      'not_enough_data',
+      `Universe "${universe.name}" has ${panel.symbols.length} members with data; the momentum factor needs at least ${MIN_RANKED} to sort into legs.`,
+    );
+  }
+  const lookback = options.lookbackMonths * SESSIONS_PER_MONTH;
+  requireSessions(panel, lookback + SESSIONS_PER_MONTH, `A ${options.lookbackMonths}-month momentum ranking`);
+  const settings = {
+    lookback,
+    skip: options.skipMonths * SESSIONS_PER_MONTH,
+    quantile: options.quantile,
+    sectorNeutral: options.sectorNeutral,
+    sectors: panel.symbols.map((s) => universe.sectors.get(s) ?? null),
+    volTarget: options.volTarget,
+  };
+  const factorKey = JSON.stringify({ ...settings, sectors: settings.sectorNeutral ? settings.sectors : [] });
+  const factor = derivedFrom(panel, `momentum:${factorKey}`, () =>
+    computeMomentumFactor(panel.dates, panel.adjClose, settings),
+  );
+  if (factor.formations.length === 0) {
+    throw new TapewatchError(
+      'not_enough_data',
+      `No month-end in the data has ${lookback} sessions of history before it for at least ${MIN_RANKED} members, so there is no momentum portfolio yet.`,
+    );
+  }
+  return {
+    universe,
+    panel,
+    missing,
+    loadNotes: notes,
+    factor,
+    zScores: derivedFrom(panel, `zscores:${factorKey}`, () => returnZScores(factor.longShort)),
+    options,
+  };
+}
+
+export const MOMENTUM_METRICS = {
+  ls_return_1d: { label: 'Long-short return, 1 day', unit: 'fraction' },
+  ls_return_5d: { label: 'Long-short return, 5 days', unit: 'fraction' },
+  ls_return_21d: { label: 'Long-short return, 21 days', unit: 'fraction' },
+  ls_return_ytd: { label: 'Long-short return, year to date', unit: 'fraction' },
+  ls_return_1d_z: { label: 'Day’s move in 252-day standard deviations', unit: 'sigma' },
+  ls_drawdown: { label: 'Drawdown from the factor’s peak', unit: 'fraction' },
+  long_leg_return_1d: { label: 'Long leg (winners), 1 day', unit: 'fraction' },
+  short_leg_return_1d: { label: 'Short leg (losers), 1 day', unit: 'fraction' },
+  long_leg_crowding_63d: {
+    label: 'Crowding: average pairwise 63-day correlation of the long leg',
+    unit: 'correlation',
+  },
+  long_leg_size: { label: 'Stocks in the long leg', unit: 'count' },
+  short_leg_size: { label: 'Stocks in the short leg', unit: 'count' },
+  mtum_vs_spy_1d: { label: 'MTUM minus SPY, 1 day', unit: 'fraction' },
+  mtum_vs_spy_21d: { label: 'MTUM minus SPY, 21 days', unit: 'fraction' },
+  mtum_vs_spy_ytd: { label: 'MTUM minus SPY, year to date', unit: 'fraction' },
+  spmo_vs_spy_1d: { label: 'SPMO minus SPY, 1 day', unit: 'fraction' },
+  spmo_vs_spy_21d: { label: 'SPMO minus SPY, 21 days', unit: 'fraction' },
+  spmo_vs_spy_ytd: { label: 'SPMO minus SPY, year to date', unit: 'fraction' },
+} as const satisfies Record<string, MetricInfo>;
+type MomentumMetric = keyof typeof MOMENTUM_METRICS;
+
+export async function buildMomentumReport(context: ReportContext, options: MomentumOptions): Promise<Report> {
+  const analysis = await analyzeMomentum(context, options);
+  const { panel, factor, zScores, universe } = analysis;
+  const last = lastCoveredSession(
+    panel,
+    panel.symbols.map((_, i) => i),
+  );
+  const asOf = panel.dates[last] ?? context.endDate;
+  const formation = factor.formations.findLast((f) => f.at < last) ?? factor.formations.at(-1);
+  if (formation === undefined) throw new Error('analyzeMomentum returns at least one formation');
+  const ls = factor.longShort;
+  const base = yearStartBase(panel.dates, last);
+  const metrics: Record<MomentumMetric, number | null> = {
+    ls_return_1d: finite(ls[last]),
+    ls_return_5d: finite(compound(ls, last - 4, last)),
+    ls_return_21d: finite(compound(ls, last - 20, last)),
+    ls_return_ytd: base < 0 ? null : finite(compound(ls, base + 1, last)),
+    ls_return_1d_z: finite(zScores[last]),
+    ls_drawdown: finite(drawdown(cumulativeGrowth(ls))[last]),
+    long_leg_return_1d: finite(factor.long[last]),
+    short_leg_return_1d: finite(factor.short[last]),
+    long_leg_crowding_63d: finite(
+      averagePairwiseCorrelation(
+        formation.long.map((s) => factor.returnsOf(s)),
+        last - CROWDING_WINDOW + 1,
+        last,
+      ),
+    ),
+    long_leg_size: formation.long.length,
+    short_leg_size: formation.short.length,
+    mtum_vs_spy_1d: null,
+    mtum_vs_spy_21d: null,
+    mtum_vs_spy_ytd: null,
+    spmo_vs_spy_1d: null,
+    spmo_vs_spy_21d: null,
+    spmo_vs_spy_ytd: null,
+  };
+  const notes: string[] = [...analysis.loadNotes];
+  const etfTable = await etfCrossCheck(context, asOf, metrics, notes);
+
+  const events = momentumEvents(analysis, last);
+  const missingNote = describeMissing(analysis.missing, universe.symbols.length);
+  if (missingNote) notes.push(missingNote);
+  notes.push(
+    `Legs formed at the close of ${formation.date} from ${options.lookbackMonths}-${options.skipMonths} month returns ` +
+      `(${formation.long.length} long, ${formation.short.length} short, equal weight, held to the next month-end).`,
+  );
+  if (options.volTarget !== null) {
+    notes.push(
+      `Volatility-scaled to ${(options.volTarget * 100).toFixed(0)}% a year: leverage ${formation.leverage.toFixed(2)} this month (capped at 2).`,
+    );
+  }
+  if (options.sectorNeutral) {
+    const unknown = panel.symbols.filter((s) => !universe.sectors.has(s)).length;
+    notes.push(
+      `Sector-neutral: stocks ranked within their GICS sector${unknown > 0 ? `; ${unknown} without a known sector ranked together` : ''}.`,
+    );
+  }
+  const survivorship = survivorshipNote(universe);
+  if (survivorship) notes.push(survivorship);
+
+  const from = Math.max(0, last + 1 - REPORT_SERIES_SESSIONS);
+  const dates = panel.dates.slice(0, last + 1);
+  const growth = cumulativeGrowth(ls);
+  return {
+    command: 'momentum',
+    title: `Momentum factor (${universe.name}, ${options.lookbackMonths}-${options.skipMonths} months)`,
+    asOf,
+    source: { name: context.marketData.source, label: context.marketData.label },
+    universe: {
+      name: universe.name,
+      description: universe.description,
+      size: universe.symbols.length,
+      covered: panel.symbols.length,
+      missing: analysis.missing,
+    },
+    options: { ...options },
+    metrics,
+    metricInfo: MOMENTUM_METRICS,
+    tables: [...legTables(analysis, last), ...(etfTable ? [etfTable] : [])],
+    series: [
+      seriesTail('momentum.long_short', 'Long-short daily return', 'fraction', dates, ls, from),
+      seriesTail('momentum.cumulative', 'Long-short growth of 1', 'number', dates, growth, from),
+      seriesTail('momentum.drawdown', 'Long-short drawdown', 'fraction', dates, drawdown(growth), from),
+      seriesTail('momentum.long_leg', 'Long leg daily return', 'fraction', dates, factor.long, from),
+      seriesTail('momentum.short_leg', 'Short leg daily return', 'fraction', dates, factor.short, from),
+    ],
+    events,
+    notes,
+  };
+}
+
+/**
+ * A crash or spike (|z| at or beyond the threshold) with its event study: the earlier days that moved as
+ * far in the same direction, and the median factor return over the following 21 and 42 sessions where
+ * the history is long enough to see them.
+ */
+function momentumEvents(analysis: MomentumAnalysis, last: number): ReportEvent[] {
+  const { factor, zScores, panel, options } = analysis;
+  const z = zScores[last] ?? Number.NaN;
+  const today = factor.longShort[last] ?? Number.NaN;
+  const events: ReportEvent[] = [];
+  if (Math.abs(z) >= options.eventSigma) {
+    const sign = Math.sign(z);
+    const earlier: number[] = [];
+    let asFar = 0;
+    let counted = 0;
+    for (let t = 0; t < last; t++) {
+      const zt = zScores[t] ?? Number.NaN;
+      if (sign * zt >= options.eventSigma) earlier.push(t);
+      const r = factor.longShort[t] ?? Number.NaN;
+      if (Number.isNaN(r)) continue;
+      counted++;
+      if (sign * r >= sign * today) asFar++;
+    }
+    const stats: Record<string, number | null> = {
+      z: finite(z),
+      return_1d: finite(today),
+      earlier_events: earlier.length,
+      days_as_extreme: asFar,
+      days_in_history: counted,
+    };
+    const forwardText: string[] = [];
+    for (const window of FORWARD_WINDOWS) {
+      const forward = earlier
+        .filter((t) => t + window <= last)
+        .map((t) => compound(factor.longShort, t + 1, t + window));
+      stats[`median_forward_${window}d`] = finite(median(forward));
+      stats[`forward_${window}d_samples`] = forward.length;
+      if (forward.length > 0) {
+        forwardText.push(
+          `${formatSigned(median(forward))} over the next ${window} sessions (median of ${forward.length})`,
+        );
+      }
+    }
+    const kind = sign < 0 ? 'crash' : 'spike';
+    const firstDate = panel.dates[analysis.factor.formations[0]?.at ?? 0] ?? '';
+    events.push({
+      id: `momentum_${kind}`,
+      severity: Math.abs(z) >= options.eventSigma + 1 ? 'extreme' : 'notable',
+      date: panel.dates[last] ?? '',
+      title: `Momentum ${kind}: ${formatSigned(today)} in a day (${z.toFixed(1)}σ)`,
+      detail:
+        `${earlier.length} earlier day${earlier.length === 1 ? '' : 's'} since ${firstDate} moved ${options.eventSigma}σ or more ${sign < 0 ? 'down' : 'up'}` +
+        `; ${asFar} of ${counted} days were at least as ${sign < 0 ? 'bad' : 'good'} as today` +
+        (forwardText.length > 0 ? `. After them the factor returned ${forwardText.join(' and ')}.` : '.'),
+      earlierDates: earlier.map((t) => panel.dates[t] ?? ''),
+      stats,
+    });
+  }
+  return events;
+}
+
+function formatSigned(fraction: number): string {
+  return `${fraction > 0 ? '+' : ''}${(fraction * 100).toFixed(2)}%`;
+}
+
+function legTables(analysis: MomentumAnalysis, last: number): ReportTable[] {
+  const { factor, panel, universe } = analysis;
+  const formation = factor.formations.at(-1);
+  if (formation === undefined) return [];
+  const columns = [
+    { key: 'symbol', label: 'Symbol', unit: 'text' },
+    { key: 'sector', label: 'Sector', unit: 'text' },
+    { key: 'ranking_return', label: 'Ranking return', unit: 'fraction' },
+    { key: 'since_formation', label: 'Since formation', unit: 'fraction' },
+    { key: 'return_1d', label: '1 day', unit: 'fraction' },
+  ] as const;
+  const row = (s: number) => {
+    const symbol = panel.symbols[s] ?? '';
+    const prices = panel.adjClose[s] ?? new Float64Array(0);
+    return [
+      symbol,
+      universe.sectors.get(symbol) ?? null,
+      finite(formation.signal[s]),
+      finite(trailingReturn(prices, formation.at, last)),
+      finite(factor.returnsOf(s)[last]),
+    ];
+  };
+  const bySignal = (members: readonly number[], order: 1 | -1) =>
+    [...members]
+      .sort((a, b) => order * ((formation.signal[a] ?? 0) - (formation.signal[b] ?? 0)) || a - b)
+      .slice(0, TABLE_ROWS);
+  const mix = new Map<string, { long: number; short: number }>();
+  for (const [leg, members] of [
+    ['long', formation.long],
+    ['short', formation.short],
+  ] as const) {
+    for (const s of members) {
+      const sector = universe.sectors.get(panel.symbols[s] ?? '') ?? 'Unknown';
+      const entry = mix.get(sector) ?? { long: 0, short: 0 };
+      entry[leg]++;
+      mix.set(sector, entry);
+    }
+  }
+  const mixRows = [...mix.entries()]
+    .sort((a, b) => b[1].long + b[1].short - (a[1].long + a[1].short) || a[0].localeCompare(b[0]))
+    .map(([sector, counts]) => [
+      sector,
+      counts.long,
+      counts.short,
+      (100 * counts.long) / Math.max(1, formation.long.length),
+      (100 * counts.short) / Math.max(1, formation.short.length),
+    ]);
+  return [
+    {
+      id: 'leaders',
+      title: 'Leaders: strongest stocks in the long leg',
+      columns,
+      rows: bySignal(formation.long, -1).map(row),
+    },
+    {
+      id: 'laggards',
+      title: 'Laggards: weakest stocks in the short leg',
+      columns,
+      rows: bySignal(formation.short, 1).map(row),
+    },
+    {
+      id: 'sector_mix',
+      title: 'Sector mix of each leg',
+      columns: [
+        { key: 'sector', label: 'Sector', unit: 'text' },
+        { key: 'long', label: 'Long', unit: 'count' },
+        { key: 'short', label: 'Short', unit: 'count' },
+        { key: 'long_pct', label: 'Long %', unit: 'percent' },
+        { key: 'short_pct', label: 'Short %', unit: 'percent' },
+      ],
+      rows: mixRows,
+    },
+  ];
+}
+
+/** MTUM and SPMO against SPY; absent ETFs are named in the notes rather than failing the report. */
+async function etfCrossCheck(
+  context: ReportContext,
+  asOf: string,
+  metrics: Record<MomentumMetric, number | null>,
+  notes: string[],
+): Promise<ReportTable | null> {
+  const { panel, missing } = await loadPanel({ ...context, endDate: asOf, onProgress: () => undefined }, [
+    BENCHMARK,
+    ...MOMENTUM_ETFS,
+  ]);
+  const benchmark = symbolIndex(panel, BENCHMARK);
+  if (missing.length > 0) {
+    notes.push(`ETF cross-check: no data for ${missing.map((m) => m.symbol).join(', ')}.`);
+  }
+  if (benchmark < 0) return null;
+  const last = panel.dates.length - 1;
+  if (panel.dates[last] !== asOf)
+    notes.push(`ETF cross-check: the ETF data ends on ${panel.dates[last] ?? 'n/a'}.`);
+  const base = yearStartBase(panel.dates, last);
+  const returnsOf = (prices: Float64Array) => ({
+    d1: trailingReturn(prices, last - 1, last),
+    d21: trailingReturn(prices, last - SESSIONS_PER_MONTH, last),
+    ytd: base < 0 ? Number.NaN : trailingReturn(prices, base, last),
+  });
+  const spy = returnsOf(panel.adjClose[benchmark] ?? new Float64Array(0));
+  const rows: (string | number | null)[][] = [[BENCHMARK, finite(spy.d1), finite(spy.d21), finite(spy.ytd)]];
+  for (const etf of MOMENTUM_ETFS) {
+    const at = symbolIndex(panel, etf);
+    if (at < 0) continue;
+    const own = returnsOf(panel.adjClose[at] ?? new Float64Array(0));
+    const key = etf.toLowerCase() as 'mtum' | 'spmo';
+    metrics[`${key}_vs_spy_1d`] = finite(own.d1 - spy.d1);
+    metrics[`${key}_vs_spy_21d`] = finite(own.d21 - spy.d21);
+    metrics[`${key}_vs_spy_ytd`] = finite(own.ytd - spy.ytd);
+    rows.push([etf, finite(own.d1), finite(own.d21), finite(own.ytd)]);
+  }
+  return {
+    id: 'etf_cross_check',
+    title: 'Momentum ETFs against the S&P 500',
+    columns: [
+      { key: 'symbol', label: 'ETF', unit: 'text' },
+      { key: 'return_1d', label: '1 day', unit: 'fraction' },
+      { key: 'return_21d', label: '1 month', unit: 'fraction' },
+      { key: 'return_ytd', label: 'Year to date', unit: 'fraction' },
+    ],
+    rows,
+  };
+}

@@ -1,0 +1,165 @@
+import pLimit from 'p-limit';
+import { TapewatchError, UnknownSymbolError } from '../errors.ts';
+import { addDays } from '../market/calendar.ts';
+import type { DailyBars, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
+import { alignBars, type AlignedPanel, type Panel } from '../indicators/panel.ts';
+import type { UniverseContext } from '../universes/index.ts';
+
+/** What every report needs from outside, built once by the surface (CLI, bot) and passed in. */
+export interface ReportContext {
+  readonly marketData: MarketData;
+  /** The last session a report may use: the as-of date, or today. */
+  readonly endDate: IsoDate;
+  readonly universes: UniverseContext;
+  /** Called as symbols load, for progress bars and Discord progress edits. */
+  readonly onProgress?: (done: number, total: number) => void;
+  /** Aligned panels kept between reports of a long-lived process (the bot); absent, every report aligns afresh. */
+  readonly panels?: PanelCache;
+}
+
+/**
+ * Keeps the last aligned panels, reused while the source hands back the very same bar columns. Sources
+ * never change a column after returning it (a refresh returns new arrays), so identical columns mean
+ * identical data and the cached alignment is exact; anything else is aligned again.
+ */
+export class PanelCache {
+  readonly #entries = new Map<string, { bars: readonly DailyBars[]; aligned: AlignedPanel }>();
+  readonly #capacity: number;
+
+  constructor(capacity = 8) {
+    this.#capacity = capacity;
+  }
+
+  align(key: string, bars: readonly DailyBars[]): AlignedPanel {
+    const cached = this.#entries.get(key);
+    if (cached && sameColumns(cached.bars, bars)) return cached.aligned;
+    const aligned = alignBars(bars);
+    this.#entries.delete(key);
+    this.#entries.set(key, { bars, aligned });
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    return aligned;
+  }
+}
+
+function sameView(a: Float64Array, b: Float64Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
+}
+
+function sameColumns(a: readonly DailyBars[], b: readonly DailyBars[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => {
+    const y = b[i];
+    return (
+      y !== undefined &&
+      x.symbol === y.symbol &&
+      sameView(x.adjClose, y.adjClose) &&
+      sameView(x.close, y.close) &&
+      x.dates[0] === y.dates[0] &&
+      x.dates.at(-1) === y.dates.at(-1)
+    );
+  });
+}
+
+/**
+ * Years of history every report loads: enough for 12-month rankings, 200-day averages, a year of
+ * z-score warm-up and an event study reaching back through 2008 and 2020 where the source has them.
+ */
+export const HISTORY_YEARS = 20;
+const LOAD_CONCURRENCY = 8;
+
+export interface LoadedPanel {
+  readonly panel: Panel;
+  readonly missing: readonly MissingSymbol[];
+  readonly notes: readonly string[];
+}
+
+export function historyRange(endDate: IsoDate): { from: IsoDate; to: IsoDate } {
+  return { from: addDays(endDate, -Math.round(HISTORY_YEARS * 365.25)), to: endDate };
+}
+
+/**
+ * Loads daily bars for the symbols and aligns them. A symbol the source does not have, or has no bars
+ * for in the range, is listed as missing with the reason; any other failure (source down) fails the load.
+ */
+export async function loadPanel(context: ReportContext, symbols: readonly string[]): Promise<LoadedPanel> {
+  const range = historyRange(context.endDate);
+  const limit = pLimit(LOAD_CONCURRENCY);
+  let done = 0;
+  const results = await Promise.all(
+    symbols.map((symbol) =>
+      limit(async (): Promise<DailyBars | MissingSymbol> => {
+        try {
+          const bars = await context.marketData.getDailyBars(symbol, range);
+          return bars.dates.length > 0
+            ? bars
+            : { symbol, reason: `no bars from ${range.from} to ${range.to}` };
+        } catch (error) {
+          if (error instanceof UnknownSymbolError) return { symbol, reason: 'not in the data source' };
+          throw error;
+        } finally {
+          done++;
+          context.onProgress?.(done, symbols.length);
+        }
+      }),
+    ),
+  );
+  const loaded: DailyBars[] = [];
+  const missing: MissingSymbol[] = [];
+  for (const result of results) {
+    if ('dates' in result) loaded.push(result);
+    else missing.push(result);
+  }
+  const key = `${range.from}|${range.to}|${loaded.map((b) => b.symbol).join(',')}`;
+  const { panel, offCalendarRows } = context.panels ? context.panels.align(key, loaded) : alignBars(loaded);
+  const notes =
+    offCalendarRows > 0
+      ? [`${offCalendarRows} price rows dated on days the NYSE was closed were ignored.`]
+      : [];
+  return { panel, missing, notes };
+}
+
+/** Index of a symbol in the panel, or -1. */
+export function symbolIndex(panel: Panel, symbol: string): number {
+  return panel.symbols.indexOf(symbol);
+}
+
+export function requireSessions(panel: Panel, needed: number, what: string): void {
+  if (panel.dates.length >= needed) return;
+  const span =
+    panel.dates.length === 0 ? 'none' : `${panel.dates.length} (${panel.dates[0]} to ${panel.dates.at(-1)})`;
+  throw new TapewatchError(
+    'not_enough_data',
+    `${what} needs at least ${needed} sessions of history; the data has ${span}.`,
+  );
+}
+
+/** One line about missing members: the count and the first few, the full list stays in the report's JSON. */
+export function describeMissing(missing: readonly MissingSymbol[], size: number): string | null {
+  if (missing.length === 0) return null;
+  const shown = missing.slice(0, 12).map((m) => m.symbol);
+  const more = missing.length > shown.length ? ` and ${missing.length - shown.length} more` : '';
+  const reasons = [...new Set(missing.map((m) => m.reason))].slice(0, 2).join('; ');
+  return `${missing.length} of ${size} symbols have no data and are left out (${reasons}): ${shown.join(', ')}${more}.`;
+}
+
+const derived = new WeakMap<Panel, Map<string, unknown>>();
+
+/**
+ * Indicator series computed from a panel, kept as long as the panel itself. A cached panel is reused only
+ * while its source data is unchanged (see PanelCache), so a result derived from it stays exact; a refresh
+ * brings a new panel and a fresh computation.
+ */
+export function derivedFrom<T>(panel: Panel, key: string, compute: () => T): T {
+  let entries = derived.get(panel);
+  if (entries === undefined) {
+    entries = new Map();
+    derived.set(panel, entries);
+  }
+  if (entries.has(key)) return entries.get(key) as T;
+  const value = compute();
+  entries.set(key, value);
+  return value;
+}
