@@ -15,6 +15,7 @@ import type { FetchFn } from '../market/http.ts';
 import { openMarketData, type OpenedMarketData } from '../market/index.ts';
 import type { MarketData } from '../market/types.ts';
 import { runHistory, runQuote, runUniverse, FORMATS, type Format } from './commands.ts';
+import { numberFlag, runReport, runSeries } from './reports.ts';
 
 /** Everything the CLI touches outside itself, so tests run it in-process with fakes. */
 export interface CliIo {
@@ -92,6 +93,101 @@ export function createProgram(
     .option('--to <date>', 'last day (YYYY-MM-DD); default --as-of or today')
     .action((symbol: string, options: { from?: string; to?: string }, command: Command) =>
       run((context) => runHistory(context, symbol, options), command),
+    );
+
+  program
+    .command('momentum')
+    .description(
+      'the long-short momentum factor on --universe (default sp500): returns, crashes, legs, crowding',
+    )
+    .option('--lookback <months>', 'ranking window in months (12 in the classic 12-1 factor)')
+    .option('--skip <months>', 'most recent months left out of the ranking (1)')
+    .option('--quantile <fraction>', 'share of the ranked stocks in each leg (0.2: quintiles)')
+    .option('--sector-neutral', 'rank within GICS sectors')
+    .option('--vol-target <fraction>', 'scale the factor to this annual volatility (e.g. 0.12)')
+    .option('--event-sigma <sigma>', 'a day beyond this many standard deviations is a crash or spike (3)')
+    .action((options: Record<string, string | boolean | undefined>, command: Command) =>
+      run(
+        (context) =>
+          runReport(
+            context,
+            'momentum',
+            {
+              universe: context.options.universe,
+              lookbackMonths: numberFlag(options.lookback as string | undefined),
+              skipMonths: numberFlag(options.skip as string | undefined),
+              quantile: numberFlag(options.quantile as string | undefined),
+              sectorNeutral: options.sectorNeutral,
+              volTarget: numberFlag(options.volTarget as string | undefined),
+              eventSigma: numberFlag(options.eventSigma as string | undefined),
+            },
+            {
+              universe: '--universe',
+              lookbackMonths: '--lookback',
+              skipMonths: '--skip',
+              quantile: '--quantile',
+              sectorNeutral: '--sector-neutral',
+              volTarget: '--vol-target',
+              eventSigma: '--event-sigma',
+            },
+          ),
+        command,
+      ),
+    );
+
+  program
+    .command('breadth')
+    .description('participation of --universe (default sp500) under its index')
+    .option('--index <symbol>', 'the index ETF the members are measured against (SPY)')
+    .option('--top <n>', 'how many of the largest members count for concentration (7)')
+    .action((options: { index?: string; top?: string }, command: Command) =>
+      run(
+        (context) =>
+          runReport(
+            context,
+            'breadth',
+            { universe: context.options.universe, index: options.index, top: numberFlag(options.top) },
+            { universe: '--universe', index: '--index', top: '--top' },
+          ),
+        command,
+      ),
+    );
+
+  program
+    .command('rotation')
+    .description('sector rotation graph, size and style pairs, rare one-day splits')
+    .option('--benchmark <symbol>', 'what the sectors rotate against (SPY)')
+    .option('--tail-weeks <n>', 'weekly points in each sector’s tail (5)')
+    .option(
+      '--split-threshold <fraction>',
+      'one-day move of a pair’s first leg that counts as a split (0.03)',
+    )
+    .action(
+      (options: { benchmark?: string; tailWeeks?: string; splitThreshold?: string }, command: Command) =>
+        run(
+          (context) =>
+            runReport(
+              context,
+              'rotation',
+              {
+                benchmark: options.benchmark,
+                tailWeeks: numberFlag(options.tailWeeks),
+                splitThreshold: numberFlag(options.splitThreshold),
+              },
+              { benchmark: '--benchmark', tailWeeks: '--tail-weeks', splitThreshold: '--split-threshold' },
+            ),
+          command,
+        ),
+    );
+
+  program
+    .command('series')
+    .description('an indicator series as date,value CSV (e.g. momentum.long_short, rotation.rs_ratio:XLK)')
+    .argument('<name>', 'series name')
+    .option('--from <date>', 'first day (YYYY-MM-DD)')
+    .option('--to <date>', 'last day (YYYY-MM-DD); default --as-of or today')
+    .action((name: string, options: { from?: string; to?: string }, command: Command) =>
+      run((context) => runSeries(context, name, options), command),
     );
 
   const universe = program.command('universe').description('list, show or refresh symbol universes');
