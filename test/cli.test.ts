@@ -203,4 +203,68 @@ describe('tapewatch CLI', () => {
         error.stderr === 'tapewatch: --as-of "yesterday" is not a date in the form YYYY-MM-DD.\n',
     );
   });
+
+  it('prints the momentum report as JSON with its metrics, events and notes', async () => {
+    const { code, out, err } = await cli([
+      'momentum',
+      '--source',
+      'demo',
+      '--format',
+      'json',
+      '--as-of',
+      '2020-11-09',
+    ]);
+    assert.equal(code, 0, err);
+    const report = JSON.parse(out) as {
+      command: string;
+      asOf: string;
+      metrics: Record<string, number | null>;
+    };
+    assert.equal(report.command, 'momentum');
+    assert.equal(report.asOf, '2020-11-09');
+    assert.ok(
+      (report.metrics.ls_return_1d ?? 0) < 0,
+      'the demo market scripts a momentum crash on 2020-11-09',
+    );
+  });
+
+  it('uses the previous session for --as-of on a weekend, and says so', async () => {
+    const { code, out, err } = await cli(['rotation', '--source', 'demo', '--as-of', '2024-07-13']);
+    assert.equal(code, 0, err);
+    assert.match(err, /2024-07-12/);
+    assert.match(out, /As of the close of 2024-07-12/);
+  });
+
+  it('refuses a bad report option in one line that names the flag (exit 2)', async () => {
+    const { code, err } = await cli(['momentum', '--source', 'demo', '--lookback', 'twelve']);
+    assert.equal(code, 2);
+    assert.match(err, /^tapewatch: --lookback: .*number/);
+    assert.equal(err.trim().split('\n').length, 1);
+  });
+
+  it('exports a series as CSV between --from and --to', async () => {
+    const { code, out, err } = await cli([
+      'series',
+      'momentum.long_short',
+      '--source',
+      'demo',
+      '--from',
+      '2020-11-05',
+      '--to',
+      '2020-11-10',
+    ]);
+    assert.equal(code, 0, err);
+    const lines = out.trim().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split(',')[0]),
+      ['date', '2020-11-05', '2020-11-06', '2020-11-09', '2020-11-10'],
+    );
+    assert.ok(Number(lines[3]?.split(',')[1]) < -0.03, 'the scripted crash day');
+  });
+
+  it('names the known series when asked for an unknown one', async () => {
+    const { code, err } = await cli(['series', 'momentum.nope', '--source', 'demo']);
+    assert.equal(code, 2);
+    assert.match(err, /Unknown series "momentum.nope".*momentum.long_short/);
+  });
 });
