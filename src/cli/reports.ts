@@ -2,12 +2,15 @@ import type { z } from 'zod';
 import { REPORT_MODULES } from '../../commands/index.ts';
 import { computeSeries, seriesCsv } from '../../commands/series.ts';
 import { TapewatchError } from '../errors.ts';
-import { isIsoDate } from '../market/calendar.ts';
+import { addDays, isIsoDate } from '../market/calendar.ts';
 import type { ReportContext } from '../report/context.ts';
 import type { ReportCommand } from '../report/types.ts';
 import { renderReportJson, renderReportMarkdown, renderReportText } from '../render/report.ts';
 import type { CliContext } from './program.ts';
 import { createProgress, type Progress } from './progress.ts';
+
+/** Calendar days loaded before --from so every series has warmed up by then (two years and a month). */
+const SERIES_WARM_UP_DAYS = 800;
 
 /** The report layer's services for one CLI run, with a progress bar while symbols load. */
 function reportContext(context: CliContext): { reports: ReportContext; finish: () => void } {
@@ -96,7 +99,13 @@ export async function runSeries(
   const to = range.to !== undefined && range.to < context.endDate ? range.to : context.endDate;
   let series;
   try {
-    series = await computeSeries({ ...reports, endDate: to }, name, context.options.universe ?? 'sp500');
+    // A long lookback (12-month ranking, a year of z-score history) must warm up before --from.
+    const historyFrom = range.from === undefined ? undefined : addDays(range.from, -SERIES_WARM_UP_DAYS);
+    series = await computeSeries(
+      { ...reports, endDate: to, ...(historyFrom === undefined ? {} : { historyFrom }) },
+      name,
+      context.options.universe ?? 'sp500',
+    );
   } finally {
     finish();
   }

@@ -13,6 +13,8 @@ export interface ReportContext {
   readonly universes: UniverseContext;
   /** Called as symbols load, for progress bars and Discord progress edits. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Load history from this day when it is earlier than the usual HISTORY_YEARS (series export with --from). */
+  readonly historyFrom?: IsoDate;
   /** Aligned panels kept between reports of a long-lived process (the bot); absent, every report aligns afresh. */
   readonly panels?: PanelCache;
 }
@@ -76,8 +78,10 @@ export interface LoadedPanel {
   readonly notes: readonly string[];
 }
 
-export function historyRange(endDate: IsoDate): { from: IsoDate; to: IsoDate } {
-  return { from: addDays(endDate, -Math.round(HISTORY_YEARS * 365.25)), to: endDate };
+export function historyRange(context: ReportContext): { from: IsoDate; to: IsoDate } {
+  const usual = addDays(context.endDate, -Math.round(HISTORY_YEARS * 365.25));
+  const from = context.historyFrom !== undefined && context.historyFrom < usual ? context.historyFrom : usual;
+  return { from, to: context.endDate };
 }
 
 /**
@@ -85,7 +89,7 @@ export function historyRange(endDate: IsoDate): { from: IsoDate; to: IsoDate } {
  * for in the range, is listed as missing with the reason; any other failure (source down) fails the load.
  */
 export async function loadPanel(context: ReportContext, symbols: readonly string[]): Promise<LoadedPanel> {
-  const range = historyRange(context.endDate);
+  const range = historyRange(context);
   const limit = pLimit(LOAD_CONCURRENCY);
   let done = 0;
   const results = await Promise.all(

@@ -1,0 +1,88 @@
+/**
+ * `npm run bench`: the speed figures the README quotes, measured on the real data in ../shared/data.
+ * 1. `tapewatch series momentum.long_short` over all of prices/sp500 from CSV, as a user runs it (a fresh
+ *    process: Node start, reading 504 files, alignment, the factor), median of 3.
+ * 2. Each report on a dataset already in memory: "fresh" aligns and computes everything again (a new
+ *    process's first report after loading), "warm" repeats it in a long-lived process (the bot), where
+ *    the aligned panel and its indicator series are reused while the data is unchanged. Median of 10.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { buildBreadthReport, breadthOptionsSchema } from '../commands/breadth.ts';
+import { buildMomentumReport, momentumOptionsSchema } from '../commands/momentum.ts';
+import { buildRotationReport, rotationOptionsSchema } from '../commands/rotation.ts';
+import { CsvMarketData } from '../src/market/csv.ts';
+import { PanelCache, type ReportContext } from '../src/report/context.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const data = path.resolve(root, '..', 'shared', 'data');
+const sp500 = path.join(data, 'prices', 'sp500');
+const etf = path.join(data, 'prices', 'etf');
+if (!existsSync(sp500) || !existsSync(etf)) {
+  console.error(
+    `bench: real data not found at ${data} (../shared/data beside the repository); nothing to measure.`,
+  );
+  process.exit(1);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? Number.NaN;
+}
+
+const cliRuns: number[] = [];
+let rows = 0;
+for (let run = 0; run < 3; run++) {
+  const start = performance.now();
+  const out = execFileSync(
+    process.execPath,
+    [
+      path.join(root, 'bin', 'tapewatch.js'),
+      'series',
+      'momentum.long_short',
+      '--from',
+      '2004-01-01',
+      '--data-dir',
+      sp500,
+      '--universe',
+      sp500,
+    ],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  cliRuns.push(performance.now() - start);
+  rows = out.trim().split('\n').length - 1;
+}
+console.log(
+  `series momentum.long_short, prices/sp500 from CSV, fresh process: ${median(cliRuns).toFixed(0)} ms median ` +
+    `(runs ${cliRuns.map((t) => t.toFixed(0)).join(', ')} ms; ${rows} daily values; budget 2000 ms)`,
+);
+
+const marketData = new CsvMarketData([sp500, etf]);
+const universes = { homeDir: path.join(root, '.bench-home'), cwd: root };
+const endDate = '2021-04-21';
+const reports = {
+  momentum: (c: ReportContext) => buildMomentumReport(c, momentumOptionsSchema.parse({ universe: sp500 })),
+  breadth: (c: ReportContext) => buildBreadthReport(c, breadthOptionsSchema.parse({ universe: sp500 })),
+  rotation: (c: ReportContext) => buildRotationReport(c, rotationOptionsSchema.parse({})),
+};
+// Load every file once: the dataset is in memory from here on.
+for (const build of Object.values(reports)) await build({ marketData, endDate, universes });
+
+for (const [name, build] of Object.entries(reports)) {
+  const fresh: number[] = [];
+  const warm: number[] = [];
+  const panels = new PanelCache();
+  await build({ marketData, endDate, universes, panels });
+  for (let run = 0; run < 10; run++) {
+    let start = performance.now();
+    await build({ marketData, endDate, universes });
+    fresh.push(performance.now() - start);
+    start = performance.now();
+    await build({ marketData, endDate, universes, panels });
+    warm.push(performance.now() - start);
+  }
+  console.log(
+    `${name.padEnd(8)} report on in-memory data: fresh ${median(fresh).toFixed(1)} ms, warm ${median(warm).toFixed(1)} ms (median of 10; budget 50 ms)`,
+  );
+}
