@@ -37,6 +37,12 @@ describe('Yahoo CSV reader', () => {
     assert.deepEqual([...bars.high], [11, 12]);
   });
 
+  it('refuses a negative price for a stock but accepts a negative yield for a ^-symbol', () => {
+    const text = `${HEADER}\n2021-03-01,0.01,0.02,-0.013,0.005,0.005,0\n`;
+    expectDataError(() => parseYahooCsv('ABC', text, 'ABC.csv'), /low "-0.013" is not a non-negative number/);
+    assert.deepEqual([...parseYahooCsv('^IRX', text, '^IRX.csv').bars.low], [-0.013]);
+  });
+
   it('skips Yahoo all-null rows and counts them', () => {
     const parsed = parseYahooCsv(
       'ABC',
