@@ -407,7 +407,7 @@ async function concentrationOf(
   let note = `Concentration: sizes from market caps in ${context.marketData.label} quotes.`;
   if (!useCaps) {
     size.clear();
-    const volumes = await dollarVolumes(context, panel, members, last);
+    const volumes = dollarVolumes(panel, members, last);
     for (const [i, v] of volumes) size.set(i, v);
     note = `Concentration: no market caps in this source, so members are sized by ${DOLLAR_VOLUME_WINDOW}-session average dollar volume (a proxy: the ranking of the largest names is reliable, their weights approximate).`;
   }
@@ -479,22 +479,22 @@ async function concentrationOf(
   };
 }
 
-/** Average close × volume over the last DOLLAR_VOLUME_WINDOW sessions, from the members' own bars. */
-async function dollarVolumes(
-  context: ReportContext,
-  panel: Panel,
-  members: readonly number[],
-  last: number,
-): Promise<Map<number, number>> {
+/** Average close × volume over the last DOLLAR_VOLUME_WINDOW sessions, over the days with both. */
+function dollarVolumes(panel: Panel, members: readonly number[], last: number): Map<number, number> {
   const out = new Map<number, number>();
-  const from = panel.dates[Math.max(0, last - DOLLAR_VOLUME_WINDOW + 1)] ?? '';
-  const to = panel.dates[last] ?? '';
+  const from = Math.max(0, last - DOLLAR_VOLUME_WINDOW + 1);
   for (const i of members) {
-    const bars = await context.marketData.getDailyBars(panel.symbols[i] ?? '', { from, to });
-    if (bars.dates.length === 0) continue;
+    const close = panel.close[i] ?? new Float64Array(0);
+    const volume = panel.volume[i] ?? new Float64Array(0);
     let sum = 0;
-    for (let k = 0; k < bars.dates.length; k++) sum += (bars.close[k] ?? 0) * (bars.volume[k] ?? 0);
-    out.set(i, sum / bars.dates.length);
+    let days = 0;
+    for (let t = from; t <= last; t++) {
+      const traded = (close[t] ?? Number.NaN) * (volume[t] ?? Number.NaN);
+      if (Number.isNaN(traded)) continue;
+      sum += traded;
+      days++;
+    }
+    if (days > 0) out.set(i, sum / days);
   }
   return out;
 }

@@ -14,7 +14,6 @@ import {
   describeMissing,
   loadPanel,
   requireSessions,
-  symbolIndex,
   type ReportContext,
 } from '../src/report/context.ts';
 import { lastCoveredSession, seriesTail, survivorshipNote, trailingReturn } from '../src/report/build.ts';
@@ -379,7 +378,7 @@ async function etfCrossCheck(
     BENCHMARK,
     ...MOMENTUM_ETFS,
   ]);
-  const benchmark = symbolIndex(panel, BENCHMARK);
+  const benchmark = panel.symbols.indexOf(BENCHMARK);
   if (missing.length > 0) {
     notes.push(`ETF cross-check: no data for ${missing.map((m) => m.symbol).join(', ')}.`);
   }
@@ -396,7 +395,7 @@ async function etfCrossCheck(
   const spy = returnsOf(panel.adjClose[benchmark] ?? new Float64Array(0));
   const rows: (string | number | null)[][] = [[BENCHMARK, finite(spy.d1), finite(spy.d21), finite(spy.ytd)]];
   for (const etf of MOMENTUM_ETFS) {
-    const at = symbolIndex(panel, etf);
+    const at = panel.symbols.indexOf(etf);
     if (at < 0) continue;
     const own = returnsOf(panel.adjClose[at] ?? new Float64Array(0));
     const key = etf.toLowerCase() as 'mtum' | 'spmo';

@@ -116,12 +116,8 @@ export async function runQuote(context: CliContext, rawSymbols: readonly string[
   emit(context, columns, rows, titleOf(context, 'Quotes'), notes);
 }
 
-export async function runHistory(
-  context: CliContext,
-  rawSymbol: string,
-  range: { from?: string; to?: string },
-): Promise<void> {
-  const symbol = normalizeSymbol(rawSymbol);
+/** `--from` and `--to` must be real dates; one line names the flag that is not. */
+export function checkDateFlags(range: { from?: string; to?: string }): void {
   for (const [flag, value] of [
     ['--from', range.from],
     ['--to', range.to],
@@ -129,6 +125,15 @@ export async function runHistory(
     if (value !== undefined && !isIsoDate(value))
       throw new TapewatchError('bad_input', `${flag} "${value}" is not a date in the form YYYY-MM-DD.`);
   }
+}
+
+export async function runHistory(
+  context: CliContext,
+  rawSymbol: string,
+  range: { from?: string; to?: string },
+): Promise<void> {
+  const symbol = normalizeSymbol(rawSymbol);
+  checkDateFlags(range);
   const to = range.to !== undefined && range.to < context.endDate ? range.to : context.endDate;
   const from = range.from ?? addDays(to, -365);
   if (from > to) throw new TapewatchError('bad_input', `--from ${from} is after the last day ${to}.`);

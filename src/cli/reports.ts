@@ -2,10 +2,11 @@ import type { z } from 'zod';
 import { REPORT_MODULES } from '../../commands/index.ts';
 import { computeSeries, seriesCsv } from '../../commands/series.ts';
 import { TapewatchError } from '../errors.ts';
-import { addDays, isIsoDate } from '../market/calendar.ts';
+import { addDays } from '../market/calendar.ts';
 import type { ReportContext } from '../report/context.ts';
 import type { ReportCommand } from '../report/types.ts';
 import { renderReportJson, renderReportMarkdown, renderReportText } from '../render/report.ts';
+import { checkDateFlags } from './commands.ts';
 import type { CliContext } from './program.ts';
 import { createProgress, type Progress } from './progress.ts';
 
@@ -85,13 +86,7 @@ export async function runSeries(
   name: string,
   range: { from?: string; to?: string },
 ): Promise<void> {
-  for (const [flag, value] of [
-    ['--from', range.from],
-    ['--to', range.to],
-  ] as const) {
-    if (value !== undefined && !isIsoDate(value))
-      throw new TapewatchError('bad_input', `${flag} "${value}" is not a date in the form YYYY-MM-DD.`);
-  }
+  checkDateFlags(range);
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
     throw new TapewatchError('bad_input', `--from ${range.from} is after --to ${range.to}.`);
   }

@@ -1,5 +1,5 @@
 import { isTradingDay } from '../market/calendar.ts';
-import { lowerBound, type DailyBars, type IsoDate } from '../market/types.ts';
+import { lowerBound, upperBound, type DailyBars, type IsoDate } from '../market/types.ts';
 
 /**
  * Daily bars of many symbols on one shared calendar (symbols × days), the input of every cross-sectional
@@ -12,6 +12,8 @@ export interface Panel {
   readonly adjClose: readonly Float64Array[];
   /** Split-adjusted closes, for price levels (moving averages, highs and lows, advances and declines). */
   readonly close: readonly Float64Array[];
+  /** Shares traded (NaN where none were reported), for sizing members by dollar volume. */
+  readonly volume: readonly Float64Array[];
 }
 
 export interface AlignedPanel {
@@ -27,7 +29,7 @@ export interface AlignedPanel {
 export function alignBars(barsList: readonly DailyBars[]): AlignedPanel {
   const dates = unionCalendar(barsList);
   let offCalendarRows = 0;
-  const place = (column: 'adjClose' | 'close') =>
+  const place = (column: 'adjClose' | 'close' | 'volume') =>
     barsList.map((bars) => {
       const out = new Float64Array(dates.length).fill(Number.NaN);
       const at = contiguousRun(dates, bars.dates);
@@ -36,22 +38,28 @@ export function alignBars(barsList: readonly DailyBars[]): AlignedPanel {
         const left = placeRows(dates, bars.dates, bars[column], out);
         if (column === 'adjClose') offCalendarRows += left;
       }
-      // A zero or negative price is a data error, not a price: keep it out of every ratio.
+      // A zero or negative price is a data error, not a price: keep it out of every ratio. A day with no
+      // reported volume is left out of volume averages the same way.
       const [start, end] = at >= 0 ? [at, at + bars.dates.length] : [0, out.length];
       for (let t = start; t < end; t++) if (!((out[t] ?? 0) > 0)) out[t] = Number.NaN;
       return out;
     });
   const adjClose = place('adjClose');
   let close: Float64Array[] | null = null;
+  let volume: Float64Array[] | null = null;
   return {
     panel: {
       dates,
       symbols: barsList.map((b) => b.symbol),
       adjClose,
-      // Only breadth reads price levels, so the second column is placed on first use.
+      // Only breadth reads price levels and volumes, so those columns are placed on first use.
       get close() {
         close ??= place('close');
         return close;
+      },
+      get volume() {
+        volume ??= place('volume');
+        return volume;
       },
     },
     offCalendarRows,
@@ -144,20 +152,8 @@ export function dailyReturns(prices: Float64Array): Float64Array {
   return out;
 }
 
-/** Index of the last date on or before `date`, or -1. */
-export function indexOnOrBefore(dates: readonly IsoDate[], date: IsoDate): number {
-  let lo = 0;
-  let hi = dates.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((dates[mid] ?? '') <= date) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo - 1;
-}
-
 /** Index of the last session of the previous calendar year, the base of year-to-date returns; -1 if none. */
 export function yearStartBase(dates: readonly IsoDate[], t: number): number {
   const year = (dates[t] ?? '').slice(0, 4);
-  return indexOnOrBefore(dates, `${year}-01-00`);
+  return upperBound(dates, `${year}-01-00`) - 1;
 }

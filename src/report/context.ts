@@ -125,11 +125,6 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
   return { panel, missing, notes };
 }
 
-/** Index of a symbol in the panel, or -1. */
-export function symbolIndex(panel: Panel, symbol: string): number {
-  return panel.symbols.indexOf(symbol);
-}
-
 export function requireSessions(panel: Panel, needed: number, what: string): void {
   if (panel.dates.length >= needed) return;
   const span =
