@@ -80,16 +80,21 @@ export async function analyzeBreadth(
       `Breadth needs at least two sessions of member prices; the data has fewer.`,
     );
   }
+  if (indexAt < 0) {
+    // Breadth is read against the index; without it half the report would be n/a, so say so instead.
+    const reason = missing.find((m) => m.symbol === options.index)?.reason ?? 'no data';
+    throw new TapewatchError(
+      'unknown_symbol',
+      `No data for the index "${options.index}" (${reason}); name an index ETF the source has, such as SPY.`,
+    );
+  }
   const memberMissing = missing.filter((m) => m.symbol !== EQUAL_WEIGHT_ETF && m.symbol !== options.index);
   const reportNotes = [...notes];
-  if (indexAt < 0) {
-    reportNotes.push(`No data for the index "${options.index}": index-relative measures are n/a.`);
-  }
   const breadth = derivedFrom(panel, `breadth:${options.index}`, () =>
     computeBreadth(
       members.map((i) => panel.close[i] ?? new Float64Array(0)),
       members.map((i) => panel.adjClose[i] ?? new Float64Array(0)),
-      indexAt >= 0 ? (panel.adjClose[indexAt] ?? null) : null,
+      panel.adjClose[indexAt] ?? null,
     ),
   );
   return {
@@ -154,7 +159,7 @@ export async function buildBreadthReport(context: ReportContext, options: Breadt
   const { panel, breadth, last, universe, members, indexAt } = analysis;
   const asOf = panel.dates[last] ?? context.endDate;
   const base = yearStartBase(panel.dates, last);
-  const index = indexAt >= 0 ? (panel.adjClose[indexAt] ?? null) : null;
+  const index = panel.adjClose[indexAt] ?? null;
   const memberYtd = members
     .map((i) => (base < 0 ? Number.NaN : trailingReturn(panel.adjClose[i] ?? [], base, last)))
     .filter((r) => !Number.isNaN(r));
@@ -297,7 +302,6 @@ function breadthEvents(analysis: BreadthAnalysis): ReportEvent[] {
     { pct_above_20d: finite(breadth.pctAbove[20][last]), decliners: finite(breadth.decliners[last]) },
   );
 
-  if (indexAt < 0) return events;
   const index = panel.adjClose[indexAt] ?? new Float64Array(0);
   const indexHigh = rollingExtreme(index.subarray(0, days), HIGH_LOW_WINDOW, 'high');
   const divergence = new Uint8Array(days);

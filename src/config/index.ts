@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -9,6 +10,12 @@ import { TapewatchError } from '../errors.ts';
  */
 export const SOURCE_NAMES = ['yahoo', 'csv', 'demo'] as const;
 export type SourceName = (typeof SOURCE_NAMES)[number];
+
+/** Discord's REST base without the version; discord.js appends /v10 itself (its REST `api` option). */
+export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
+
+/** Variables whose values must never be echoed, not even in a configuration error. */
+const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'OPENAI_API_KEY']);
 
 const blankToUndefined = (value: unknown): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -37,6 +44,26 @@ const envSchema = z.object({
   YAHOO_TIMEOUT_MS: integerInRange(500, 60_000, 5_000),
   YAHOO_RETRIES: integerInRange(0, 5, 2),
   YAHOO_CONCURRENCY: integerInRange(1, 16, 4),
+  DISCORD_TOKEN: optionalString,
+  DISCORD_GUILD_ID: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(
+        /^\d{17,20}$/,
+        'expected a server id (17 to 20 digits; Developer Mode, right-click the server, Copy ID)',
+      )
+      .optional(),
+  ),
+  DISCORD_API_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://discord.com/api' })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .default(DEFAULT_DISCORD_API_URL),
+  ),
+  BOT_COOLDOWN_SECONDS: integerInRange(0, 600, 10),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -49,6 +76,16 @@ export interface YahooSettings {
   readonly concurrency: number;
 }
 
+export interface DiscordSettings {
+  /** Null when unset: the CLI never needs it, and the bot says plainly that it is missing. */
+  readonly token: string | null;
+  /** Slash commands go to this one server (instant) when set, globally otherwise. */
+  readonly guildId: string | null;
+  readonly apiUrl: string;
+  /** Seconds one user waits between two report requests; 0 turns the cooldown off. */
+  readonly cooldownSeconds: number;
+}
+
 export interface Config {
   readonly marketDataSource: SourceName;
   readonly marketDataDirs: readonly string[];
@@ -57,6 +94,7 @@ export interface Config {
   readonly storePath: string;
   readonly demoSeed: number;
   readonly yahoo: YahooSettings;
+  readonly discord: DiscordSettings;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -68,7 +106,8 @@ export function parseConfig(env: Environment): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const key = issue.path.join('.');
-      return `${key}=${JSON.stringify(env[key] ?? '')}: ${issue.message}`;
+      const shown = SECRET_VARIABLES.has(key) ? '[redacted]' : JSON.stringify(env[key] ?? '');
+      return `${key}=${shown}: ${issue.message}`;
     });
     throw new TapewatchError('bad_config', `Invalid configuration: ${problems.join('; ')}.`);
   }
@@ -85,8 +124,30 @@ export function parseConfig(env: Environment): Config {
       retries: values.YAHOO_RETRIES,
       concurrency: values.YAHOO_CONCURRENCY,
     }),
+    discord: Object.freeze({
+      token: values.DISCORD_TOKEN ?? null,
+      guildId: values.DISCORD_GUILD_ID ?? null,
+      apiUrl: values.DISCORD_API_URL,
+      cooldownSeconds: values.BOT_COOLDOWN_SECONDS,
+    }),
     logLevel: values.LOG_LEVEL,
   });
+}
+
+/** The bot's token, or a message that says what to do when it is missing. */
+export function requireDiscordToken(config: Config): string {
+  if (config.discord.token === null) {
+    throw new TapewatchError(
+      'bad_config',
+      'DISCORD_TOKEN is not set: create a bot in the Discord developer portal (see the README, "Running the bot"), then export DISCORD_TOKEN=<its token> or put it in .env.',
+    );
+  }
+  return config.discord.token;
+}
+
+/** Long-running entry points (bot, deploy-commands) also read a .env file in the working folder, if any. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 /** The one place that reads process.env. */

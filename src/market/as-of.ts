@@ -63,11 +63,14 @@ export interface ResolvedAsOf {
 }
 
 /** Validates --as-of: a real date, not in the future; a non-trading day falls back to the previous session. */
-export function resolveAsOf(raw: string, today: IsoDate): ResolvedAsOf {
+export function resolveAsOf(raw: string, today: IsoDate, name = '--as-of'): ResolvedAsOf {
   if (!isIsoDate(raw))
-    throw new TapewatchError('bad_input', `--as-of "${raw}" is not a date in the form YYYY-MM-DD.`);
+    throw new TapewatchError(
+      'bad_input',
+      `${name} "${raw.slice(0, 40)}" is not a date in the form YYYY-MM-DD.`,
+    );
   if (raw > today)
-    throw new TapewatchError('bad_input', `--as-of ${raw} is in the future (today is ${today}).`);
+    throw new TapewatchError('bad_input', `${name} ${raw} is in the future (today is ${today}).`);
   if (isTradingDay(raw)) return { date: raw, note: null };
   const session = tradingDayOnOrBefore(raw);
   return { date: session, note: `${raw} was not a trading day; using the previous session, ${session}.` };

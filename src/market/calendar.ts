@@ -170,24 +170,68 @@ export function tradingDays(from: IsoDate, to: IsoDate): IsoDate[] {
   return days;
 }
 
-const zonedFormatter = new Intl.DateTimeFormat('en-US', {
-  timeZone: EXCHANGE_TIME_ZONE,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
+const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** The New York wall-clock date and minutes after midnight of an instant. */
-export function exchangeClock(instant: Date): { date: IsoDate; minutes: number } {
-  const parts = Object.fromEntries(zonedFormatter.formatToParts(instant).map((p) => [p.type, p.value]));
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** Whether the runtime knows an IANA time zone name such as America/New_York. */
+export function isTimeZone(name: string): boolean {
+  try {
+    formatterFor(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The wall-clock date and minutes after midnight of an instant in a time zone. */
+export function zonedClock(instant: Date, timeZone: string): { date: IsoDate; minutes: number } {
+  const parts = Object.fromEntries(
+    formatterFor(timeZone)
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
   return {
     date: `${parts.year}-${parts.month}-${parts.day}`,
     minutes: Number(parts.hour) * 60 + Number(parts.minute) + Number(parts.second) / 60,
   };
+}
+
+/**
+ * The instant at which wall-clock time in a zone reads `minutes` after midnight on `date`. A time that
+ * a daylight-saving jump skips resolves to the same offset as the moment before the jump.
+ */
+export function zonedInstant(date: IsoDate, minutes: number, timeZone: string): Date {
+  const wallAsUtc = toUtcMs(date) + minutes * 60_000;
+  let instant = wallAsUtc;
+  // Two rounds settle the offset, also across a daylight-saving change.
+  for (let round = 0; round < 2; round++) {
+    const seen = zonedClock(new Date(instant), timeZone);
+    const seenAsUtc = toUtcMs(seen.date) + Math.round(seen.minutes * 60_000);
+    instant += wallAsUtc - seenAsUtc;
+  }
+  return new Date(instant);
+}
+
+/** The New York wall-clock date and minutes after midnight of an instant. */
+export function exchangeClock(instant: Date): { date: IsoDate; minutes: number } {
+  return zonedClock(instant, EXCHANGE_TIME_ZONE);
 }
 
 export function exchangeDateOf(instant: Date): IsoDate {
@@ -196,15 +240,7 @@ export function exchangeDateOf(instant: Date): IsoDate {
 
 /** The instant at which New York wall-clock time reads `minutes` after midnight on `date`. */
 export function exchangeInstant(date: IsoDate, minutes: number): Date {
-  const wallAsUtc = toUtcMs(date) + minutes * 60_000;
-  let instant = wallAsUtc;
-  // Two rounds settle the offset, also across a daylight-saving change.
-  for (let round = 0; round < 2; round++) {
-    const seen = exchangeClock(new Date(instant));
-    const seenAsUtc = toUtcMs(seen.date) + Math.round(seen.minutes * 60_000);
-    instant += wallAsUtc - seenAsUtc;
-  }
-  return new Date(instant);
+  return zonedInstant(date, minutes, EXCHANGE_TIME_ZONE);
 }
 
 export interface MarketStatus {

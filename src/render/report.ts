@@ -37,7 +37,7 @@ export function formatCell(cell: Cell, unit: Unit | 'text' | 'date'): string {
 
 const SEVERITY_MARK: Record<Severity, string> = { extreme: '!!', notable: '!', info: '-' };
 
-function tableParts(table: ReportTable): { columns: Column[]; rows: string[][] } {
+export function tableParts(table: ReportTable): { columns: Column[]; rows: string[][] } {
   return {
     columns: table.columns.map((c) => ({
       header: c.label,
@@ -58,7 +58,7 @@ function eventLine(event: ReportEvent): string {
   return `${event.title}. ${event.detail}`;
 }
 
-function header(report: Report): string {
+export function reportHeader(report: Report): string {
   const { universe } = report;
   const coverage =
     universe.covered === universe.size
@@ -68,7 +68,7 @@ function header(report: Report): string {
 }
 
 export function renderReportText(report: Report): string {
-  const parts = [report.title, header(report)];
+  const parts = [report.title, reportHeader(report)];
   if (report.events.length > 0) {
     parts.push(
       ['Events', ...report.events.map((e) => `${SEVERITY_MARK[e.severity]} ${eventLine(e)}`)].join('\n'),
@@ -90,7 +90,7 @@ export function renderReportText(report: Report): string {
 }
 
 export function renderReportMarkdown(report: Report): string {
-  const parts = [`## ${report.title}`, `_${header(report)}_`];
+  const parts = [`## ${report.title}`, `_${reportHeader(report)}_`];
   if (report.events.length > 0) {
     parts.push(['### Events', ...report.events.map((e) => `- **${e.severity}** ${eventLine(e)}`)].join('\n'));
   }

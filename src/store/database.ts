@@ -26,6 +26,21 @@ CREATE TABLE IF NOT EXISTS coverage (
   last_date TEXT NOT NULL,
   fetched_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schedules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  guild_id TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  report TEXT NOT NULL,
+  time TEXT NOT NULL,
+  days TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_slot TEXT,
+  last_outcome TEXT,
+  disabled_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS schedules_by_guild ON schedules (guild_id);
 `;
 
 export function storeError(file: string, error: unknown): TapewatchError {

@@ -119,6 +119,11 @@ function sp500Lookup(homeDir: string): { sectors: Map<string, GicsSector>; names
 export interface UniverseContext {
   readonly homeDir: string;
   readonly cwd: string;
+  /**
+   * Whether a universe may name a file or folder. The CLI's user owns the machine; a Discord user does
+   * not, so the bot turns this off and only named universes and symbol lists resolve.
+   */
+  readonly allowFiles?: boolean;
 }
 
 function withLabels(homeDir: string, base: Omit<Universe, 'sectors' | 'names'>): Universe {
@@ -165,7 +170,7 @@ export function resolveUniverse(spec: string, context: UniverseContext): Univers
     });
   }
   const asPath = path.resolve(context.cwd, trimmed);
-  if (existsSync(asPath)) {
+  if (context.allowFiles !== false && existsSync(asPath)) {
     if (statSync(asPath).isDirectory()) {
       return withLabels(context.homeDir, {
         name: trimmed,
@@ -201,7 +206,9 @@ export function resolveUniverse(spec: string, context: UniverseContext): Univers
   }
   throw new TapewatchError(
     'unknown_universe',
-    `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')}, a comma list of symbols, a text file of symbols, or a folder of price files.`,
+    context.allowFiles === false
+      ? `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')} or a comma list of symbols such as AAPL,MSFT,NVDA.`
+      : `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')}, a comma list of symbols, a text file of symbols, or a folder of price files.`,
   );
 }
 

@@ -1,0 +1,104 @@
+import type { BotReport } from './definitions.ts';
+
+/**
+ * Without an LLM, direct messages are routed by keywords to a report. The router never executes what
+ * it reads: it only picks a report name, an optional universe and an optional as-of date, all checked
+ * afterwards by the same validation as slash commands.
+ */
+export const MAX_DM_CHARACTERS = 500;
+
+export type DmIntent =
+  | {
+      readonly kind: 'report';
+      readonly report: BotReport;
+      readonly options: { readonly universe?: string };
+      readonly asOf: string | null;
+      /** What the router understood, said back to the user. */
+      readonly understood: string;
+    }
+  | { readonly kind: 'help'; readonly reason: string };
+
+const KEYWORDS: Readonly<Record<Exclude<BotReport, 'market'>, readonly RegExp[]>> = {
+  momentum: [/\bmomentum\b/, /\bwinners?\b/, /\blosers?\b/, /\bfactor\b/, /\bmtum\b/, /\bspmo\b/, /\bcrash/],
+  breadth: [
+    /\bbreadth\b/,
+    /\bparticipation\b/,
+    /\badvance|\bdecline|\ba\/d\b/,
+    /\bnew (highs|lows)\b/,
+    /\b(50|200)[- ]?d(ay)?\b/,
+    /\bconcentrat/,
+    /\bmag(nificent)? ?7\b|\bmag7\b/,
+    /\baverage stock\b/,
+    /\bmcclellan\b/,
+    /\bequal[- ]weight/,
+  ],
+  rotation: [
+    /\brotat/,
+    /\bsectors?\b/,
+    /\bsmall[- ]?caps?\b/,
+    /\brussell\b|\biwm\b/,
+    /\bnasdaq\b|\bqqq\b/,
+    /\bvalue\b|\bgrowth\b/,
+    /\bcyclicals?\b|\bdefensives?\b/,
+    /\bbanks?\b|\btech\b/,
+  ],
+};
+const MARKET = [/\bmarket\b/, /\boverview\b/, /\bbrief\b/, /\bsummary\b/, /\beverything\b/, /\btoday\b/];
+const HELP = [/^help\b/, /\bwhat can you\b/, /\bcommands?\b/];
+const UNIVERSES: readonly [RegExp, string][] = [
+  [/\bs&p ?500\b|\bsp ?500\b/, 'sp500'],
+  [/\bmag(nificent)? ?7\b|\bmag7\b/, 'mag7'],
+];
+
+export const DM_HELP = [
+  'Ask me about the market in a few words, for example:',
+  '• "momentum" or "are momentum stocks crashing?"',
+  '• "how is breadth?" or "breadth of mag7"',
+  '• "small caps vs nasdaq" or "sector rotation"',
+  '• "market" for a brief of all three; add a date (2024-07-11) to see a past close.',
+  'In a server, the same reports are /momentum, /breadth, /rotation and /market.',
+].join('\n');
+
+export function routeDirectMessage(text: string): DmIntent {
+  const length = text.length;
+  if (length > MAX_DM_CHARACTERS) {
+    return {
+      kind: 'help',
+      reason: `Your message is ${length.toLocaleString('en-US')} characters long; I read at most ${MAX_DM_CHARACTERS}. Ask in a few words.`,
+    };
+  }
+  const lower = text.toLowerCase();
+  if (!/[\p{L}\p{N}]/u.test(lower)) {
+    return { kind: 'help', reason: 'I could not find any words in your message.' };
+  }
+  if (HELP.some((pattern) => pattern.test(lower.trim())))
+    return { kind: 'help', reason: 'Here is what I can do.' };
+  const scores = (Object.keys(KEYWORDS) as (keyof typeof KEYWORDS)[])
+    .map((report) => ({ report, score: KEYWORDS[report].filter((pattern) => pattern.test(lower)).length }))
+    .filter((entry) => entry.score > 0)
+    .sort((a, b) => b.score - a.score);
+  const [best, second] = scores;
+  let report: BotReport | null = null;
+  if (best && (!second || best.score > second.score)) report = best.report;
+  else if (best || MARKET.some((pattern) => pattern.test(lower))) report = 'market';
+  if (report === null) {
+    return { kind: 'help', reason: 'I did not recognise a report in your message.' };
+  }
+  const universe =
+    report === 'rotation' ? undefined : UNIVERSES.find(([pattern]) => pattern.test(lower))?.[1];
+  const asOf = /\b(\d{4}-\d{2}-\d{2})\b/.exec(lower)?.[1] ?? null;
+  const understood = [
+    report === 'market' ? 'the market brief' : `the ${report} report`,
+    universe === undefined ? null : `for ${universe}`,
+    asOf === null ? null : `as of ${asOf}`,
+  ]
+    .filter((part) => part !== null)
+    .join(' ');
+  return {
+    kind: 'report',
+    report,
+    options: universe === undefined ? {} : { universe },
+    asOf,
+    understood: `I understood: ${understood}.`,
+  };
+}

@@ -1,0 +1,38 @@
+import { loadDotEnv, processEnvironment } from '../config/index.ts';
+import { describeError, isTapewatchError } from '../errors.ts';
+import { openBot, type RunningBot } from './app.ts';
+
+/** `npm start`: runs the bot until SIGINT or SIGTERM, then shuts down gracefully. */
+let running: RunningBot;
+try {
+  loadDotEnv();
+  running = openBot({ env: processEnvironment(), fetch: globalThis.fetch, now: () => new Date() });
+} catch (error) {
+  process.stderr.write(`tapewatch: ${isTapewatchError(error) ? error.message : describeError(error)}\n`);
+  process.exit(1);
+}
+const { logger } = running;
+let closing = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, 'shutting down');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: describeError(error) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
+try {
+  await running.bot.start();
+} catch (error) {
+  // discord.js says "An invalid token was provided." for a bad token; never print the token itself.
+  logger.fatal({ err: describeError(error) }, 'could not connect to Discord');
+  process.stderr.write(`tapewatch: could not connect to Discord: ${describeError(error)}\n`);
+  await running.close().catch(() => undefined);
+  process.exit(1);
+}

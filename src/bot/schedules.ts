@@ -1,0 +1,296 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { z } from 'zod';
+import { TapewatchError } from '../errors.ts';
+import {
+  addDays,
+  dayOfWeek,
+  EXCHANGE_TIME_ZONE,
+  isTimeZone,
+  isTradingDay,
+  zonedClock,
+  zonedInstant,
+} from '../market/calendar.ts';
+import type { IsoDate } from '../market/types.ts';
+import { storeError } from '../store/database.ts';
+import { BOT_REPORTS, type BotReport } from './definitions.ts';
+
+/**
+ * Scheduled channel posts. Every report is a market report, so a slot only exists on a NYSE trading
+ * day (by the date in the schedule's own time zone); weekends and exchange holidays never post.
+ */
+export const DEFAULT_SCHEDULE_TIME_ZONE = EXCHANGE_TIME_ZONE;
+/** A slot missed by up to this long (the bot was down) is posted late with a note; later, it is skipped. */
+export const LATE_LIMIT_MS = 60 * 60_000;
+/** Ticks run every 30 seconds, so a post up to this late is on time and carries no note. */
+export const ON_TIME_MS = 2 * 60_000;
+export const MAX_SCHEDULES_PER_SERVER = 25;
+
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri'] as const;
+
+export interface Schedule {
+  readonly id: number;
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly report: BotReport;
+  /** HH:MM wall-clock time in timeZone. */
+  readonly time: string;
+  /** 'weekdays' or a comma list such as 'mon,wed,fri'. */
+  readonly days: string;
+  readonly timeZone: string;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  /** The date of the latest slot claimed (posted or deliberately skipped), in timeZone. */
+  readonly lastSlot: IsoDate | null;
+  readonly lastOutcome: string | null;
+  /** Set when the bot could no longer post in the channel; the schedule then stays off. */
+  readonly disabledReason: string | null;
+}
+
+export type NewSchedule = Pick<
+  Schedule,
+  'guildId' | 'channelId' | 'report' | 'time' | 'days' | 'timeZone' | 'createdBy'
+>;
+
+const TIME = /^([01]?\d|2[0-3]):([0-5]\d)$/;
+
+/** Checks what a user typed for a schedule; each problem is one line naming the option. */
+export function parseScheduleInput(input: {
+  readonly time: string;
+  readonly days?: string | null;
+  readonly timeZone?: string | null;
+}): { time: string; days: string; timeZone: string } {
+  const time = TIME.exec(input.time.trim());
+  if (!time) {
+    throw new TapewatchError(
+      'bad_input',
+      `Option \`time\`: "${input.time.slice(0, 20)}" is not a time in the form HH:MM (24-hour), such as 16:15.`,
+    );
+  }
+  const days = (input.days ?? 'weekdays').trim().toLowerCase().replace(/\s+/g, '');
+  if (days !== 'weekdays') {
+    const list = days.split(',');
+    const weekend = list.find((d) => d === 'sat' || d === 'sun');
+    if (weekend) {
+      throw new TapewatchError(
+        'bad_input',
+        `Option \`days\`: markets are closed on ${weekend}; use weekdays or mon..fri.`,
+      );
+    }
+    const unknown = list.find((d) => !(WEEKDAYS as readonly string[]).includes(d));
+    if (unknown !== undefined || list.length === 0) {
+      throw new TapewatchError(
+        'bad_input',
+        `Option \`days\`: "${(unknown ?? days).slice(0, 20)}" is not a day; use weekdays or a list such as mon,wed,fri.`,
+      );
+    }
+  }
+  const timeZone = (input.timeZone ?? DEFAULT_SCHEDULE_TIME_ZONE).trim();
+  if (!isTimeZone(timeZone) || !timeZone.includes('/')) {
+    throw new TapewatchError(
+      'bad_input',
+      `Option \`timezone\`: "${timeZone.slice(0, 40)}" is not a time zone; use a name such as America/New_York or Europe/London.`,
+    );
+  }
+  return {
+    time: `${time[1]?.padStart(2, '0') ?? '00'}:${time[2] ?? '00'}`,
+    days: days === 'weekdays' ? days : WEEKDAYS.filter((d) => days.split(',').includes(d)).join(','),
+    timeZone,
+  };
+}
+
+function runsOn(schedule: Pick<Schedule, 'days'>, date: IsoDate): boolean {
+  if (!isTradingDay(date)) return false;
+  if (schedule.days === 'weekdays') return true;
+  const weekday = WEEKDAYS[dayOfWeek(date) - 1];
+  return weekday !== undefined && schedule.days.split(',').includes(weekday);
+}
+
+export interface Slot {
+  /** The date in the schedule's time zone. */
+  readonly date: IsoDate;
+  readonly at: Date;
+}
+
+function minutesOf(time: string): number {
+  const [hours, minutes] = time.split(':').map(Number);
+  return (hours ?? 0) * 60 + (minutes ?? 0);
+}
+
+/** The latest slot at or before now, looking back at most two weeks. */
+export function latestSlot(schedule: Pick<Schedule, 'days' | 'time' | 'timeZone'>, now: Date): Slot | null {
+  const minutes = minutesOf(schedule.time);
+  const today = zonedClock(now, schedule.timeZone).date;
+  for (let back = 0; back < 14; back++) {
+    const date = addDays(today, -back);
+    if (!runsOn(schedule, date)) continue;
+    const at = zonedInstant(date, minutes, schedule.timeZone);
+    if (at.getTime() <= now.getTime()) return { date, at };
+  }
+  return null;
+}
+
+/** The next slot after now, for /schedule list. */
+export function nextSlot(schedule: Pick<Schedule, 'days' | 'time' | 'timeZone'>, now: Date): Slot | null {
+  const minutes = minutesOf(schedule.time);
+  const today = zonedClock(now, schedule.timeZone).date;
+  for (let ahead = 0; ahead < 14; ahead++) {
+    const date = addDays(today, ahead);
+    if (!runsOn(schedule, date)) continue;
+    const at = zonedInstant(date, minutes, schedule.timeZone);
+    if (at.getTime() > now.getTime()) return { date, at };
+  }
+  return null;
+}
+
+export type SlotDecision =
+  | { readonly action: 'wait' }
+  | { readonly action: 'post'; readonly slot: Slot; readonly lateMs: number }
+  | { readonly action: 'skip'; readonly slot: Slot; readonly lateMs: number };
+
+/**
+ * What to do about a schedule now. A slot before the schedule existed, or one already claimed, waits;
+ * one more than an hour late (the bot was down) is skipped so that stale news is never posted.
+ */
+export function decideSlot(schedule: Schedule, now: Date): SlotDecision {
+  if (schedule.disabledReason !== null) return { action: 'wait' };
+  const slot = latestSlot(schedule, now);
+  if (!slot || slot.at.getTime() < schedule.createdAt.getTime()) return { action: 'wait' };
+  if (schedule.lastSlot !== null && slot.date <= schedule.lastSlot) return { action: 'wait' };
+  const lateMs = now.getTime() - slot.at.getTime();
+  return lateMs > LATE_LIMIT_MS ? { action: 'skip', slot, lateMs } : { action: 'post', slot, lateMs };
+}
+
+const rowSchema = z.object({
+  id: z.number().int(),
+  guild_id: z.string(),
+  channel_id: z.string(),
+  report: z.enum(BOT_REPORTS),
+  time: z.string(),
+  days: z.string(),
+  time_zone: z.string(),
+  created_by: z.string(),
+  created_at: z.string(),
+  last_slot: z.string().nullable(),
+  last_outcome: z.string().nullable(),
+  disabled_reason: z.string().nullable(),
+});
+
+function toSchedule(row: unknown): Schedule {
+  const r = rowSchema.parse(row);
+  return {
+    id: r.id,
+    guildId: r.guild_id,
+    channelId: r.channel_id,
+    report: r.report,
+    time: r.time,
+    days: r.days,
+    timeZone: r.time_zone,
+    createdBy: r.created_by,
+    createdAt: new Date(r.created_at),
+    lastSlot: r.last_slot,
+    lastOutcome: r.last_outcome,
+    disabledReason: r.disabled_reason,
+  };
+}
+
+/** Schedules in the embedded SQLite store, so they survive restarts; claims make each slot post once. */
+export class ScheduleStore {
+  readonly #db: DatabaseSync;
+  readonly #file: string;
+
+  constructor(db: DatabaseSync, file: string) {
+    this.#db = db;
+    this.#file = file;
+  }
+
+  #run<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof TapewatchError) throw error;
+      throw storeError(this.#file, error);
+    }
+  }
+
+  add(schedule: NewSchedule, now: Date): Schedule {
+    return this.#run(() => {
+      const count = this.#db
+        .prepare('SELECT COUNT(*) AS n FROM schedules WHERE guild_id = ?')
+        .get(schedule.guildId) as { n: number };
+      if (count.n >= MAX_SCHEDULES_PER_SERVER) {
+        throw new TapewatchError(
+          'bad_input',
+          `This server already has ${MAX_SCHEDULES_PER_SERVER} schedules; remove one with /schedule remove first.`,
+        );
+      }
+      const row = this.#db
+        .prepare(
+          `INSERT INTO schedules (guild_id, channel_id, report, time, days, time_zone, created_by, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
+        .get(
+          schedule.guildId,
+          schedule.channelId,
+          schedule.report,
+          schedule.time,
+          schedule.days,
+          schedule.timeZone,
+          schedule.createdBy,
+          now.toISOString(),
+        );
+      return toSchedule(row);
+    });
+  }
+
+  list(guildId: string): Schedule[] {
+    return this.#run(() =>
+      this.#db.prepare('SELECT * FROM schedules WHERE guild_id = ? ORDER BY id').all(guildId).map(toSchedule),
+    );
+  }
+
+  enabled(): Schedule[] {
+    return this.#run(() =>
+      this.#db
+        .prepare('SELECT * FROM schedules WHERE disabled_reason IS NULL ORDER BY id')
+        .all()
+        .map(toSchedule),
+    );
+  }
+
+  /** Removes a schedule of this server; false when there is none with that id here. */
+  remove(guildId: string, id: number): boolean {
+    return this.#run(
+      () =>
+        this.#db.prepare('DELETE FROM schedules WHERE id = ? AND guild_id = ?').run(id, guildId).changes ===
+        1,
+    );
+  }
+
+  /**
+   * Claims a slot before anything is posted: only one claim per slot can succeed, also across a
+   * restart or a second process, so a slot is never posted twice (at most once, by design).
+   */
+  claim(id: number, slotDate: IsoDate, outcome: string): boolean {
+    return this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `UPDATE schedules SET last_slot = ?, last_outcome = ?
+             WHERE id = ? AND disabled_reason IS NULL AND (last_slot IS NULL OR last_slot < ?)`,
+          )
+          .run(slotDate, outcome, id, slotDate).changes === 1,
+    );
+  }
+
+  recordOutcome(id: number, outcome: string): void {
+    this.#run(() => this.#db.prepare('UPDATE schedules SET last_outcome = ? WHERE id = ?').run(outcome, id));
+  }
+
+  disable(id: number, reason: string): void {
+    this.#run(() =>
+      this.#db
+        .prepare('UPDATE schedules SET disabled_reason = ?, last_outcome = ? WHERE id = ?')
+        .run(reason, reason, id),
+    );
+  }
+}

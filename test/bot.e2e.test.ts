@@ -1,0 +1,422 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openBot, type RunningBot } from '../src/bot/app.ts';
+import { deployCommands } from '../src/bot/deploy.ts';
+import { DISCORD_LIMITS, embedLength } from '../src/render/discord.ts';
+import { FakeClock } from './helpers/clock.ts';
+import {
+  CHANNEL_ID,
+  DM_CHANNEL_ID,
+  FakeDiscord,
+  GUILD_ID,
+  MANAGE_GUILD,
+  type RecordedCall,
+} from './fakes/discord.ts';
+
+const TOKEN = 'ODg4.fake-token.do-not-log-me';
+const CALLBACK = /^\/api\/v10\/interactions\/\d+\/(token-\d+)\/callback$/;
+
+interface Embed {
+  title?: string;
+  description?: string;
+  fields?: { name: string; value: string }[];
+  footer?: { text: string };
+}
+interface MessageBody {
+  content?: string;
+  flags?: number;
+  embeds?: Embed[];
+  allowed_mentions?: { parse?: unknown[] };
+  components?: { components: { custom_id: string; label: string }[] }[];
+}
+
+const bodyOf = (call: RecordedCall): MessageBody => (call.body as MessageBody | null) ?? {};
+const callbackFor = (token: string) => (call: RecordedCall) =>
+  call.method === 'POST' && CALLBACK.exec(call.path)?.[1] === token;
+const callbackData = (call: RecordedCall): { type: number; data?: MessageBody } =>
+  call.body as { type: number; data?: MessageBody };
+/** The reply's final edit (or its deletion), not a "Loading prices…" progress edit. */
+const originalFor =
+  (token: string, method = 'PATCH') =>
+  (call: RecordedCall) =>
+    call.method === method &&
+    call.path.endsWith(`/${token}/messages/@original`) &&
+    !(bodyOf(call).content ?? '').startsWith('Loading prices');
+const followUpFor = (token: string) => (call: RecordedCall) =>
+  call.method === 'POST' && /\/webhooks\/\d+\/[^/]+$/.test(call.path) && call.path.endsWith(`/${token}`);
+const channelPost =
+  (channelId: string, since = 0) =>
+  (call: RecordedCall) =>
+    call.method === 'POST' && call.path === `/api/v10/channels/${channelId}/messages` && call.at >= since;
+
+function assertWithinLimits(body: MessageBody): void {
+  assert.ok((body.content ?? '').length <= DISCORD_LIMITS.content);
+  const embeds = body.embeds ?? [];
+  assert.ok(embeds.length <= DISCORD_LIMITS.embedsPerMessage);
+  let total = 0;
+  for (const embed of embeds) {
+    assert.ok((embed.title ?? '').length <= DISCORD_LIMITS.title);
+    assert.ok((embed.description ?? '').length <= DISCORD_LIMITS.description);
+    assert.ok((embed.fields ?? []).length <= DISCORD_LIMITS.fields);
+    for (const field of embed.fields ?? []) {
+      assert.ok(field.name.length <= DISCORD_LIMITS.fieldName && field.name.length > 0);
+      assert.ok(field.value.length <= DISCORD_LIMITS.fieldValue && field.value.length > 0);
+    }
+    total += embedLength(embed);
+  }
+  assert.ok(total <= DISCORD_LIMITS.embedsTotal, `embeds hold ${total} characters`);
+}
+
+function assertNoMentions(body: MessageBody): void {
+  assert.deepEqual(body.allowed_mentions?.parse, [], 'allowed_mentions.parse must be an empty list');
+}
+
+let userCounter = 600000000000000000n;
+const freshUser = () => String(userCounter++);
+
+describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () => {
+  let discord: FakeDiscord;
+  let running: RunningBot;
+  let home: string;
+  const logs: string[] = [];
+  // Thursday 2024-07-11, 16:30 in New York: the session has closed.
+  const clock = new FakeClock('2024-07-11T20:30:00Z');
+
+  before(async () => {
+    discord = await FakeDiscord.start();
+    home = mkdtempSync(path.join(tmpdir(), 'tapewatch-bot-'));
+    running = openBot({
+      env: {
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_API_URL: discord.apiUrl,
+        MARKET_DATA_SOURCE: 'demo',
+        TAPEWATCH_HOME: home,
+        BOT_COOLDOWN_SECONDS: '30',
+        LOG_LEVEL: 'debug',
+      },
+      fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
+      now: clock.now,
+      logDestination: {
+        write: (line: string) => {
+          logs.push(line);
+          if (process.env.E2E_LOGS) process.stderr.write(line);
+        },
+      },
+      // Ticks are driven by the test; the timer must not post on its own.
+      schedulerIntervalMs: 3_600_000,
+    });
+    await running.bot.start();
+  });
+
+  after(async () => {
+    await running.close();
+    await discord.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('logs in through the REST base URL it was given and identifies on the gateway', () => {
+    assert.ok(discord.calls.some((c) => c.method === 'GET' && c.path === '/api/v10/gateway/bot'));
+    assert.equal(discord.identifies.length, 1);
+    const identify = discord.identifies[0] as { token: string; intents: number };
+    assert.equal(identify.token, TOKEN);
+    assert.equal(identify.intents & (1 << 12), 1 << 12, 'the DirectMessages intent is requested');
+  });
+
+  let refreshId = '';
+  it('answers /breadth: deferred within 3 seconds, then an embed within every limit and no mentions', async () => {
+    const sent = Date.now();
+    const token = discord.slashCommand('breadth', [{ name: 'universe', type: 3, value: 'sp500' }], {
+      userId: freshUser(),
+    });
+    const deferral = await discord.waitForCall(callbackFor(token));
+    assert.ok(deferral.at - sent < 3000, `deferred after ${deferral.at - sent} ms`);
+    assert.equal(callbackData(deferral).type, 5, 'DeferredChannelMessageWithSource');
+    const edit = await discord.waitForCall(originalFor(token));
+    const body = bodyOf(edit);
+    assertWithinLimits(body);
+    assertNoMentions(body);
+    const embed = body.embeds?.[0];
+    assert.match(
+      embed?.title ?? '',
+      /^DEMO DATA.*Breadth \(sp500 against SPY\)|Breadth \(sp500 against SPY\)/,
+    );
+    assert.match(embed?.footer?.text ?? '', /As of the close of 2024-07-11.*Not investment advice\./);
+    assert.ok(
+      embed?.fields?.some((f) => f.name.includes('200')),
+      'a % above 200-day field',
+    );
+    assert.deepEqual(edit.fileNames, ['breadth-2024-07-11.md'], 'the full report is attached');
+    const button = body.components?.[0]?.components[0];
+    assert.equal(button?.label, 'Refresh');
+    refreshId = button.custom_id;
+    assert.ok(refreshId.length > 0 && refreshId.length <= 100);
+  });
+
+  it('refreshes an answer in place when Refresh is pressed', async () => {
+    const token = discord.pressButton(refreshId, { content: '', embeds: [] }, freshUser());
+    const deferral = await discord.waitForCall(callbackFor(token));
+    assert.equal(callbackData(deferral).type, 6, 'DeferredMessageUpdate');
+    const edit = await discord.waitForCall(originalFor(token));
+    assert.match(bodyOf(edit).embeds?.[0]?.title ?? '', /Breadth/);
+    assertNoMentions(bodyOf(edit));
+  });
+
+  it('shares one computation between identical requests and cools a user down politely', async () => {
+    const before = logs.filter((l) => l.includes('joined an identical request')).length;
+    const user = freshUser();
+    const first = discord.slashCommand('rotation', [], { userId: user });
+    const second = discord.slashCommand('rotation', [], { userId: freshUser() });
+    await discord.waitForCall(originalFor(first));
+    await discord.waitForCall(originalFor(second));
+    const joined = logs.filter((l) => l.includes('joined an identical request')).length;
+    assert.equal(joined - before, 1, 'the second request joined the first');
+
+    const third = discord.slashCommand('rotation', [], { userId: user });
+    const reply = callbackData(await discord.waitForCall(callbackFor(third)));
+    assert.equal(reply.type, 4);
+    assert.equal(reply.data?.flags, 64, 'ephemeral');
+    assert.match(reply.data.content ?? '', /One report at a time.*\d+ s/);
+  });
+
+  it('answers the market brief with three embeds', async () => {
+    const token = discord.slashCommand('market', [], { userId: freshUser() });
+    const body = bodyOf(await discord.waitForCall(originalFor(token)));
+    assert.equal(body.embeds?.length, 3);
+    assertWithinLimits(body);
+    assertNoMentions(body);
+  });
+
+  for (const [name, options, expected] of [
+    [
+      'momentum',
+      [{ name: 'universe', type: 3, value: 'no such universe' }],
+      /Unknown universe "no such universe"/,
+    ],
+    ['momentum', [{ name: 'universe', type: 3, value: '/etc' }], /Unknown universe "\/etc"/],
+    ['breadth', [{ name: 'as-of', type: 3, value: '2030-01-02' }], /as-of.*2030-01-02 is in the future/],
+    ['breadth', [{ name: 'as-of', type: 3, value: 'yesterday' }], /as-of.*"yesterday" is not a date/],
+    ['momentum', [{ name: 'quantile', type: 10, value: 0.9 }], /Option `quantile`/],
+  ] as const) {
+    it(`refuses ${name} ${JSON.stringify(options[0].value)} at once with an ephemeral one-liner`, async () => {
+      const token = discord.slashCommand(name, options, { userId: freshUser() });
+      const reply = callbackData(await discord.waitForCall(callbackFor(token)));
+      assert.equal(reply.type, 4, 'answered directly, nothing deferred');
+      assert.equal(reply.data?.flags, 64);
+      assert.match(reply.data.content ?? '', expected);
+      assert.match(reply.data.content ?? '', /\(ref [0-9a-f]{8}\)$/);
+      assert.doesNotMatch(reply.data.content ?? '', /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  it('turns a failure after the deferral into an ephemeral follow-up and keeps serving', async () => {
+    const token = discord.slashCommand('breadth', [{ name: 'index', type: 3, value: 'NOPE' }], {
+      userId: freshUser(),
+    });
+    await discord.waitForCall(callbackFor(token));
+    await discord.waitForCall(originalFor(token, 'DELETE'));
+    const followUp = bodyOf(await discord.waitForCall(followUpFor(token)));
+    assert.equal(followUp.flags, 64);
+    assert.match(followUp.content ?? '', /NOPE/);
+    assertNoMentions(followUp);
+    const next = discord.slashCommand('help', [], { userId: freshUser() });
+    const help = callbackData(await discord.waitForCall(callbackFor(next)));
+    assert.match(help.data?.content ?? '', /\/momentum/);
+  });
+
+  it('answers direct messages by keyword, and says so; bad DMs get the help text', async () => {
+    const since = Date.now();
+    discord.directMessage('how is breadth?', freshUser());
+    const answer = bodyOf(await discord.waitForCall(channelPost(DM_CHANNEL_ID, since)));
+    assert.equal(answer.content, 'I understood: the breadth report.');
+    assert.match(answer.embeds?.[0]?.title ?? '', /Breadth/);
+    assertNoMentions(answer);
+
+    const long = Date.now();
+    discord.directMessage('x'.repeat(5000), freshUser());
+    const tooLong = bodyOf(await discord.waitForCall(channelPost(DM_CHANNEL_ID, long)));
+    assert.match(tooLong.content ?? '', /5,000 characters/);
+    assertNoMentions(tooLong);
+
+    const emoji = Date.now();
+    discord.directMessage('📈📉🚀', freshUser());
+    const noWords = bodyOf(await discord.waitForCall(channelPost(DM_CHANNEL_ID, emoji)));
+    assert.match(noWords.content ?? '', /could not find any words/);
+    assert.match(noWords.content ?? '', /how is breadth/);
+  });
+
+  it('keeps /schedule for Manage Server and checks time and channel', async () => {
+    const denied = discord.slashCommand('schedule', [{ name: 'list', type: 1, options: [] }]);
+    assert.match(
+      callbackData(await discord.waitForCall(callbackFor(denied))).data?.content ?? '',
+      /Manage Server/,
+    );
+
+    const channel = (id: string) => ({ channels: { [id]: { id, type: 0, name: 'x', permissions: '0' } } });
+    const add = (id: string, time: string) =>
+      discord.slashCommand(
+        'schedule',
+        [
+          {
+            name: 'add',
+            type: 1,
+            options: [
+              { name: 'channel', type: 7, value: id },
+              { name: 'time', type: 3, value: time },
+              { name: 'report', type: 3, value: 'market' },
+            ],
+          },
+        ],
+        { permissions: MANAGE_GUILD, resolved: channel(id) },
+      );
+    const badTime = callbackData(await discord.waitForCall(callbackFor(add(CHANNEL_ID, '4:15pm'))));
+    assert.equal(badTime.data?.flags, 64);
+    assert.match(badTime.data.content ?? '', /`time`: "4:15pm" is not a time in the form HH:MM/);
+
+    const hidden = '777777777777777777';
+    discord.failingChannels.set(hidden, { status: 403, code: 50001, message: 'Missing Access' });
+    const cannot = add(hidden, '16:15');
+    const refused = bodyOf(await discord.waitForCall(originalFor(cannot)));
+    assert.match(
+      refused.content ?? '',
+      /I cannot post in <#777777777777777777>: I can no longer see the channel/,
+    );
+  });
+
+  it('posts a scheduled report at its time, once, late within the hour with a note, and skips when later', async () => {
+    const token = discord.slashCommand(
+      'schedule',
+      [
+        {
+          name: 'add',
+          type: 1,
+          options: [
+            { name: 'channel', type: 7, value: CHANNEL_ID },
+            { name: 'time', type: 3, value: '16:15' },
+            { name: 'report', type: 3, value: 'momentum' },
+          ],
+        },
+      ],
+      {
+        permissions: MANAGE_GUILD,
+        resolved: {
+          channels: { [CHANNEL_ID]: { id: CHANNEL_ID, type: 0, name: 'markets', permissions: '0' } },
+        },
+      },
+    );
+    const confirmation = bodyOf(await discord.waitForCall(originalFor(token)));
+    assert.match(
+      confirmation.content ?? '',
+      /Schedule #\d+: momentum .* 16:15 America\/New_York, weekdays\. First post 2024-07-12\./,
+    );
+    assertNoMentions(confirmation);
+
+    // Friday 16:15:20 in New York: on time.
+    clock.set('2024-07-12T20:15:20Z');
+    let since = Date.now();
+    await running.bot.scheduler.tick();
+    const post = bodyOf(await discord.waitForCall(channelPost(CHANNEL_ID, since)));
+    assert.match(post.embeds?.[0]?.title ?? '', /Momentum factor/);
+    assert.match(post.embeds?.[0]?.footer?.text ?? '', /2024-07-12/);
+    assert.equal(post.content, undefined, 'no late note');
+    assertNoMentions(post);
+    assertWithinLimits(post);
+
+    // The same slot again, as after a restart: nothing new.
+    since = Date.now();
+    await running.bot.scheduler.tick();
+    assert.equal(discord.calls.filter(channelPost(CHANNEL_ID, since)).length, 0);
+
+    // Monday, 45 minutes late: posted with a note.
+    clock.set('2024-07-15T21:00:00Z');
+    since = Date.now();
+    await running.bot.scheduler.tick();
+    const late = bodyOf(await discord.waitForCall(channelPost(CHANNEL_ID, since)));
+    assert.match(late.content ?? '', /posted 45 min late because the bot was offline/);
+
+    // Tuesday, two hours late: skipped, and /schedule list says so.
+    clock.set('2024-07-16T22:15:00Z');
+    since = Date.now();
+    await running.bot.scheduler.tick();
+    assert.equal(discord.calls.filter(channelPost(CHANNEL_ID, since)).length, 0);
+    const list = discord.slashCommand('schedule', [{ name: 'list', type: 1, options: [] }], {
+      permissions: MANAGE_GUILD,
+    });
+    const listed = callbackData(await discord.waitForCall(callbackFor(list))).data?.content ?? '';
+    assert.match(
+      listed,
+      /momentum in <#\d+> at 16:15 America\/New_York, weekdays · next 2024-07-17 · last: skipped 2024-07-16 16:15: the bot was offline and it was 2\.0 h late/,
+    );
+    clock.set('2024-07-11T20:30:00Z');
+  });
+
+  it('disables a schedule whose channel it can no longer post in, with the reason in /schedule list', async () => {
+    const lost = '888888888888888888';
+    const token = discord.slashCommand(
+      'schedule',
+      [
+        {
+          name: 'add',
+          type: 1,
+          options: [
+            { name: 'channel', type: 7, value: lost },
+            { name: 'time', type: 3, value: '09:00' },
+            { name: 'report', type: 3, value: 'rotation' },
+            { name: 'timezone', type: 3, value: 'Europe/London' },
+          ],
+        },
+      ],
+      {
+        permissions: MANAGE_GUILD,
+        resolved: { channels: { [lost]: { id: lost, type: 0, name: 'gone', permissions: '0' } } },
+      },
+    );
+    await discord.waitForCall(originalFor(token));
+    discord.failingChannels.set(lost, { status: 403, code: 50013, message: 'Missing Permissions' });
+    clock.set('2024-07-12T08:00:30Z'); // 09:00:30 in London
+    await running.bot.scheduler.tick();
+    const list = discord.slashCommand('schedule', [{ name: 'list', type: 1, options: [] }], {
+      permissions: MANAGE_GUILD,
+    });
+    const listed = callbackData(await discord.waitForCall(callbackFor(list))).data?.content ?? '';
+    assert.match(listed, /rotation in <#888888888888888888> .* disabled: the bot may no longer post there/);
+    clock.set('2024-07-11T20:30:00Z');
+  });
+
+  it('never writes the token to its logs, and logs each interaction with a hashed user', () => {
+    const all = logs.join('');
+    assert.ok(!all.includes(TOKEN), 'the token appeared in the logs');
+    const interaction = logs
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'interaction');
+    assert.ok(interaction);
+    assert.match(String(interaction.user), /^[0-9a-f]{12}$/);
+    assert.equal(typeof interaction.durationMs, 'number');
+    assert.ok(typeof interaction.outcome === 'string' && typeof interaction.command === 'string');
+  });
+
+  it('registers the slash commands to one server with deploy-commands', async () => {
+    const message = await deployCommands({
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: GUILD_ID,
+    });
+    const put = await discord.waitForCall((c) => c.method === 'PUT');
+    assert.equal(put.path, `/api/v10/applications/111111111111111111/guilds/${GUILD_ID}/commands`);
+    assert.equal(put.authorization, `Bot ${TOKEN}`);
+    const names = (put.body as { name: string }[]).map((c) => c.name).sort();
+    assert.deepEqual(names, ['breadth', 'help', 'market', 'momentum', 'rotation', 'schedule']);
+    assert.match(message, /Registered 6 commands in server 222222222222222222/);
+  });
+
+  it('finishes a reply under way before shutting down', async () => {
+    const token = discord.slashCommand('momentum', [{ name: 'lookback', type: 4, value: 6 }], {
+      userId: freshUser(),
+    });
+    await discord.waitForCall(callbackFor(token));
+    await running.close();
+    assert.ok(discord.calls.some(originalFor(token)), 'the reply was sent before the bot disconnected');
+  });
+});

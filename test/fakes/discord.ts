@@ -1,0 +1,296 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+/**
+ * A small Discord on loopback: the REST routes the bot uses, and a gateway WebSocket that speaks
+ * HELLO, IDENTIFY, READY, heartbeats and dispatches. It records every HTTP call for assertions.
+ */
+export const APP_ID = '111111111111111111';
+export const BOT_USER_ID = APP_ID;
+export const GUILD_ID = '222222222222222222';
+export const CHANNEL_ID = '333333333333333333';
+export const DM_CHANNEL_ID = '444444444444444444';
+export const USER_ID = '555555555555555555';
+export const MANAGE_GUILD = 1n << 5n;
+
+export interface RecordedCall {
+  readonly method: string;
+  readonly path: string;
+  /** The JSON body, or a multipart message's payload_json. */
+  readonly body: unknown;
+  readonly fileNames: readonly string[];
+  readonly at: number;
+  readonly authorization: string | undefined;
+}
+
+interface Failure {
+  readonly status: number;
+  readonly code: number;
+  readonly message: string;
+}
+
+let nextId = 900000000000000000n;
+const snowflake = (): string => String(nextId++);
+
+function user(id: string, name: string, bot = false) {
+  return { id, username: name, discriminator: '0', global_name: name, avatar: null, bot };
+}
+
+function messageObject(
+  channelId: string,
+  body: Record<string, unknown>,
+  author = user(BOT_USER_ID, 'tapewatch', true),
+) {
+  return {
+    id: snowflake(),
+    channel_id: channelId,
+    author,
+    content: typeof body.content === 'string' ? body.content : '',
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    embeds: Array.isArray(body.embeds) ? body.embeds : [],
+    components: Array.isArray(body.components) ? body.components : [],
+    pinned: false,
+    type: 0,
+    flags: typeof body.flags === 'number' ? body.flags : 0,
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<{ body: unknown; fileNames: string[] }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  if (raw.length === 0) return { body: null, fileNames: [] };
+  const type = request.headers['content-type'] ?? '';
+  if (type.startsWith('multipart/form-data')) {
+    // Response#formData is fine for a test's own small bodies (its deprecation is about untrusted servers).
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    const form = await new Response(raw, { headers: { 'content-type': type } }).formData();
+    const fileNames: string[] = [];
+    let body: unknown = null;
+    for (const [key, value] of form.entries()) {
+      if (key === 'payload_json' && typeof value === 'string') body = JSON.parse(value);
+      else if (typeof value !== 'string') fileNames.push(value.name);
+    }
+    return { body, fileNames };
+  }
+  return { body: JSON.parse(raw.toString('utf8')), fileNames: [] };
+}
+
+export class FakeDiscord {
+  readonly calls: RecordedCall[] = [];
+  readonly identifies: unknown[] = [];
+  /** Channels where posting fails as Discord would say it. */
+  readonly failingChannels = new Map<string, Failure>();
+  readonly #server: Server;
+  readonly #gateway: WebSocketServer;
+  #socket: WebSocket | null = null;
+  #sequence = 0;
+
+  private constructor() {
+    this.#server = createServer((request, response) => {
+      void this.#handle(request, response);
+    });
+    this.#gateway = new WebSocketServer({ server: this.#server, path: '/gateway' });
+    this.#gateway.on('connection', (socket) => {
+      this.#socket = socket;
+      socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null }));
+      socket.on('message', (data) => {
+        this.#onGatewayMessage(
+          socket,
+          JSON.parse(Buffer.from(data as Buffer).toString('utf8')) as { op: number; d: unknown },
+        );
+      });
+    });
+  }
+
+  static async start(): Promise<FakeDiscord> {
+    const fake = new FakeDiscord();
+    fake.#server.listen(0, '127.0.0.1');
+    await once(fake.#server, 'listening');
+    return fake;
+  }
+
+  get port(): number {
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  /** What DISCORD_API_URL is set to: discord.js appends /v10 itself. */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api`;
+  }
+
+  async close(): Promise<void> {
+    for (const client of this.#gateway.clients) client.terminate();
+    this.#gateway.close();
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => {
+        resolve();
+      });
+    });
+  }
+
+  #onGatewayMessage(socket: WebSocket, payload: { op: number; d: unknown }): void {
+    if (payload.op === 1) socket.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
+    if (payload.op === 2) {
+      this.identifies.push(payload.d);
+      this.dispatch('READY', {
+        v: 10,
+        user: user(BOT_USER_ID, 'tapewatch', true),
+        guilds: [],
+        session_id: 'fake-session',
+        resume_gateway_url: `ws://127.0.0.1:${this.port}/gateway`,
+        application: { id: APP_ID, flags: 0 },
+        shard: [0, 1],
+      });
+    }
+  }
+
+  dispatch(event: string, data: unknown): void {
+    if (!this.#socket) throw new Error('the bot has not connected to the fake gateway');
+    this.#sequence++;
+    this.#socket.send(JSON.stringify({ op: 0, t: event, s: this.#sequence, d: data }));
+  }
+
+  /** Sends a slash command as a member of the test server; returns the interaction's token. */
+  slashCommand(
+    name: string,
+    options: readonly Record<string, unknown>[] = [],
+    extra: { permissions?: bigint; resolved?: unknown; userId?: string } = {},
+  ): string {
+    const token = `token-${snowflake()}`;
+    this.dispatch('INTERACTION_CREATE', {
+      ...this.#interactionBase(token, extra.permissions ?? 0n, extra.userId ?? USER_ID),
+      type: 2,
+      data: {
+        id: snowflake(),
+        name,
+        type: 1,
+        options,
+        ...(extra.resolved ? { resolved: extra.resolved } : {}),
+      },
+    });
+    return token;
+  }
+
+  /** Presses a button on a message the bot sent; returns the interaction's token. */
+  pressButton(customId: string, message: Record<string, unknown>, userId = USER_ID): string {
+    const token = `token-${snowflake()}`;
+    this.dispatch('INTERACTION_CREATE', {
+      ...this.#interactionBase(token, 0n, userId),
+      type: 3,
+      data: { custom_id: customId, component_type: 2 },
+      message: messageObject(CHANNEL_ID, message),
+    });
+    return token;
+  }
+
+  directMessage(content: string, userId = USER_ID): void {
+    // Discord marks DMs with channel_type 1, which is how clients tell a DM from a server channel.
+    this.dispatch('MESSAGE_CREATE', {
+      ...messageObject(DM_CHANNEL_ID, { content }, user(userId, 'trader')),
+      channel_type: 1,
+    });
+  }
+
+  #interactionBase(token: string, permissions: bigint, userId: string) {
+    return {
+      id: snowflake(),
+      application_id: APP_ID,
+      token,
+      version: 1,
+      guild_id: GUILD_ID,
+      channel_id: CHANNEL_ID,
+      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'markets' },
+      member: {
+        user: user(userId, 'trader'),
+        roles: [],
+        permissions: String(permissions),
+        joined_at: '2024-01-01T00:00:00.000Z',
+        deaf: false,
+        mute: false,
+        flags: 0,
+      },
+      app_permissions: '2248473465835073',
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': GUILD_ID },
+      context: 0,
+    };
+  }
+
+  /** Resolves with the first recorded call that matches, waiting up to timeoutMs for it. */
+  async waitForCall(match: (call: RecordedCall) => boolean, timeoutMs = 20_000): Promise<RecordedCall> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.calls.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) {
+        const seen = this.calls.map((c) => `${c.method} ${c.path}`).join('\n  ');
+        throw new Error(`no matching call within ${timeoutMs} ms; calls so far:\n  ${seen}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const { body, fileNames } = await readBody(request);
+    const path = decodeURIComponent((request.url ?? '/').split('?')[0] ?? '/');
+    const method = request.method ?? 'GET';
+    this.calls.push({
+      method,
+      path,
+      body,
+      fileNames,
+      at: Date.now(),
+      authorization: request.headers.authorization,
+    });
+    const json = (status: number, value: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(value));
+    };
+    const record = (body ?? {}) as Record<string, unknown>;
+    let match: RegExpExecArray | null;
+    if (method === 'GET' && path === '/api/v10/gateway/bot') {
+      json(200, {
+        url: `ws://127.0.0.1:${this.port}/gateway`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+      });
+    } else if (method === 'GET' && path === '/api/v10/applications/@me') {
+      json(200, { id: APP_ID, name: 'tapewatch', description: '', bot_public: true, flags: 0 });
+    } else if (method === 'PUT' && /^\/api\/v10\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
+      json(
+        200,
+        (body as Record<string, unknown>[]).map((command) => ({
+          ...command,
+          id: snowflake(),
+          application_id: APP_ID,
+        })),
+      );
+    } else if (method === 'POST' && /^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/.test(path)) {
+      response.writeHead(204).end();
+    } else if (/^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(path)) {
+      if (method === 'DELETE') response.writeHead(204).end();
+      else json(200, messageObject(CHANNEL_ID, record));
+    } else if (method === 'POST' && /^\/api\/v10\/webhooks\/\d+\/[^/]+$/.test(path)) {
+      json(200, messageObject(CHANNEL_ID, record));
+    } else if (method === 'POST' && (match = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(path))) {
+      const channelId = match[1] ?? '';
+      const failure = this.failingChannels.get(channelId);
+      if (failure) json(failure.status, { message: failure.message, code: failure.code });
+      else json(200, messageObject(channelId, record));
+    } else {
+      json(404, { message: '404: Not Found', code: 0 });
+    }
+  }
+}
