@@ -85,6 +85,30 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
   // Thursday 2024-07-11, 16:30 in New York: the session has closed.
   const clock = new FakeClock('2024-07-11T20:30:00Z');
 
+  /** `/schedule add` by a member with Manage Server, the channel resolved as Discord sends it. */
+  const addSchedule = (channelId: string, time: string, report: string, timeZone?: string): string =>
+    discord.slashCommand(
+      'schedule',
+      [
+        {
+          name: 'add',
+          type: 1,
+          options: [
+            { name: 'channel', type: 7, value: channelId },
+            { name: 'time', type: 3, value: time },
+            { name: 'report', type: 3, value: report },
+            ...(timeZone === undefined ? [] : [{ name: 'timezone', type: 3, value: timeZone }]),
+          ],
+        },
+      ],
+      {
+        permissions: MANAGE_GUILD,
+        resolved: {
+          channels: { [channelId]: { id: channelId, type: 0, name: 'markets', permissions: '0' } },
+        },
+      },
+    );
+
   before(async () => {
     discord = await FakeDiscord.start();
     home = mkdtempSync(path.join(tmpdir(), 'tapewatch-bot-'));
@@ -254,30 +278,15 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
       /Manage Server/,
     );
 
-    const channel = (id: string) => ({ channels: { [id]: { id, type: 0, name: 'x', permissions: '0' } } });
-    const add = (id: string, time: string) =>
-      discord.slashCommand(
-        'schedule',
-        [
-          {
-            name: 'add',
-            type: 1,
-            options: [
-              { name: 'channel', type: 7, value: id },
-              { name: 'time', type: 3, value: time },
-              { name: 'report', type: 3, value: 'market' },
-            ],
-          },
-        ],
-        { permissions: MANAGE_GUILD, resolved: channel(id) },
-      );
-    const badTime = callbackData(await discord.waitForCall(callbackFor(add(CHANNEL_ID, '4:15pm'))));
+    const badTime = callbackData(
+      await discord.waitForCall(callbackFor(addSchedule(CHANNEL_ID, '4:15pm', 'market'))),
+    );
     assert.equal(badTime.data?.flags, 64);
     assert.match(badTime.data.content ?? '', /`time`: "4:15pm" is not a time in the form HH:MM/);
 
     const hidden = '777777777777777777';
     discord.failingChannels.set(hidden, { status: 403, code: 50001, message: 'Missing Access' });
-    const cannot = add(hidden, '16:15');
+    const cannot = addSchedule(hidden, '16:15', 'market');
     const refused = bodyOf(await discord.waitForCall(originalFor(cannot)));
     assert.match(
       refused.content ?? '',
@@ -286,26 +295,7 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
   });
 
   it('posts a scheduled report at its time, once, late within the hour with a note, and skips when later', async () => {
-    const token = discord.slashCommand(
-      'schedule',
-      [
-        {
-          name: 'add',
-          type: 1,
-          options: [
-            { name: 'channel', type: 7, value: CHANNEL_ID },
-            { name: 'time', type: 3, value: '16:15' },
-            { name: 'report', type: 3, value: 'momentum' },
-          ],
-        },
-      ],
-      {
-        permissions: MANAGE_GUILD,
-        resolved: {
-          channels: { [CHANNEL_ID]: { id: CHANNEL_ID, type: 0, name: 'markets', permissions: '0' } },
-        },
-      },
-    );
+    const token = addSchedule(CHANNEL_ID, '16:15', 'momentum');
     const confirmation = bodyOf(await discord.waitForCall(originalFor(token)));
     assert.match(
       confirmation.content ?? '',
@@ -354,25 +344,7 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
 
   it('disables a schedule whose channel it can no longer post in, with the reason in /schedule list', async () => {
     const lost = '888888888888888888';
-    const token = discord.slashCommand(
-      'schedule',
-      [
-        {
-          name: 'add',
-          type: 1,
-          options: [
-            { name: 'channel', type: 7, value: lost },
-            { name: 'time', type: 3, value: '09:00' },
-            { name: 'report', type: 3, value: 'rotation' },
-            { name: 'timezone', type: 3, value: 'Europe/London' },
-          ],
-        },
-      ],
-      {
-        permissions: MANAGE_GUILD,
-        resolved: { channels: { [lost]: { id: lost, type: 0, name: 'gone', permissions: '0' } } },
-      },
-    );
+    const token = addSchedule(lost, '09:00', 'rotation', 'Europe/London');
     await discord.waitForCall(originalFor(token));
     discord.failingChannels.set(lost, { status: 403, code: 50013, message: 'Missing Permissions' });
     clock.set('2024-07-12T08:00:30Z'); // 09:00:30 in London

@@ -101,6 +101,14 @@ function payload(message: RenderedMessage, request: ReportRequest | null, button
   };
 }
 
+/** A reply only the asker sees: refusals, cooldowns, help and schedule answers. */
+async function replyPrivately(
+  interaction: ChatInputCommandInteraction | ButtonInteraction,
+  content: string,
+): Promise<void> {
+  await interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+}
+
 function reportOptions(interaction: ChatInputCommandInteraction, report: BotReport): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const spec of REPORT_OPTIONS[report]) {
@@ -213,11 +221,7 @@ export function createBot(deps: BotDeps): Bot {
     );
     const wait = cooldown.take(interaction.user.id);
     if (wait > 0) {
-      await interaction.reply({
-        content: cooldownMessage(wait),
-        flags: MessageFlags.Ephemeral,
-        allowedMentions: NO_MENTIONS,
-      });
+      await replyPrivately(interaction, cooldownMessage(wait));
       return 'cooldown';
     }
     // The computation starts together with the deferral, so identical requests arriving together meet.
@@ -236,8 +240,7 @@ export function createBot(deps: BotDeps): Bot {
   }
 
   async function answerSchedule(interaction: ChatInputCommandInteraction): Promise<string> {
-    const ephemeral = (content: string) =>
-      interaction.reply({ content, flags: MessageFlags.Ephemeral, allowedMentions: NO_MENTIONS });
+    const ephemeral = (content: string) => replyPrivately(interaction, content);
     if (!interaction.inGuild()) {
       await ephemeral('Schedules belong to a server: use /schedule in a server channel.');
       return 'bad_input';
@@ -346,21 +349,16 @@ export function createBot(deps: BotDeps): Bot {
   async function onButton(interaction: ButtonInteraction): Promise<string> {
     const request = buttons.request(interaction.customId);
     if (request === null) {
-      await interaction.reply({
-        content: 'This answer is too old to refresh: ask again with the slash command.',
-        flags: MessageFlags.Ephemeral,
-        allowedMentions: NO_MENTIONS,
-      });
+      await replyPrivately(
+        interaction,
+        'This answer is too old to refresh: ask again with the slash command.',
+      );
       return 'expired';
     }
     const validated = runner.validate(request.report, request.options, request.asOf);
     const wait = cooldown.take(interaction.user.id);
     if (wait > 0) {
-      await interaction.reply({
-        content: cooldownMessage(wait),
-        flags: MessageFlags.Ephemeral,
-        allowedMentions: NO_MENTIONS,
-      });
+      await replyPrivately(interaction, cooldownMessage(wait));
       return 'cooldown';
     }
     await interaction.deferUpdate();
@@ -386,11 +384,7 @@ export function createBot(deps: BotDeps): Bot {
       }
       if (!interaction.isChatInputCommand() && !interaction.isButton()) return;
       if (stopping) {
-        await interaction.reply({
-          content: 'The bot is restarting; please ask again in a minute.',
-          flags: MessageFlags.Ephemeral,
-          allowedMentions: NO_MENTIONS,
-        });
+        await replyPrivately(interaction, 'The bot is restarting; please ask again in a minute.');
         outcome = 'stopping';
         return;
       }
@@ -399,11 +393,7 @@ export function createBot(deps: BotDeps): Bot {
         outcome = await answerReport(interaction, interaction.commandName, log);
       else if (interaction.commandName === 'schedule') outcome = await answerSchedule(interaction);
       else if (interaction.commandName === 'help') {
-        await interaction.reply({
-          content: HELP_TEXT,
-          flags: MessageFlags.Ephemeral,
-          allowedMentions: NO_MENTIONS,
-        });
+        await replyPrivately(interaction, HELP_TEXT);
       } else outcome = 'unknown_command';
     } catch (error) {
       const failure = userFacingError(error, reference);
