@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -390,5 +392,59 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     await discord.waitForCall(callbackFor(token));
     await running.close();
     assert.ok(discord.calls.some(originalFor(token)), 'the reply was sent before the bot disconnected');
+  });
+});
+
+const BOT_MAIN = path.resolve('src/bot/main.ts');
+
+describe('npm start as a process', { timeout: 60_000 }, () => {
+  it('connects with the settings from its environment and exits 0 on SIGTERM', async () => {
+    const discord = await FakeDiscord.start();
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-start-'));
+    try {
+      const child = spawn(process.execPath, [BOT_MAIN], {
+        cwd: home,
+        env: {
+          PATH: process.env.PATH ?? '',
+          DISCORD_TOKEN: TOKEN,
+          DISCORD_API_URL: discord.apiUrl,
+          MARKET_DATA_SOURCE: 'demo',
+          TAPEWATCH_HOME: home,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const deadline = Date.now() + 30_000;
+      while (!out.includes('connected to Discord') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(out, /connected to Discord/);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.equal(code, 0);
+      assert.match(out, /"signal":"SIGTERM".*shutting down/);
+      assert.match(out, /disconnected from Discord/);
+      assert.ok(!out.includes(TOKEN), 'the token appeared in the output');
+    } finally {
+      await discord.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('says plainly that DISCORD_TOKEN is missing and exits 1', async () => {
+    // Run from an empty folder, so a developer's own .env cannot supply a token.
+    const child = spawn(process.execPath, [BOT_MAIN], {
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 1);
+    assert.match(err, /^tapewatch: DISCORD_TOKEN is not set: create a bot in the Discord developer portal/);
+    assert.equal(err.trim().split('\n').length, 1, 'one line, no stack trace');
   });
 });
