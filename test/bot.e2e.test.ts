@@ -158,7 +158,9 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
       userId: freshUser(),
     });
     const deferral = await discord.waitForCall(callbackFor(token));
-    assert.ok(deferral.at - sent < 3000, `deferred after ${deferral.at - sent} ms`);
+    // Discord allows 3 s. The first request also generates the demo market (over a second of CPU), so a
+    // deferral that waited behind the computation would miss this tighter bound.
+    assert.ok(deferral.at - sent < 1000, `deferred after ${deferral.at - sent} ms`);
     assert.equal(callbackData(deferral).type, 5, 'DeferredChannelMessageWithSource');
     const edit = await discord.waitForCall(originalFor(token));
     const body = bodyOf(edit);

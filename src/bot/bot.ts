@@ -224,10 +224,11 @@ export function createBot(deps: BotDeps): Bot {
       await replyPrivately(interaction, cooldownMessage(wait));
       return 'cooldown';
     }
-    // The computation starts together with the deferral, so identical requests arriving together meet.
+    // The request joins (or starts) its flight at once, so identical requests arriving together meet;
+    // the work itself begins once the deferral has gone out.
     const deferral = interaction.deferReply();
     const progress = progressEditor(interaction, deferral);
-    const answer = runner.run(request, progress.onProgress);
+    const answer = runner.run(request, progress.onProgress, deferral);
     // A failure before the deferral lands must still be answered as a follow-up, so wait for it first;
     // this handler only keeps an early rejection from counting as unhandled meanwhile.
     void answer.catch(() => undefined);

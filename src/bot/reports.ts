@@ -40,6 +40,7 @@ export interface ReportRunnerDeps {
 }
 
 type Progress = (done: number, total: number) => void;
+const noop = (): void => undefined;
 
 interface Flight {
   readonly promise: Promise<RenderedMessage>;
@@ -81,16 +82,29 @@ export class ReportRunner {
     return exchangeDateOf(this.#deps.now());
   }
 
-  /** The reply for a validated request; shares the computation with an identical one in progress. */
-  run(request: ReportRequest, onProgress?: Progress): Promise<RenderedMessage> {
+  /**
+   * The reply for a validated request; shares the computation with an identical one in progress. A new
+   * computation waits for `acknowledged` (the Discord deferral) to settle: report code can hold the
+   * CPU for a while, and Discord's 3-second acknowledgement must not wait behind it.
+   */
+  run(
+    request: ReportRequest,
+    onProgress?: Progress,
+    acknowledged?: Promise<unknown>,
+  ): Promise<RenderedMessage> {
     const endDate = request.asOf === null ? this.today() : resolveAsOf(request.asOf, this.today()).date;
     const key = JSON.stringify([request.report, request.options, endDate]);
     let flight = this.#flights.get(key);
     if (!flight) {
       const listeners = new Set<Progress>();
-      const promise = this.#compute(request, endDate, (done, total) => {
-        for (const listener of listeners) listener(done, total);
-      }).finally(() => this.#flights.delete(key));
+      const start = acknowledged ? acknowledged.then(noop, noop) : Promise.resolve();
+      const promise = start
+        .then(() =>
+          this.#compute(request, endDate, (done, total) => {
+            for (const listener of listeners) listener(done, total);
+          }),
+        )
+        .finally(() => this.#flights.delete(key));
       flight = { promise, listeners };
       this.#flights.set(key, flight);
     } else {
