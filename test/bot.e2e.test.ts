@@ -209,6 +209,35 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     assert.match(reply.data.content ?? '', /One report at a time.*\d+ s/);
   });
 
+  it('autocompletes universes and time zones from what the user has typed', async () => {
+    const universes = discord.slashCommand(
+      'momentum',
+      [{ name: 'universe', type: 3, value: 'ma', focused: true }],
+      { autocomplete: true },
+    );
+    const suggested = callbackData(await discord.waitForCall(callbackFor(universes))) as unknown as {
+      type: number;
+      data: { choices: { name: string; value: string }[] };
+    };
+    assert.equal(suggested.type, 8, 'ApplicationCommandAutocompleteResult');
+    assert.deepEqual(
+      suggested.data.choices.map((c) => c.value),
+      ['mag7', 'MA'],
+    );
+    const zones = discord.slashCommand(
+      'schedule',
+      [{ name: 'add', type: 1, options: [{ name: 'timezone', type: 3, value: 'new_y', focused: true }] }],
+      { autocomplete: true, permissions: MANAGE_GUILD },
+    );
+    const zoneChoices = callbackData(await discord.waitForCall(callbackFor(zones))) as unknown as {
+      data: { choices: { value: string }[] };
+    };
+    assert.deepEqual(
+      zoneChoices.data.choices.map((c) => c.value),
+      ['America/New_York'],
+    );
+  });
+
   it('answers the market brief with three embeds', async () => {
     const token = discord.slashCommand('market', [], { userId: freshUser() });
     const body = bodyOf(await discord.waitForCall(originalFor(token)));
@@ -385,6 +414,13 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     const names = (put.body as { name: string }[]).map((c) => c.name).sort();
     assert.deepEqual(names, ['breadth', 'help', 'market', 'momentum', 'rotation', 'schedule']);
     assert.match(message, /Registered 6 commands in server 222222222222222222/);
+    const globally = await deployCommands({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl });
+    const puts = discord.calls.filter((c) => c.method === 'PUT').map((c) => c.path);
+    assert.deepEqual(puts, [
+      `/api/v10/applications/111111111111111111/guilds/${GUILD_ID}/commands`,
+      '/api/v10/applications/111111111111111111/commands',
+    ]);
+    assert.match(globally, /Registered 6 commands globally .* up to an hour/);
   });
 
   it('finishes a reply under way before shutting down', async () => {

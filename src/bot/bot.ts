@@ -340,9 +340,11 @@ export function createBot(deps: BotDeps): Bot {
       name,
       value: name,
     }));
+    // What the user typed, offered as the symbol list it would be read as (ma → MA, Mastercard).
+    const symbols = typed.toUpperCase().replace(/\s+/g, '').slice(0, 100);
     const asTyped =
-      typed !== '' && !named.some((choice) => choice.value === typed)
-        ? [{ name: focused.value.slice(0, 100), value: focused.value.slice(0, 100) }]
+      /^[A-Z0-9.^=-]+(,[A-Z0-9.^=-]+)*,?$/.test(symbols) && !named.some((choice) => choice.value === typed)
+        ? [{ name: symbols, value: symbols }]
         : [];
     await interaction.respond([...named, ...asTyped].slice(0, 25));
   }

@@ -164,12 +164,13 @@ export class FakeDiscord {
   slashCommand(
     name: string,
     options: readonly Record<string, unknown>[] = [],
-    extra: { permissions?: bigint; resolved?: unknown; userId?: string } = {},
+    extra: { permissions?: bigint; resolved?: unknown; userId?: string; autocomplete?: boolean } = {},
   ): string {
     const token = `token-${snowflake()}`;
     this.dispatch('INTERACTION_CREATE', {
       ...this.#interactionBase(token, extra.permissions ?? 0n, extra.userId ?? USER_ID),
-      type: 2,
+      // 4 is an autocomplete request: the same command data, with the option being typed marked focused.
+      type: extra.autocomplete ? 4 : 2,
       data: {
         id: snowflake(),
         name,
