@@ -14,6 +14,7 @@ import { exchangeDateOf } from '../market/calendar.ts';
 import type { FetchFn } from '../market/http.ts';
 import { openMarketData, type OpenedMarketData } from '../market/index.ts';
 import type { MarketData } from '../market/types.ts';
+import { createLlmClient, Summarizer } from '../llm/summarizer.ts';
 import { runHistory, runQuote, runUniverse, FORMATS, type Format } from './commands.ts';
 import { numberFlag, runReport, runSeries } from './reports.ts';
 
@@ -34,6 +35,7 @@ export interface GlobalOptions {
   readonly universe?: string;
   readonly asOf?: string;
   readonly format: Format;
+  readonly explain: boolean;
   readonly verbose: boolean;
 }
 
@@ -44,6 +46,8 @@ export interface CliContext {
   readonly options: GlobalOptions;
   readonly logger: Logger;
   readonly marketData: MarketData;
+  /** Built on first use: only --explain needs it. */
+  readonly summarizer: Summarizer;
   readonly asOf: ResolvedAsOf | null;
   /** The last session the report may see: --as-of, or today. */
   readonly endDate: string;
@@ -72,6 +76,11 @@ export function createProgram(
     )
     .option('--as-of <date>', 'use only data up to this day’s close (YYYY-MM-DD)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('text'))
+    .option(
+      '--explain',
+      'add a plain-language summary to a report (by the LLM when OPENAI_API_KEY is set, checked against the numbers; otherwise by template)',
+      false,
+    )
     .option('--verbose', 'log diagnostics to stderr', false)
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -224,6 +233,7 @@ function buildContext(io: CliIo, options: GlobalOptions): { context: CliContext;
   const asOf = options.asOf === undefined ? null : resolveAsOf(options.asOf, today);
   let opened: OpenedMarketData | null = null;
   let marketData: MarketData | null = null;
+  let summarizer: Summarizer | null = null;
   const context: CliContext = {
     io,
     config,
@@ -238,11 +248,20 @@ function buildContext(io: CliIo, options: GlobalOptions): { context: CliContext;
       }
       return marketData;
     },
+    get summarizer(): Summarizer {
+      summarizer ??= new Summarizer({
+        client: createLlmClient(config.llm, io.fetch),
+        model: config.llm.model,
+        logger,
+      });
+      return summarizer;
+    },
   };
   return {
     context,
     close: () => {
       opened?.close();
+      summarizer?.close();
     },
   };
 }

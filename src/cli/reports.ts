@@ -5,6 +5,7 @@ import { TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
 import type { ReportContext } from '../report/context.ts';
 import type { ReportCommand } from '../report/types.ts';
+import { renderSummaryText } from '../llm/template.ts';
 import { renderReportJson, renderReportMarkdown, renderReportText } from '../render/report.ts';
 import { checkDateFlags } from './commands.ts';
 import type { CliContext } from './program.ts';
@@ -71,14 +72,18 @@ export async function runReport(
   } finally {
     finish();
   }
-  const { format } = context.options;
-  context.io.stdout(
-    format === 'json'
-      ? renderReportJson(report)
-      : format === 'md'
-        ? renderReportMarkdown(report)
-        : renderReportText(report),
-  );
+  const { format, explain } = context.options;
+  const summary = explain ? await context.summarizer.summarize(report, module.headline) : null;
+  if (format === 'json') {
+    context.io.stdout(renderReportJson(report, summary === null ? {} : { summary }));
+    return;
+  }
+  const body = format === 'md' ? renderReportMarkdown(report) : renderReportText(report);
+  const explained =
+    summary === null
+      ? ''
+      : `${format === 'md' ? '### Summary' : 'Summary'}\n\n${renderSummaryText(summary)}\n\n`;
+  context.io.stdout(explained + body);
 }
 
 export async function runSeries(

@@ -14,6 +14,9 @@ export type SourceName = (typeof SOURCE_NAMES)[number];
 /** Discord's REST base without the version; discord.js appends /v10 itself (its REST `api` option). */
 export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
 
+/** The official API; any OpenAI-compatible server (Ollama, vLLM, llama.cpp, a proxy) works through OPENAI_BASE_URL. */
+export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
 /** Variables whose values must never be echoed, not even in a configuration error. */
 const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'OPENAI_API_KEY']);
 
@@ -64,6 +67,19 @@ const envSchema = z.object({
       .default(DEFAULT_DISCORD_API_URL),
   ),
   BOT_COOLDOWN_SECONDS: integerInRange(0, 600, 10),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://localhost:11434/v1' })
+      .transform((url) => url.replace(/\/+$/, ''))
+      .default(DEFAULT_OPENAI_BASE_URL),
+  ),
+  OPENAI_MODEL: z.preprocess(blankToUndefined, z.string().trim().min(1).default('gpt-4o-mini')),
+  OPENAI_TIMEOUT_MS: integerInRange(1_000, 120_000, 20_000),
+  OPENAI_MAX_RETRIES: integerInRange(0, 5, 1),
+  LLM_DAILY_USER_BUDGET: integerInRange(0, 10_000, 20),
+  LLM_DAILY_SERVER_BUDGET: integerInRange(0, 100_000, 200),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -86,6 +102,18 @@ export interface DiscordSettings {
   readonly cooldownSeconds: number;
 }
 
+export interface LlmSettings {
+  /** Null when unset: the LLM layer is off and summaries come from the deterministic template. */
+  readonly apiKey: string | null;
+  readonly baseUrl: string;
+  readonly model: string;
+  readonly timeoutMs: number;
+  readonly maxRetries: number;
+  /** LLM calls one user, and one server, may cause per New York calendar day; 0 means none. */
+  readonly dailyUserBudget: number;
+  readonly dailyServerBudget: number;
+}
+
 export interface Config {
   readonly marketDataSource: SourceName;
   readonly marketDataDirs: readonly string[];
@@ -95,6 +123,7 @@ export interface Config {
   readonly demoSeed: number;
   readonly yahoo: YahooSettings;
   readonly discord: DiscordSettings;
+  readonly llm: LlmSettings;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -129,6 +158,15 @@ export function parseConfig(env: Environment): Config {
       guildId: values.DISCORD_GUILD_ID ?? null,
       apiUrl: values.DISCORD_API_URL,
       cooldownSeconds: values.BOT_COOLDOWN_SECONDS,
+    }),
+    llm: Object.freeze({
+      apiKey: values.OPENAI_API_KEY ?? null,
+      baseUrl: values.OPENAI_BASE_URL,
+      model: values.OPENAI_MODEL,
+      timeoutMs: values.OPENAI_TIMEOUT_MS,
+      maxRetries: values.OPENAI_MAX_RETRIES,
+      dailyUserBudget: values.LLM_DAILY_USER_BUDGET,
+      dailyServerBudget: values.LLM_DAILY_SERVER_BUDGET,
     }),
     logLevel: values.LOG_LEVEL,
   });

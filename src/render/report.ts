@@ -109,6 +109,7 @@ export function renderReportMarkdown(report: Report): string {
   return `${parts.join('\n\n')}\n`;
 }
 
-export function renderReportJson(report: Report): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+/** The report as JSON; `extra` adds top-level fields beside it (the summary of --explain). */
+export function renderReportJson(report: Report, extra: Readonly<Record<string, unknown>> = {}): string {
+  return `${JSON.stringify({ ...report, ...extra }, null, 2)}\n`;
 }

@@ -1,0 +1,149 @@
+import NodeCache from 'node-cache';
+import { createHash } from 'node:crypto';
+import OpenAI from 'openai';
+import { z } from 'zod';
+import type { LlmSettings } from '../config/index.ts';
+import { describeError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { FetchFn } from '../market/http.ts';
+import type { Report } from '../report/types.ts';
+import { factNumbers, reportFacts } from './facts.ts';
+import { ungroundedNumbers } from './grounding.ts';
+import { fillPrompt, loadPrompt, type PromptTemplate } from './prompts.ts';
+import { templateSummary, type Summary } from './template.ts';
+
+/** What the model must answer; anything else is malformed and ends in the template. */
+const summarySchema = z.object({
+  headline: z.string().trim().min(1).max(240),
+  bullets: z.array(z.string().trim().min(1).max(300)).min(3).max(5),
+});
+
+/** The model, built once in a composition root; null when OPENAI_API_KEY is unset. */
+export function createLlmClient(settings: LlmSettings, fetch: FetchFn): OpenAI | null {
+  if (settings.apiKey === null) return null;
+  // Every setting is passed explicitly: the library would otherwise read OPENAI_* from the environment.
+  return new OpenAI({
+    apiKey: settings.apiKey,
+    baseURL: settings.baseUrl,
+    timeout: settings.timeoutMs,
+    maxRetries: settings.maxRetries,
+    fetch,
+  });
+}
+
+export interface SummarizerDeps {
+  readonly client: OpenAI | null;
+  readonly model: string;
+  readonly logger: Logger;
+}
+
+/**
+ * Summaries of reports. The model sees only the report's facts; its answer must parse and must state
+ * no number that is not in the facts. One retry, then the deterministic template, which also serves
+ * when no model is configured. Summaries are cached by the facts and the prompt version, so many
+ * people asking about the same report cost one call.
+ */
+export class Summarizer {
+  readonly #deps: SummarizerDeps;
+  readonly #prompt: PromptTemplate = loadPrompt('summary');
+  readonly #cache = new NodeCache({ stdTTL: 6 * 3600, checkperiod: 600, useClones: false });
+  readonly #inFlight = new Map<string, Promise<Summary>>();
+
+  constructor(deps: SummarizerDeps) {
+    this.#deps = deps;
+  }
+
+  get enabled(): boolean {
+    return this.#deps.client !== null;
+  }
+
+  summarize(report: Report, headline: readonly string[]): Promise<Summary> {
+    const client = this.#deps.client;
+    if (client === null) {
+      return Promise.resolve(templateSummary(report, headline, 'no language model is configured'));
+    }
+    const facts = reportFacts(report);
+    const key = createHash('sha256')
+      .update(JSON.stringify([this.#prompt.version, this.#deps.model, facts]))
+      .digest('hex');
+    const cached = this.#cache.get<Summary>(key);
+    if (cached) return Promise.resolve(cached);
+    let pending = this.#inFlight.get(key);
+    if (!pending) {
+      pending = this.#ask(client, report, headline, facts)
+        .then((summary) => {
+          if (summary.origin === 'llm') this.#cache.set(key, summary);
+          return summary;
+        })
+        .finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #ask(
+    client: OpenAI,
+    report: Report,
+    headline: readonly string[],
+    facts: ReturnType<typeof reportFacts>,
+  ): Promise<Summary> {
+    const allowed = factNumbers(facts);
+    const system = fillPrompt(this.#prompt, { report: report.command, asOf: report.asOf });
+    const log = this.#deps.logger.child({ component: 'llm', report: report.command });
+    let problem = '';
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
+          { role: 'system', content: system },
+          { role: 'user', content: JSON.stringify(facts) },
+        ];
+        if (problem !== '') {
+          messages.push({
+            role: 'user',
+            content: `Your previous answer was rejected: ${problem} Answer again.`,
+          });
+        }
+        const completion = await client.chat.completions.create({
+          model: this.#deps.model,
+          messages,
+          response_format: { type: 'json_object' },
+          temperature: 0.2,
+        });
+        const content = completion.choices[0]?.message.content ?? '';
+        const parsed = summarySchema.safeParse(parseJson(content));
+        if (!parsed.success) {
+          problem = 'it was not the JSON object asked for.';
+          log.warn({ attempt }, 'summary was malformed');
+          continue;
+        }
+        const invented = ungroundedNumbers(
+          [parsed.data.headline, ...parsed.data.bullets].join('\n'),
+          allowed,
+        );
+        if (invented.length > 0) {
+          problem = `it states numbers that are not in the facts (${invented.join(', ')}).`;
+          log.warn({ attempt, invented }, 'summary stated numbers not in the facts');
+          continue;
+        }
+        return { ...parsed.data, asOf: report.asOf, origin: 'llm', note: null };
+      } catch (error) {
+        // Timeouts, 429s and 5xx have already been retried by the client as configured.
+        log.warn({ err: describeError(error) }, 'language model call failed');
+        return templateSummary(report, headline, 'the language model did not answer');
+      }
+    }
+    return templateSummary(report, headline, `the language model's summary was rejected: ${problem}`);
+  }
+
+  close(): void {
+    this.#cache.close();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,255 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildRotationReport, rotationOptionsSchema } from '../commands/rotation.ts';
+import { REPORT_MODULES } from '../commands/index.ts';
+import { runCli } from '../src/cli/program.ts';
+import { parseConfig } from '../src/config/index.ts';
+import { silentLogger } from '../src/log.ts';
+import { factNumbers, reportFacts } from '../src/llm/facts.ts';
+import { extractNumbers, ungroundedNumbers } from '../src/llm/grounding.ts';
+import { fillPrompt, loadPrompt } from '../src/llm/prompts.ts';
+import { createLlmClient, Summarizer } from '../src/llm/summarizer.ts';
+import { renderSummaryText, templateSummary } from '../src/llm/template.ts';
+import { DemoMarketData } from '../src/market/demo.ts';
+import type { Report } from '../src/report/types.ts';
+import { formatValue } from '../src/render/report.ts';
+import { FakeOpenAI } from './fakes/openai.ts';
+
+describe('number extraction and matching', () => {
+  it('finds numbers with their precision, thousands separators, signs and dates', () => {
+    const found = extractNumbers('Fell −7.7% on 2024-07-11, the 3rd time; 1,234 stocks and +0.45 pts.');
+    assert.deepEqual(
+      found.map((n) => [n.text, n.value, n.decimals]),
+      [
+        ['2024', 2024, 0],
+        ['07', 7, 0],
+        ['11', 11, 0],
+        ['−7.7', -7.7, 1],
+        ['3', 3, 0],
+        ['1,234', 1234, 0],
+        ['+0.45', 0.45, 2],
+      ],
+    );
+  });
+
+  it('accepts rounding to the stated precision, either sign, and fractions written as percentages', () => {
+    const facts = [-0.0771, 63.54, 1234, 2008];
+    assert.deepEqual(ungroundedNumbers('The factor fell 7.7% (7.71%, about 8%).', facts), []);
+    assert.deepEqual(
+      ungroundedNumbers('63.5% of stocks; 64% rounded; 1,234 members; since 2008.', facts),
+      [],
+    );
+    assert.deepEqual(ungroundedNumbers('It fell 7.6% and 63.6% are above.', facts), ['7.6', '63.6']);
+    assert.deepEqual(ungroundedNumbers('A 12.3% drop in 2009.', facts), ['12.3', '2009']);
+  });
+});
+
+describe('prompts', () => {
+  it('fills named placeholders and refuses a missing one; the version follows the text', () => {
+    const template = loadPrompt('summary');
+    const filled = fillPrompt(template, { report: 'breadth', asOf: '2024-07-11' });
+    assert.match(filled, /facts of a breadth report as of the close of 2024-07-11/);
+    assert.doesNotMatch(filled, /\{\{/);
+    assert.throws(() => fillPrompt(template, { report: 'breadth' }), /needs a value for \{\{asOf\}\}/);
+    assert.match(template.version, /^[0-9a-f]{12}$/);
+    assert.notEqual(fillPrompt({ ...template, text: 'x {{a}}' }, { a: '1' }), filled);
+  });
+});
+
+describe('summaries through an OpenAI-compatible server on loopback', { timeout: 60_000 }, () => {
+  let openai: FakeOpenAI;
+  let report: Report;
+  const headline = REPORT_MODULES.rotation.headline;
+
+  before(async () => {
+    openai = await FakeOpenAI.start();
+    const demo = new DemoMarketData(20240711, () => new Date('2024-07-11T22:00:00Z'));
+    report = await buildRotationReport(
+      { marketData: demo, endDate: '2024-07-11', universes: { homeDir: '/nonexistent', cwd: '/' } },
+      rotationOptionsSchema.parse({}),
+    );
+  });
+  after(async () => {
+    await openai.close();
+  });
+
+  function summarizer(overrides: Record<string, string> = {}): Summarizer {
+    const config = parseConfig({
+      OPENAI_API_KEY: 'sk-test-key',
+      OPENAI_BASE_URL: openai.baseUrl,
+      OPENAI_MODEL: 'test-model',
+      OPENAI_TIMEOUT_MS: '1000',
+      OPENAI_MAX_RETRIES: '0',
+      ...overrides,
+    });
+    return new Summarizer({
+      client: createLlmClient(config.llm, globalThis.fetch),
+      model: config.llm.model,
+      logger: silentLogger,
+    });
+  }
+
+  /** A summary that only restates values of the report, as a good model would. */
+  function groundedAnswer(): string {
+    const value = (id: string) =>
+      formatValue(report.metrics[id] ?? null, report.metricInfo[id]?.unit ?? 'number');
+    return JSON.stringify({
+      headline: `Small caps moved ${value('iwm_spy_1d')} against the S&P 500 on ${report.asOf}.`,
+      bullets: [
+        `Over a month, small caps are ${value('iwm_spy_21d')} against the S&P 500.`,
+        `Equal weight against cap weight over a month: ${value('rsp_spy_21d')}.`,
+        `Cyclicals against defensives over a month: ${value('cyclicals_defensives_21d')}.`,
+      ],
+    });
+  }
+
+  const invented = JSON.stringify({
+    headline: 'Small caps beat the S&P 500 by 987.65% today.',
+    bullets: ['One.', 'Two.', 'Three.'],
+  });
+
+  it('the template summary of every report is grounded in its facts', async () => {
+    const demo = new DemoMarketData(20240711, () => new Date('2024-07-11T22:00:00Z'));
+    const context = {
+      marketData: demo,
+      endDate: '2024-07-11',
+      universes: { homeDir: '/nonexistent', cwd: '/' },
+    };
+    const reports = [
+      report,
+      await REPORT_MODULES.breadth.build(context, REPORT_MODULES.breadth.options.parse({})),
+      await REPORT_MODULES.momentum.build(context, REPORT_MODULES.momentum.options.parse({})),
+    ];
+    for (const each of reports) {
+      const summary = templateSummary(each, REPORT_MODULES[each.command].headline, null);
+      const text = [summary.headline, ...summary.bullets].join('\n');
+      assert.deepEqual(ungroundedNumbers(text, factNumbers(reportFacts(each))), [], each.command);
+      assert.ok(summary.bullets.length >= 3 && summary.bullets.length <= 5, each.command);
+    }
+  });
+
+  it('accepts a grounded summary; the model sees the facts as data, with the prompt, as JSON mode', async () => {
+    openai.script.push({ content: groundedAnswer() });
+    const before = openai.requests.length;
+    const summary = await summarizer().summarize(report, headline);
+    assert.equal(summary.origin, 'llm');
+    assert.equal(summary.note, null);
+    assert.match(summary.headline, /^Small caps moved/);
+    const request = openai.requests[before];
+    assert.ok(request);
+    assert.equal(request.authorization, 'Bearer sk-test-key');
+    assert.equal(request.body.model, 'test-model');
+    assert.deepEqual(request.body.response_format, { type: 'json_object' });
+    assert.equal(request.body.messages[0]?.role, 'system');
+    assert.match(request.body.messages[0].content, /facts of a rotation report/);
+    const facts = JSON.parse(request.body.messages[1]?.content ?? '{}') as { metrics: unknown[] };
+    assert.equal(facts.metrics.length, Object.keys(report.metrics).length);
+    assert.match(renderSummaryText(summary), /checked against them\. Not investment advice\.$/);
+  });
+
+  it('rejects a summary with an invented number, retries once, then falls back to the template', async () => {
+    openai.script.push({ content: invented }, { content: invented });
+    const before = openai.requests.length;
+    const summary = await summarizer().summarize(report, headline);
+    assert.equal(openai.requests.length - before, 2);
+    assert.equal(summary.origin, 'template');
+    assert.match(summary.note ?? '', /rejected: it states numbers that are not in the facts \(987\.65\)/);
+    const retry = openai.requests[before + 1];
+    assert.match(retry?.body.messages.at(-1)?.content ?? '', /987\.65/);
+  });
+
+  it('uses the retry when it is grounded', async () => {
+    openai.script.push({ content: invented }, { content: groundedAnswer() });
+    const summary = await summarizer().summarize(report, headline);
+    assert.equal(summary.origin, 'llm');
+  });
+
+  for (const [name, replies, note] of [
+    ['a timeout', [{ delayMs: 3000, content: '{}' }], /did not answer/],
+    ['a 429', [{ status: 429, error: 'rate limited' }], /did not answer/],
+    ['a 500', [{ status: 500, error: 'boom' }], /did not answer/],
+    ['malformed JSON twice', [{ content: 'Sure! Here is' }, { content: '{"headline": 1}' }], /rejected/],
+    ['a body that is not a completion', [{ raw: '<html>' }], /did not answer|rejected/],
+  ] as const) {
+    it(`falls back to the template on ${name}, within the configured time`, async () => {
+      openai.script.length = 0;
+      openai.script.push(...replies);
+      const started = Date.now();
+      const summary = await summarizer().summarize(report, headline);
+      assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`);
+      assert.equal(summary.origin, 'template');
+      assert.match(summary.note ?? '', note);
+      assert.deepEqual(
+        ungroundedNumbers(
+          [summary.headline, ...summary.bullets].join('\n'),
+          factNumbers(reportFacts(report)),
+        ),
+        [],
+      );
+    });
+  }
+
+  it('asks the model once for many identical requests, together or later', async () => {
+    openai.script.length = 0;
+    openai.script.push({ content: groundedAnswer() });
+    const before = openai.requests.length;
+    const shared = summarizer();
+    const summaries = await Promise.all(Array.from({ length: 10 }, () => shared.summarize(report, headline)));
+    const again = await shared.summarize(report, headline);
+    assert.equal(openai.requests.length - before, 1);
+    assert.ok(summaries.every((s) => s.origin === 'llm') && again.origin === 'llm');
+    shared.close();
+  });
+
+  it('adds the summary to the CLI report with --explain, in text and JSON', async () => {
+    const run = async (args: string[]) => {
+      let out = '';
+      const code = await runCli(args, {
+        env: {
+          OPENAI_API_KEY: 'sk-test-key',
+          OPENAI_BASE_URL: openai.baseUrl,
+          OPENAI_MAX_RETRIES: '0',
+          TAPEWATCH_HOME: '/nonexistent',
+        },
+        cwd: '/',
+        stdout: (text) => (out += text),
+        stderr: () => undefined,
+        stderrIsTty: false,
+        now: () => new Date('2024-07-11T22:00:00Z'),
+        fetch: globalThis.fetch,
+      });
+      return { code, out };
+    };
+    openai.script.length = 0;
+    openai.script.push({ content: groundedAnswer() });
+    const text = await run(['rotation', '--source', 'demo', '--explain']);
+    assert.equal(text.code, 0);
+    assert.match(text.out, /^Summary\n\nSmall caps moved .*\n- Over a month/);
+    assert.match(text.out, /checked against them\. Not investment advice\.\n\nRotation \(sectors/);
+    openai.script.push({ status: 500, error: 'down' });
+    const json = JSON.parse(
+      (await run(['rotation', '--source', 'demo', '--explain', '--format', 'json'])).out,
+    ) as {
+      summary: { origin: string; note: string };
+      metrics: Record<string, unknown>;
+    };
+    assert.equal(json.summary.origin, 'template');
+    assert.equal(json.summary.note, 'the language model did not answer');
+    assert.ok('iwm_spy_1d' in json.metrics);
+  });
+
+  it('without OPENAI_API_KEY, writes the template summary and calls nothing', async () => {
+    const before = openai.requests.length;
+    const config = parseConfig({ OPENAI_BASE_URL: openai.baseUrl });
+    const off = new Summarizer({
+      client: createLlmClient(config.llm, globalThis.fetch),
+      model: 'x',
+      logger: silentLogger,
+    });
+    const summary = await off.summarize(report, headline);
+    assert.equal(off.enabled, false);
+    assert.equal(summary.origin, 'template');
+    assert.equal(summary.note, 'no language model is configured');
+    assert.equal(openai.requests.length, before);
+  });
+});
