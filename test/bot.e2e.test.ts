@@ -9,6 +9,7 @@ import { openBot, type RunningBot } from '../src/bot/app.ts';
 import { deployCommands } from '../src/bot/deploy.ts';
 import { DISCORD_LIMITS, embedLength } from '../src/render/discord.ts';
 import { FakeClock } from './helpers/clock.ts';
+import { FakeOpenAI } from './fakes/openai.ts';
 import {
   CHANNEL_ID,
   DM_CHANNEL_ID,
@@ -179,6 +180,7 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     assert.deepEqual(edit.fileNames, ['breadth-2024-07-11.md'], 'the full report is attached');
     const button = body.components?.[0]?.components[0];
     assert.equal(button?.label, 'Refresh');
+    assert.equal(body.components?.[0]?.components.length, 1, 'no Explain button without a language model');
     refreshId = button.custom_id;
     assert.ok(refreshId.length > 0 && refreshId.length <= 100);
   });
@@ -484,5 +486,102 @@ describe('npm start as a process', { timeout: 60_000 }, () => {
     assert.equal(code, 1);
     assert.match(err, /^tapewatch: DISCORD_TOKEN is not set: create a bot in the Discord developer portal/);
     assert.equal(err.trim().split('\n').length, 1, 'one line, no stack trace');
+  });
+});
+
+describe('Explain with a language model on loopback', { timeout: 60_000 }, () => {
+  let discord: FakeDiscord;
+  let openai: FakeOpenAI;
+  let running: RunningBot;
+  let home: string;
+  /** A model that restates three of the facts it was sent: grounded by construction. */
+  const restate = {
+    respond: (body: { messages: { content: string }[] }) => {
+      const facts = JSON.parse(body.messages[1]?.content ?? '{}') as {
+        metrics: { label: string; value: string }[];
+      };
+      const [a, b, c] = facts.metrics;
+      return JSON.stringify({
+        headline: `${a?.label ?? ''} stands at ${a?.value ?? ''}.`,
+        bullets: [
+          `${b?.label ?? ''}: ${b?.value ?? ''}.`,
+          `${c?.label ?? ''}: ${c?.value ?? ''}.`,
+          'Watch whether it holds.',
+        ],
+      });
+    },
+  };
+
+  before(async () => {
+    discord = await FakeDiscord.start();
+    openai = await FakeOpenAI.start();
+    home = mkdtempSync(path.join(tmpdir(), 'tapewatch-explain-'));
+    running = openBot({
+      env: {
+        DISCORD_TOKEN: TOKEN,
+        DISCORD_API_URL: discord.apiUrl,
+        MARKET_DATA_SOURCE: 'demo',
+        TAPEWATCH_HOME: home,
+        BOT_COOLDOWN_SECONDS: '0',
+        OPENAI_API_KEY: 'sk-test-key',
+        OPENAI_BASE_URL: openai.baseUrl,
+        OPENAI_MAX_RETRIES: '0',
+        LLM_DAILY_USER_BUDGET: '1',
+        LOG_LEVEL: 'silent',
+      },
+      fetch: globalThis.fetch,
+      now: () => new Date('2024-07-11T20:30:00Z'),
+      schedulerIntervalMs: 3_600_000,
+    });
+    await running.bot.start();
+  });
+
+  after(async () => {
+    await running.close();
+    await openai.close();
+    await discord.close();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  async function answerButtons(command: string): Promise<Map<string, string>> {
+    const token = discord.slashCommand(command, [], { userId: freshUser() });
+    const body = bodyOf(await discord.waitForCall(originalFor(token)));
+    return new Map((body.components?.[0]?.components ?? []).map((c) => [c.label, c.custom_id]));
+  }
+
+  it('explains an answer privately with a checked summary, once per report, within the daily budget', async () => {
+    const buttons = await answerButtons('rotation');
+    assert.deepEqual([...buttons.keys()], ['Refresh', 'Explain']);
+    const user = freshUser();
+    openai.script.push(restate);
+    const token = discord.pressButton(buttons.get('Explain') ?? '', { content: '' }, user);
+    const deferral = callbackData(await discord.waitForCall(callbackFor(token)));
+    assert.equal(deferral.type, 5);
+    assert.equal(deferral.data?.flags, 64, 'only the presser sees the explanation');
+    const explained = bodyOf(await discord.waitForCall(originalFor(token)));
+    const embed = explained.embeds?.[0];
+    assert.match(embed?.title ?? '', /^What it means: Rotation/);
+    assert.match(embed?.description ?? '', /stands at/);
+    assert.match(
+      embed?.footer?.text ?? '',
+      /Written by a language model .* checked against them · Not investment advice\.$/,
+    );
+    assertNoMentions(explained);
+    assert.equal(openai.requests.length, 1);
+
+    // The same report again costs nothing: the summary is cached.
+    const again = discord.pressButton(buttons.get('Explain') ?? '', { content: '' }, user);
+    await discord.waitForCall(originalFor(again));
+    assert.equal(openai.requests.length, 1);
+
+    // Another report would need a call, but this user's budget of one is spent: the template answers.
+    const breadth = await answerButtons('breadth');
+    const over = discord.pressButton(breadth.get('Explain') ?? '', { content: '' }, user);
+    const fallback = bodyOf(await discord.waitForCall(originalFor(over)));
+    assert.match(
+      fallback.embeds?.[0]?.footer?.text ?? '',
+      /by template \(today's limit of language-model calls is reached\)/,
+    );
+    assert.equal(openai.requests.length, 1);
   });
 });

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PermissionFlagsBits, PermissionsBitField } from 'discord.js';
 import { canManageSchedules } from '../src/bot/bot.ts';
-import { RefreshButtons } from '../src/bot/buttons.ts';
+import { ReportButtons } from '../src/bot/buttons.ts';
+import { LlmBudget } from '../src/bot/budget.ts';
 import { Cooldown } from '../src/bot/cooldown.ts';
 import { OPTION_NAMES, slashCommandDefinitions } from '../src/bot/definitions.ts';
 import { routeDirectMessage } from '../src/bot/dm-router.ts';
@@ -355,20 +356,24 @@ describe('bot plumbing', () => {
   });
 
   it('round-trips Refresh buttons, keeps long requests in memory, and refuses anything else', () => {
-    const buttons = new RefreshButtons();
+    const buttons = new ReportButtons();
     try {
       const short = { report: 'breadth' as const, options: { universe: 'mag7', top: 3 }, asOf: '2024-07-11' };
-      const id = buttons.customId(short);
+      const id = buttons.customId('refresh', short);
       assert.ok(id.length <= 100);
-      assert.deepEqual(buttons.request(id), short);
+      assert.deepEqual(buttons.request(id), { action: 'refresh', request: short });
+      assert.deepEqual(buttons.request(buttons.customId('explain', short)), {
+        action: 'explain',
+        request: short,
+      });
       const long = {
         report: 'momentum' as const,
         options: { universe: 'AAPL,'.repeat(40) + 'MSFT' },
         asOf: null,
       };
-      const longId = buttons.customId(long);
+      const longId = buttons.customId('refresh', long);
       assert.ok(longId.length <= 100);
-      assert.deepEqual(buttons.request(longId), long);
+      assert.deepEqual(buttons.request(longId), { action: 'refresh', request: long });
       assert.equal(buttons.request('refresh:breadth:#no-such-key'), null);
       assert.equal(buttons.request('refresh:nonsense:e30'), null);
       assert.equal(buttons.request('refresh:breadth:not-base64-json'), null);
@@ -388,6 +393,22 @@ describe('bot plumbing', () => {
     clock.advanceSeconds(7);
     assert.equal(cooldown.take('a'), 0);
     assert.equal(new Cooldown(0, clock.now).take('a'), 0);
+  });
+
+  it('budgets LLM calls per user and per server each New York day', () => {
+    const clock = new FakeClock('2024-07-11T20:00:00Z');
+    const budget = new LlmBudget({ perUser: 2, perServer: 3 }, clock.now);
+    assert.deepEqual(
+      [budget.take('a', 's'), budget.take('a', 's'), budget.take('a', 's')],
+      [true, true, false],
+      'the user has two',
+    );
+    assert.deepEqual([budget.take('b', 's'), budget.take('b', 's')], [true, false], 'the server has three');
+    assert.equal(budget.take('b', null), true, 'in DMs only the user counts');
+    clock.set('2024-07-12T03:59:00Z'); // 23:59 in New York: still the same day
+    assert.equal(budget.take('c', 's'), false);
+    clock.set('2024-07-12T04:01:00Z');
+    assert.equal(budget.take('a', 's'), true, 'a new day in New York');
   });
 
   it('maps errors to one line with a reference, and hashes user ids', () => {

@@ -5,7 +5,9 @@ import type { FetchFn } from '../market/http.ts';
 import { openMarketData } from '../market/index.ts';
 import { PanelCache } from '../report/context.ts';
 import { openDatabase } from '../store/database.ts';
+import { createLlmClient, Summarizer } from '../llm/summarizer.ts';
 import { createBot, type Bot } from './bot.ts';
+import { LlmBudget } from './budget.ts';
 import { ReportRunner } from './reports.ts';
 import { ScheduleStore } from './schedules.ts';
 
@@ -47,12 +49,22 @@ export function openBot(io: BotIo): RunningBot {
     panels: new PanelCache(),
     logger: logger.child({ component: 'reports' }),
   });
+  const summarizer = new Summarizer({
+    client: createLlmClient(config.llm, io.fetch),
+    model: config.llm.model,
+    logger,
+  });
   const bot = createBot({
     token,
     apiUrl: config.discord.apiUrl,
     runner,
     schedules: new ScheduleStore(db, config.storePath),
     cooldownSeconds: config.discord.cooldownSeconds,
+    summarizer,
+    llmBudget: new LlmBudget(
+      { perUser: config.llm.dailyUserBudget, perServer: config.llm.dailyServerBudget },
+      io.now,
+    ),
     now: io.now,
     logger,
     ...(io.schedulerIntervalMs === undefined ? {} : { schedulerIntervalMs: io.schedulerIntervalMs }),
@@ -63,6 +75,7 @@ export function openBot(io: BotIo): RunningBot {
     logger,
     close() {
       closed ??= bot.stop().finally(() => {
+        summarizer.close();
         opened.close();
         db.close();
       });

@@ -21,9 +21,12 @@ import {
 } from 'discord.js';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
-import { textMessage } from '../render/discord.ts';
+import { renderSummaryMessage, textMessage } from '../render/discord.ts';
+import type { Summarizer } from '../llm/summarizer.ts';
+import { REPORT_MODULES } from '../../commands/index.ts';
 import { NAMED_UNIVERSES } from '../universes/index.ts';
-import { RefreshButtons } from './buttons.ts';
+import { ReportButtons, type ButtonAction } from './buttons.ts';
+import type { LlmBudget } from './budget.ts';
 import { Cooldown } from './cooldown.ts';
 import { AS_OF_OPTION, isBotReport, REPORT_OPTIONS, type BotReport } from './definitions.ts';
 import { DM_HELP, routeDirectMessage } from './dm-router.ts';
@@ -44,6 +47,9 @@ export interface BotDeps {
   readonly runner: ReportRunner;
   readonly schedules: ScheduleStore;
   readonly cooldownSeconds: number;
+  /** Writes Explain's summaries; its button shows only when a language model is configured. */
+  readonly summarizer: Summarizer;
+  readonly llmBudget: LlmBudget;
   readonly now: () => Date;
   readonly logger: Logger;
   readonly schedulerIntervalMs?: number;
@@ -73,16 +79,29 @@ const HELP_TEXT = [
   'Numbers come from daily closes (adjusted for dividends and splits); n/a means not enough history. Not investment advice.',
 ].join('\n');
 
-function payload(message: RenderedMessage, request: ReportRequest | null, buttons: RefreshButtons) {
+function payload(
+  message: RenderedMessage,
+  request: ReportRequest | null,
+  buttons: ReportButtons,
+  explain: boolean,
+) {
+  const actions: [ButtonAction, string][] = explain
+    ? [
+        ['refresh', 'Refresh'],
+        ['explain', 'Explain'],
+      ]
+    : [['refresh', 'Refresh']];
   const components =
     request === null
       ? []
       : [
           new ActionRowBuilder<ButtonBuilder>().addComponents(
-            new ButtonBuilder()
-              .setCustomId(buttons.customId(request))
-              .setLabel('Refresh')
-              .setStyle(ButtonStyle.Secondary),
+            actions.map(([action, label]) =>
+              new ButtonBuilder()
+                .setCustomId(buttons.customId(action, request))
+                .setLabel(label)
+                .setStyle(ButtonStyle.Secondary),
+            ),
           ),
         ];
   return {
@@ -149,7 +168,8 @@ export function createBot(deps: BotDeps): Bot {
     rest: { api: deps.apiUrl },
   });
   const cooldown = new Cooldown(deps.cooldownSeconds, deps.now);
-  const buttons = new RefreshButtons();
+  const buttons = new ReportButtons();
+  const { summarizer } = deps;
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
 
@@ -233,9 +253,9 @@ export function createBot(deps: BotDeps): Bot {
     // this handler only keeps an early rejection from counting as unhandled meanwhile.
     void answer.catch(() => undefined);
     await deferral;
-    const message = await answer;
+    const { message } = await answer;
     await progress.settled();
-    await interaction.editReply(payload(message, request, buttons));
+    await interaction.editReply(payload(message, request, buttons, summarizer.enabled));
     log.debug({ embeds: message.embeds.length }, 'report sent');
     return 'ok';
   }
@@ -349,23 +369,44 @@ export function createBot(deps: BotDeps): Bot {
     await interaction.respond([...named, ...asTyped].slice(0, 25));
   }
 
+  /** Explain answers privately: a summary per report, by the model within the daily budgets. */
+  async function explain(interaction: ButtonInteraction, request: ReportRequest): Promise<string> {
+    await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+    const { reports } = await runner.run(request);
+    const allowCall = () => deps.llmBudget.take(interaction.user.id, interaction.guildId);
+    const parts = await Promise.all(
+      reports.map(async (report) => ({
+        report,
+        summary: await summarizer.summarize(report, REPORT_MODULES[report.command].headline, allowCall),
+      })),
+    );
+    const message = renderSummaryMessage(parts);
+    await interaction.editReply({ content: '', embeds: [...message.embeds], allowedMentions: NO_MENTIONS });
+    return parts.every((p) => p.summary.origin === 'llm') ? 'ok' : 'template';
+  }
+
   async function onButton(interaction: ButtonInteraction): Promise<string> {
-    const request = buttons.request(interaction.customId);
-    if (request === null) {
+    const pressed = buttons.request(interaction.customId);
+    if (pressed === null) {
       await replyPrivately(
         interaction,
-        'This answer is too old to refresh: ask again with the slash command.',
+        'This answer is too old for its buttons: ask again with the slash command.',
       );
       return 'expired';
     }
+    const { request } = pressed;
     const validated = runner.validate(request.report, request.options, request.asOf);
+    // Explain costs no computation of its own (the report is shared or quick to repeat); the LLM
+    // budget limits it instead of the cooldown, which would block it right after the answer it explains.
+    if (pressed.action === 'explain') return explain(interaction, validated);
     const wait = cooldown.take(interaction.user.id);
     if (wait > 0) {
       await replyPrivately(interaction, cooldownMessage(wait));
       return 'cooldown';
     }
     await interaction.deferUpdate();
-    await interaction.editReply(payload(await runner.run(validated), validated, buttons));
+    const { message } = await runner.run(validated);
+    await interaction.editReply(payload(message, validated, buttons, summarizer.enabled));
     return 'ok';
   }
 
@@ -446,7 +487,7 @@ export function createBot(deps: BotDeps): Bot {
         await sendToChannel(message.channelId, textMessage(cooldownMessage(wait)));
         return;
       }
-      const answer = await runner.run(request);
+      const { message: answer } = await runner.run(request);
       await sendToChannel(message.channelId, { ...answer, content: intent.understood });
     } catch (error) {
       const failure = userFacingError(error, reference);

@@ -5,45 +5,47 @@ import { BOT_REPORTS } from './definitions.ts';
 import type { ReportRequest } from './reports.ts';
 
 /**
- * A Refresh button carries its request in its custom id, so it keeps working after a restart. Discord
- * allows 100 characters there; a request too long for that (a long symbol list) is kept in memory
- * for a day under a short key instead.
+ * A button under an answer (Refresh, Explain) carries its action and request in its custom id, so it
+ * keeps working after a restart. Discord allows 100 characters there; a request too long for that
+ * (a long symbol list) is kept in memory for a day under a short key instead.
  */
 const CUSTOM_ID_LIMIT = 100;
-const REFRESH = 'refresh';
+export const BUTTON_ACTIONS = ['refresh', 'explain'] as const;
+export type ButtonAction = (typeof BUTTON_ACTIONS)[number];
 const requestSchema = z.object({
   report: z.enum(BOT_REPORTS),
   options: z.record(z.string(), z.unknown()),
   asOf: z.string().nullable(),
 });
 
-export class RefreshButtons {
+export class ReportButtons {
   readonly #overflow = new NodeCache({ stdTTL: 24 * 3600, checkperiod: 600, useClones: false });
 
-  customId(request: ReportRequest): string {
+  customId(action: ButtonAction, request: ReportRequest): string {
     const encoded = Buffer.from(JSON.stringify([request.options, request.asOf])).toString('base64url');
-    const id = `${REFRESH}:${request.report}:${encoded}`;
+    const id = `${action}:${request.report}:${encoded}`;
     if (id.length <= CUSTOM_ID_LIMIT) return id;
     const key = randomUUID();
     this.#overflow.set(key, request);
-    return `${REFRESH}:${request.report}:#${key}`;
+    return `${action}:${request.report}:#${key}`;
   }
 
-  /** The request behind a button, or null when it is not ours or has expired. */
-  request(customId: string): ReportRequest | null {
-    const [kind, report, payload] = customId.split(':');
-    if (kind !== REFRESH || report === undefined || payload === undefined) return null;
+  /** The action and request behind a button, or null when it is not ours or has expired. */
+  request(customId: string): { action: ButtonAction; request: ReportRequest } | null {
+    const [name, report, payload] = customId.split(':');
+    const action = BUTTON_ACTIONS.find((a) => a === name);
+    if (action === undefined || report === undefined || payload === undefined) return null;
     try {
       if (payload.startsWith('#')) {
         const stored = requestSchema.safeParse(this.#overflow.get(payload.slice(1)));
-        return stored.success ? stored.data : null;
+        return stored.success ? { action, request: stored.data } : null;
       }
       const decoded: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
       const [options, asOf] = z
         .tuple([z.record(z.string(), z.unknown()), z.string().nullable()])
         .parse(decoded);
       const parsed = requestSchema.safeParse({ report, options, asOf });
-      return parsed.success ? parsed.data : null;
+      return parsed.success ? { action, request: parsed.data } : null;
     } catch {
       return null;
     }

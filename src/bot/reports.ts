@@ -42,8 +42,14 @@ export interface ReportRunnerDeps {
 type Progress = (done: number, total: number) => void;
 const noop = (): void => undefined;
 
+/** The reply, and the reports it was made from (for summaries). */
+export interface ReportAnswer {
+  readonly message: RenderedMessage;
+  readonly reports: readonly Report[];
+}
+
 interface Flight {
-  readonly promise: Promise<RenderedMessage>;
+  readonly promise: Promise<ReportAnswer>;
   readonly listeners: Set<Progress>;
 }
 
@@ -87,11 +93,7 @@ export class ReportRunner {
    * computation waits for `acknowledged` (the Discord deferral) to settle: report code can hold the
    * CPU for a while, and Discord's 3-second acknowledgement must not wait behind it.
    */
-  run(
-    request: ReportRequest,
-    onProgress?: Progress,
-    acknowledged?: Promise<unknown>,
-  ): Promise<RenderedMessage> {
+  run(request: ReportRequest, onProgress?: Progress, acknowledged?: Promise<unknown>): Promise<ReportAnswer> {
     const endDate = request.asOf === null ? this.today() : resolveAsOf(request.asOf, this.today()).date;
     const key = JSON.stringify([request.report, request.options, endDate]);
     let flight = this.#flights.get(key);
@@ -119,7 +121,7 @@ export class ReportRunner {
     return this.#flights.size;
   }
 
-  async #compute(request: ReportRequest, endDate: string, onProgress: Progress): Promise<RenderedMessage> {
+  async #compute(request: ReportRequest, endDate: string, onProgress: Progress): Promise<ReportAnswer> {
     const marketData =
       request.asOf === null ? this.#deps.marketData : new AsOfMarketData(this.#deps.marketData, endDate);
     const context: ReportContext = {
@@ -138,11 +140,15 @@ export class ReportRunner {
       const reports = await Promise.all(
         REPORT_COMMANDS.map((command) => build(command, command === 'rotation' ? {} : request.options)),
       );
-      return renderBriefMessage(
+      const message = renderBriefMessage(
         reports.map((report) => ({ report, headline: REPORT_MODULES[report.command].headline })),
       );
+      return { message, reports };
     }
     const report = await build(request.report, request.options);
-    return renderReportMessage(report, REPORT_MODULES[request.report].headline);
+    return {
+      message: renderReportMessage(report, REPORT_MODULES[request.report].headline),
+      reports: [report],
+    };
   }
 }

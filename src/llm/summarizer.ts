@@ -57,7 +57,11 @@ export class Summarizer {
     return this.#deps.client !== null;
   }
 
-  summarize(report: Report, headline: readonly string[]): Promise<Summary> {
+  /**
+   * `allowCall` is asked before each real call to the model (never for a cached summary), so a daily
+   * budget counts calls, not requests; when it says no, the template answers.
+   */
+  summarize(report: Report, headline: readonly string[], allowCall?: () => boolean): Promise<Summary> {
     const client = this.#deps.client;
     if (client === null) {
       return Promise.resolve(templateSummary(report, headline, 'no language model is configured'));
@@ -70,7 +74,7 @@ export class Summarizer {
     if (cached) return Promise.resolve(cached);
     let pending = this.#inFlight.get(key);
     if (!pending) {
-      pending = this.#ask(client, report, headline, facts)
+      pending = this.#ask(client, report, headline, facts, allowCall ?? (() => true))
         .then((summary) => {
           if (summary.origin === 'llm') this.#cache.set(key, summary);
           return summary;
@@ -86,12 +90,16 @@ export class Summarizer {
     report: Report,
     headline: readonly string[],
     facts: ReturnType<typeof reportFacts>,
+    allowCall: () => boolean,
   ): Promise<Summary> {
     const allowed = factNumbers(facts);
     const system = fillPrompt(this.#prompt, { report: report.command, asOf: report.asOf });
     const log = this.#deps.logger.child({ component: 'llm', report: report.command });
     let problem = '';
     for (let attempt = 1; attempt <= 2; attempt++) {
+      if (!allowCall()) {
+        return templateSummary(report, headline, "today's limit of language-model calls is reached");
+      }
       try {
         const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [
           { role: 'system', content: system },

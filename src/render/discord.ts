@@ -1,4 +1,5 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
+import type { Summary } from '../llm/template.ts';
 import type { Report, ReportTable, Severity } from '../report/types.ts';
 import { formatValue, renderReportMarkdown, reportHeader, tableParts } from './report.ts';
 import { renderTextTable } from './table.ts';
@@ -257,6 +258,31 @@ export function renderBriefMessage(
   const text = parts.map(({ report }) => renderReportMarkdown(report)).join('\n---\n\n');
   const asOf = parts[0]?.report.asOf ?? 'today';
   return fitMessage({ content: '', embeds, attachment: { name: `market-${asOf}.md`, text } });
+}
+
+/**
+ * Summaries of one answer's reports, one embed each. A model's words are escaped so they cannot
+ * format, link or hide anything; the footer says who wrote the summary and from what.
+ */
+export function renderSummaryMessage(
+  parts: readonly { readonly report: Report; readonly summary: Summary }[],
+): RenderedMessage {
+  const embeds = parts.map(({ report, summary }): APIEmbed => {
+    const text = (line: string) => (summary.origin === 'llm' ? escapeMarkdown(line) : line);
+    const author =
+      summary.origin === 'llm'
+        ? "Written by a language model from the report's numbers and checked against them"
+        : `Written from the report's numbers by template${summary.note === null ? '' : ` (${summary.note})`}`;
+    return {
+      title: `What it means: ${report.title}`,
+      description: [`**${text(summary.headline)}**`, ...summary.bullets.map((b) => `• ${text(b)}`)].join(
+        '\n',
+      ),
+      color: SEVERITY_COLOR[strongestSeverity(report)],
+      footer: { text: `As of the close of ${summary.asOf} · ${author} · ${NOT_ADVICE}` },
+    };
+  });
+  return fitMessage({ content: '', embeds, attachment: null });
 }
 
 /** A short plain message (help, errors, confirmations), still held to the content limit. */

@@ -10,7 +10,9 @@ export type ScriptedReply =
   | { readonly content: string }
   | { readonly status: number; readonly error: string }
   | { readonly delayMs: number; readonly content: string }
-  | { readonly raw: string };
+  | { readonly raw: string }
+  /** Answers from the request, e.g. restating the facts it was sent. */
+  | { readonly respond: (body: RecordedCompletion['body']) => string };
 
 export interface RecordedCompletion {
   readonly body: {
@@ -62,11 +64,11 @@ export class FakeOpenAI {
         .end('{"error":{"message":"not found"}}');
       return;
     }
-    this.requests.push({
-      body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedCompletion['body'],
-      authorization: request.headers.authorization,
-    });
-    const reply = this.script.shift() ?? { status: 500, error: 'the test scripted no reply' };
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedCompletion['body'];
+    this.requests.push({ body, authorization: request.headers.authorization });
+    const next = this.script.shift() ?? { status: 500, error: 'the test scripted no reply' };
+    const reply: Exclude<ScriptedReply, { respond: unknown }> =
+      'respond' in next ? { content: next.respond(body) } : next;
     if ('status' in reply) {
       response
         .writeHead(reply.status, { 'content-type': 'application/json' })
@@ -77,7 +79,10 @@ export class FakeOpenAI {
       response.writeHead(200, { 'content-type': 'application/json' }).end(reply.raw);
       return;
     }
-    if ('delayMs' in reply) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if ('delayMs' in reply && typeof reply.delayMs === 'number') {
+      const { delayMs } = reply;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
     if (response.destroyed) return;
     response.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({
