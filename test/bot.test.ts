@@ -433,7 +433,7 @@ describe('bot plumbing', () => {
     const commands = slashCommandDefinitions();
     assert.deepEqual(
       commands.map((c) => c.name),
-      ['momentum', 'breadth', 'rotation', 'market', 'schedule', 'help'],
+      ['momentum', 'breadth', 'rotation', 'market', 'schedule', 'ask', 'help'],
     );
     const check = (option: { name: string; description: string; options?: unknown[] }) => {
       assert.match(option.name, /^[-_a-z0-9]{1,32}$/);

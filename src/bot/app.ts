@@ -5,6 +5,7 @@ import type { FetchFn } from '../market/http.ts';
 import { openMarketData } from '../market/index.ts';
 import { PanelCache } from '../report/context.ts';
 import { openDatabase } from '../store/database.ts';
+import { QuestionRouter } from '../llm/ask.ts';
 import { createLlmClient, Summarizer } from '../llm/summarizer.ts';
 import { createBot, type Bot } from './bot.ts';
 import { LlmBudget } from './budget.ts';
@@ -49,11 +50,8 @@ export function openBot(io: BotIo): RunningBot {
     panels: new PanelCache(),
     logger: logger.child({ component: 'reports' }),
   });
-  const summarizer = new Summarizer({
-    client: createLlmClient(config.llm, io.fetch),
-    model: config.llm.model,
-    logger,
-  });
+  const llm = createLlmClient(config.llm, io.fetch);
+  const summarizer = new Summarizer({ client: llm, model: config.llm.model, logger });
   const bot = createBot({
     token,
     apiUrl: config.discord.apiUrl,
@@ -61,6 +59,7 @@ export function openBot(io: BotIo): RunningBot {
     schedules: new ScheduleStore(db, config.storePath),
     cooldownSeconds: config.discord.cooldownSeconds,
     summarizer,
+    questions: llm === null ? null : new QuestionRouter({ client: llm, model: config.llm.model, logger }),
     llmBudget: new LlmBudget(
       { perUser: config.llm.dailyUserBudget, perServer: config.llm.dailyServerBudget },
       io.now,

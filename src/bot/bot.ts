@@ -21,15 +21,16 @@ import {
 } from 'discord.js';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
-import { renderSummaryMessage, textMessage } from '../render/discord.ts';
+import { fitMessage, renderSummaryMessage, textMessage } from '../render/discord.ts';
 import type { Summarizer } from '../llm/summarizer.ts';
+import type { QuestionRouter } from '../llm/ask.ts';
 import { REPORT_MODULES } from '../../commands/index.ts';
 import { NAMED_UNIVERSES } from '../universes/index.ts';
 import { ReportButtons, type ButtonAction } from './buttons.ts';
 import type { LlmBudget } from './budget.ts';
 import { Cooldown } from './cooldown.ts';
 import { AS_OF_OPTION, isBotReport, REPORT_OPTIONS, type BotReport } from './definitions.ts';
-import { DM_HELP, routeDirectMessage } from './dm-router.ts';
+import { describeRequest, DM_HELP, routeDirectMessage } from './dm-router.ts';
 import { cooldownMessage, hashUserId, newReference, userFacingError } from './replies.ts';
 import type { ReportRequest, ReportRunner } from './reports.ts';
 import { ChannelUnavailableError, Scheduler } from './scheduler.ts';
@@ -50,6 +51,8 @@ export interface BotDeps {
   /** Writes Explain's summaries; its button shows only when a language model is configured. */
   readonly summarizer: Summarizer;
   readonly llmBudget: LlmBudget;
+  /** Places free-form questions (/ask, DMs the keywords miss) on a report; null without a model. */
+  readonly questions: QuestionRouter | null;
   readonly now: () => Date;
   readonly logger: Logger;
   readonly schedulerIntervalMs?: number;
@@ -68,12 +71,16 @@ export function canManageSchedules(permissions: Readonly<PermissionsBitField> | 
   return permissions?.has(PermissionFlagsBits.ManageGuild, true) ?? false;
 }
 
+const OFF_TOPIC =
+  'I can only help with the US stock market: momentum, breadth (how many stocks take part) and sector rotation. Try "how is breadth?" or /help.';
+
 const HELP_TEXT = [
   '**tapewatch** computes market indicators from daily data and explains what they say.',
   '• `/momentum`: the long-short momentum trade (last year’s winners minus losers): is it up or crashing, and what followed earlier crashes?',
   '• `/breadth`: how many stocks take part: % above moving averages, advance-decline, new highs and lows, concentration in the largest names.',
   '• `/rotation`: sector rotation graph, small caps vs large, value vs growth, cyclicals vs defensives, rare one-day splits.',
   '• `/market`: all three in one screen.',
+  '• `/ask`: a question in your own words, answered with the matching report.',
   '• `/schedule add|list|remove`: post a report to a channel on trading days (Manage Server).',
   'Every report takes `as-of:YYYY-MM-DD` to see a past close; the Refresh button recomputes it. You can also DM me, e.g. "how is breadth?".',
   'Numbers come from daily closes (adjusted for dividends and splits); n/a means not enough history. Not investment advice.',
@@ -369,6 +376,94 @@ export function createBot(deps: BotDeps): Bot {
     await interaction.respond([...named, ...asTyped].slice(0, 25));
   }
 
+  /**
+   * What a free-form text asks for. Keywords place it, or (for /ask first, for DMs when the keywords
+   * miss) the language model picks a report tool within the daily budget. Off-topic questions get a
+   * fixed polite answer: the model's own words are never shown.
+   */
+  async function understand(
+    text: string,
+    who: { userId: string; guildId: string | null },
+    modelFirst: boolean,
+  ): Promise<{ request: ReportRequest; understood: string; viaModel: boolean } | { reply: string }> {
+    const keywords = routeDirectMessage(text);
+    if (keywords.kind === 'help' && !keywords.unplaced) return { reply: `${keywords.reason}\n\n${DM_HELP}` };
+    const { questions } = deps;
+    if (
+      questions &&
+      (modelFirst || keywords.kind === 'help') &&
+      deps.llmBudget.take(who.userId, who.guildId)
+    ) {
+      const routed = await questions.route(text, runner.today());
+      if (routed.kind === 'decline') return { reply: OFF_TOPIC };
+      if (routed.kind === 'report' && isBotReport(routed.report)) {
+        const request = runner.validate(routed.report, routed.options, routed.asOf);
+        const universe = typeof request.options.universe === 'string' ? request.options.universe : null;
+        return {
+          request,
+          understood: describeRequest(request.report, universe, request.asOf),
+          viaModel: true,
+        };
+      }
+    }
+    if (keywords.kind === 'report') {
+      const request = runner.validate(keywords.report, keywords.options, keywords.asOf);
+      return { request, understood: keywords.understood, viaModel: false };
+    }
+    return { reply: `${keywords.reason}\n\n${DM_HELP}` };
+  }
+
+  /** A report answer; a question the model placed also gets the grounded summary on top. */
+  async function answerWithSummary(
+    request: ReportRequest,
+    understood: string,
+    viaModel: boolean,
+    who: { userId: string; guildId: string | null },
+  ): Promise<RenderedMessage> {
+    const { message, reports } = await runner.run(request);
+    if (!viaModel) return { ...message, content: understood };
+    const allowCall = () => deps.llmBudget.take(who.userId, who.guildId);
+    const summaries = renderSummaryMessage(
+      await Promise.all(
+        reports.map(async (report) => ({
+          report,
+          summary: await summarizer.summarize(report, REPORT_MODULES[report.command].headline, allowCall),
+        })),
+      ),
+    );
+    return fitMessage({
+      content: understood,
+      embeds: [...summaries.embeds, ...message.embeds],
+      attachment: message.attachment,
+    });
+  }
+
+  async function answerAsk(interaction: ChatInputCommandInteraction): Promise<string> {
+    const who = { userId: interaction.user.id, guildId: interaction.guildId };
+    const wait = cooldown.take(who.userId);
+    if (wait > 0) {
+      await replyPrivately(interaction, cooldownMessage(wait));
+      return 'cooldown';
+    }
+    await interaction.deferReply();
+    const understood = await understand(interaction.options.getString('question', true), who, true);
+    if ('reply' in understood) {
+      await interaction.editReply({
+        content: textMessage(understood.reply).content,
+        allowedMentions: NO_MENTIONS,
+      });
+      return 'help';
+    }
+    const message = await answerWithSummary(
+      understood.request,
+      understood.understood,
+      understood.viaModel,
+      who,
+    );
+    await interaction.editReply(payload(message, understood.request, buttons, summarizer.enabled));
+    return 'ok';
+  }
+
   /** Explain answers privately: a summary per report, by the model within the daily budgets. */
   async function explain(interaction: ButtonInteraction, request: ReportRequest): Promise<string> {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
@@ -436,6 +531,7 @@ export function createBot(deps: BotDeps): Bot {
       else if (isBotReport(interaction.commandName))
         outcome = await answerReport(interaction, interaction.commandName, log);
       else if (interaction.commandName === 'schedule') outcome = await answerSchedule(interaction);
+      else if (interaction.commandName === 'ask') outcome = await answerAsk(interaction);
       else if (interaction.commandName === 'help') {
         await replyPrivately(interaction, HELP_TEXT);
       } else outcome = 'unknown_command';
@@ -474,21 +570,23 @@ export function createBot(deps: BotDeps): Bot {
     const log = logger.child({ command: 'dm', user: hashUserId(message.author.id), reference });
     let outcome = 'ok';
     try {
-      const intent = routeDirectMessage(message.content);
-      if (intent.kind === 'help') {
-        outcome = 'help';
-        await sendToChannel(message.channelId, textMessage(`${intent.reason}\n\n${DM_HELP}`));
-        return;
-      }
-      const request = runner.validate(intent.report, intent.options, intent.asOf);
-      const wait = cooldown.take(message.author.id);
+      const who = { userId: message.author.id, guildId: null };
+      const wait = cooldown.take(who.userId);
       if (wait > 0) {
         outcome = 'cooldown';
         await sendToChannel(message.channelId, textMessage(cooldownMessage(wait)));
         return;
       }
-      const { message: answer } = await runner.run(request);
-      await sendToChannel(message.channelId, { ...answer, content: intent.understood });
+      const understood = await understand(message.content, who, false);
+      if ('reply' in understood) {
+        outcome = 'help';
+        await sendToChannel(message.channelId, textMessage(understood.reply));
+        return;
+      }
+      await sendToChannel(
+        message.channelId,
+        await answerWithSummary(understood.request, understood.understood, understood.viaModel, who),
+      );
     } catch (error) {
       const failure = userFacingError(error, reference);
       outcome = failure.expected ? 'bad_input' : 'error';

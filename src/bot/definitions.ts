@@ -247,6 +247,17 @@ export function slashCommandDefinitions(): RESTPostAPIChatInputApplicationComman
     ...BOT_REPORTS.map((report) => reportCommand(report).toJSON()),
     scheduleCommand().toJSON(),
     new SlashCommandBuilder()
+      .setName('ask')
+      .setDescription('a market question in your own words, answered with the matching report')
+      .addStringOption((o) =>
+        o
+          .setName('question')
+          .setDescription('e.g. how many stocks are above their 200-day average?')
+          .setRequired(true)
+          .setMaxLength(500),
+      )
+      .toJSON(),
+    new SlashCommandBuilder()
       .setName('help')
       .setDescription('what tapewatch can do and how to read it')
       .toJSON(),

@@ -16,7 +16,12 @@ export type DmIntent =
       /** What the router understood, said back to the user. */
       readonly understood: string;
     }
-  | { readonly kind: 'help'; readonly reason: string };
+  | {
+      readonly kind: 'help';
+      readonly reason: string;
+      /** True when the message was fine but named no report: a language model may still place it. */
+      readonly unplaced: boolean;
+    };
 
 const KEYWORDS: Readonly<Record<Exclude<BotReport, 'market'>, readonly RegExp[]>> = {
   momentum: [/\bmomentum\b/, /\bwinners?\b/, /\blosers?\b/, /\bfactor\b/, /\bmtum\b/, /\bspmo\b/, /\bcrash/],
@@ -65,14 +70,15 @@ export function routeDirectMessage(text: string): DmIntent {
     return {
       kind: 'help',
       reason: `Your message is ${length.toLocaleString('en-US')} characters long; I read at most ${MAX_DM_CHARACTERS}. Ask in a few words.`,
+      unplaced: false,
     };
   }
   const lower = text.toLowerCase();
   if (!/[\p{L}\p{N}]/u.test(lower)) {
-    return { kind: 'help', reason: 'I could not find any words in your message.' };
+    return { kind: 'help', reason: 'I could not find any words in your message.', unplaced: false };
   }
   if (HELP.some((pattern) => pattern.test(lower.trim())))
-    return { kind: 'help', reason: 'Here is what I can do.' };
+    return { kind: 'help', reason: 'Here is what I can do.', unplaced: false };
   const scores = (Object.keys(KEYWORDS) as (keyof typeof KEYWORDS)[])
     .map((report) => ({ report, score: KEYWORDS[report].filter((pattern) => pattern.test(lower)).length }))
     .filter((entry) => entry.score > 0)
@@ -82,23 +88,26 @@ export function routeDirectMessage(text: string): DmIntent {
   if (best && (!second || best.score > second.score)) report = best.report;
   else if (best || MARKET.some((pattern) => pattern.test(lower))) report = 'market';
   if (report === null) {
-    return { kind: 'help', reason: 'I did not recognise a report in your message.' };
+    return { kind: 'help', reason: 'I did not recognise a report in your message.', unplaced: true };
   }
   const universe =
     report === 'rotation' ? undefined : UNIVERSES.find(([pattern]) => pattern.test(lower))?.[1];
   const asOf = /\b(\d{4}-\d{2}-\d{2})\b/.exec(lower)?.[1] ?? null;
-  const understood = [
-    report === 'market' ? 'the market brief' : `the ${report} report`,
-    universe === undefined ? null : `for ${universe}`,
-    asOf === null ? null : `as of ${asOf}`,
-  ]
-    .filter((part) => part !== null)
-    .join(' ');
   return {
     kind: 'report',
     report,
     options: universe === undefined ? {} : { universe },
     asOf,
-    understood: `I understood: ${understood}.`,
+    understood: describeRequest(report, universe ?? null, asOf),
   };
+}
+
+/** What a request was understood as, said back to the user: "I understood: the breadth report for mag7." */
+export function describeRequest(report: BotReport, universe: string | null, asOf: string | null): string {
+  const parts = [
+    report === 'market' ? 'the market brief' : `the ${report} report`,
+    universe === null ? null : `for ${universe}`,
+    asOf === null ? null : `as of ${asOf}`,
+  ].filter((part) => part !== null);
+  return `I understood: ${parts.join(' ')}.`;
 }

@@ -9,6 +9,7 @@ import type { FetchFn } from '../market/http.ts';
 import type { Report } from '../report/types.ts';
 import { factNumbers, reportFacts } from './facts.ts';
 import { ungroundedNumbers } from './grounding.ts';
+import { parseModelJson } from './json.ts';
 import { fillPrompt, loadPrompt, type PromptTemplate } from './prompts.ts';
 import { templateSummary, type Summary } from './template.ts';
 
@@ -118,7 +119,7 @@ export class Summarizer {
           temperature: 0.2,
         });
         const content = completion.choices[0]?.message.content ?? '';
-        const parsed = summarySchema.safeParse(parseJson(content));
+        const parsed = summarySchema.safeParse(parseModelJson(content));
         if (!parsed.success) {
           problem = 'it was not the JSON object asked for.';
           log.warn({ attempt }, 'summary was malformed');
@@ -145,13 +146,5 @@ export class Summarizer {
 
   close(): void {
     this.#cache.close();
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }

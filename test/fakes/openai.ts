@@ -11,6 +11,7 @@ export type ScriptedReply =
   | { readonly status: number; readonly error: string }
   | { readonly delayMs: number; readonly content: string }
   | { readonly raw: string }
+  | { readonly toolCall: { readonly name: string; readonly arguments: string }; readonly content?: string }
   /** Answers from the request, e.g. restating the facts it was sent. */
   | { readonly respond: (body: RecordedCompletion['body']) => string };
 
@@ -67,8 +68,16 @@ export class FakeOpenAI {
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as RecordedCompletion['body'];
     this.requests.push({ body, authorization: request.headers.authorization });
     const next = this.script.shift() ?? { status: 500, error: 'the test scripted no reply' };
-    const reply: Exclude<ScriptedReply, { respond: unknown }> =
-      'respond' in next ? { content: next.respond(body) } : next;
+    if ('toolCall' in next) {
+      this.#complete(response, {
+        role: 'assistant',
+        content: next.content ?? null,
+        refusal: null,
+        tool_calls: [{ id: 'call_1', type: 'function', function: next.toolCall }],
+      });
+      return;
+    }
+    const reply = 'respond' in next ? { content: next.respond(body) } : next;
     if ('status' in reply) {
       response
         .writeHead(reply.status, { 'content-type': 'application/json' })
@@ -84,19 +93,17 @@ export class FakeOpenAI {
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
     if (response.destroyed) return;
+    this.#complete(response, { role: 'assistant', content: reply.content, refusal: null });
+  }
+
+  #complete(response: ServerResponse, message: Record<string, unknown>): void {
     response.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({
         id: 'chatcmpl-test',
         object: 'chat.completion',
         created: 1_700_000_000,
         model: 'test-model',
-        choices: [
-          {
-            index: 0,
-            finish_reason: 'stop',
-            message: { role: 'assistant', content: reply.content, refusal: null },
-          },
-        ],
+        choices: [{ index: 0, finish_reason: 'tool_calls' in message ? 'tool_calls' : 'stop', message }],
         usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
       }),
     );
