@@ -77,6 +77,16 @@ function assertNoMentions(body: MessageBody): void {
   assert.deepEqual(body.allowed_mentions?.parse, [], 'allowed_mentions.parse must be an empty list');
 }
 
+/** The settings every test bot shares: the fake Discord, the offline demo market, its own home. */
+function botEnvironment(discord: FakeDiscord, home: string): Record<string, string> {
+  return {
+    DISCORD_TOKEN: TOKEN,
+    DISCORD_API_URL: discord.apiUrl,
+    MARKET_DATA_SOURCE: 'demo',
+    TAPEWATCH_HOME: home,
+  };
+}
+
 let userCounter = 600000000000000000n;
 const freshUser = () => String(userCounter++);
 
@@ -117,10 +127,7 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     home = mkdtempSync(path.join(tmpdir(), 'tapewatch-bot-'));
     running = openBot({
       env: {
-        DISCORD_TOKEN: TOKEN,
-        DISCORD_API_URL: discord.apiUrl,
-        MARKET_DATA_SOURCE: 'demo',
-        TAPEWATCH_HOME: home,
+        ...botEnvironment(discord, home),
         BOT_COOLDOWN_SECONDS: '30',
         LOG_LEVEL: 'debug',
       },
@@ -446,10 +453,7 @@ describe('npm start as a process', { timeout: 60_000 }, () => {
         cwd: home,
         env: {
           PATH: process.env.PATH ?? '',
-          DISCORD_TOKEN: TOKEN,
-          DISCORD_API_URL: discord.apiUrl,
-          MARKET_DATA_SOURCE: 'demo',
-          TAPEWATCH_HOME: home,
+          ...botEnvironment(discord, home),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -518,10 +522,7 @@ describe('Explain with a language model on loopback', { timeout: 60_000 }, () =>
     home = mkdtempSync(path.join(tmpdir(), 'tapewatch-explain-'));
     running = openBot({
       env: {
-        DISCORD_TOKEN: TOKEN,
-        DISCORD_API_URL: discord.apiUrl,
-        MARKET_DATA_SOURCE: 'demo',
-        TAPEWATCH_HOME: home,
+        ...botEnvironment(discord, home),
         BOT_COOLDOWN_SECONDS: '0',
         OPENAI_API_KEY: 'sk-test-key',
         OPENAI_BASE_URL: openai.baseUrl,
