@@ -14,7 +14,8 @@ import { exchangeDateOf } from '../market/calendar.ts';
 import type { FetchFn } from '../market/http.ts';
 import { openMarketData, type OpenedMarketData } from '../market/index.ts';
 import type { MarketData } from '../market/types.ts';
-import { createLlmClient, Summarizer } from '../llm/summarizer.ts';
+import { createLlmClient } from '../llm/client.ts';
+import { Summarizer } from '../llm/summarizer.ts';
 import { runHistory, runQuote, runUniverse, FORMATS, type Format } from './commands.ts';
 import { numberFlag, runReport, runSeries } from './reports.ts';
 

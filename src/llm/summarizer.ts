@@ -1,11 +1,9 @@
 import NodeCache from 'node-cache';
 import { createHash } from 'node:crypto';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { z } from 'zod';
-import type { LlmSettings } from '../config/index.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { FetchFn } from '../market/http.ts';
 import type { Report } from '../report/types.ts';
 import { factNumbers, reportFacts } from './facts.ts';
 import { ungroundedNumbers } from './grounding.ts';
@@ -18,19 +16,6 @@ const summarySchema = z.object({
   headline: z.string().trim().min(1).max(240),
   bullets: z.array(z.string().trim().min(1).max(300)).min(3).max(5),
 });
-
-/** The model, built once in a composition root; null when OPENAI_API_KEY is unset. */
-export function createLlmClient(settings: LlmSettings, fetch: FetchFn): OpenAI | null {
-  if (settings.apiKey === null) return null;
-  // Every setting is passed explicitly: the library would otherwise read OPENAI_* from the environment.
-  return new OpenAI({
-    apiKey: settings.apiKey,
-    baseURL: settings.baseUrl,
-    timeout: settings.timeoutMs,
-    maxRetries: settings.maxRetries,
-    fetch,
-  });
-}
 
 export interface SummarizerDeps {
   readonly client: OpenAI | null;
