@@ -6,6 +6,7 @@
  *    process's first report after loading), "warm" repeats it in a long-lived process (the bot), where
  *    the aligned panel and its indicator series are reused while the data is unchanged. Median of 10.
  */
+import { chartSpec, renderChartPng } from '../src/render/chart.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -85,4 +86,18 @@ for (const [name, build] of Object.entries(reports)) {
   console.log(
     `${name.padEnd(8)} report on in-memory data: fresh ${median(fresh).toFixed(1)} ms, warm ${median(warm).toFixed(1)} ms (median of 10; budget 50 ms)`,
   );
+}
+
+// Charts: drawing one report as a 1200×675 PNG, from the report object (budget 300 ms).
+for (const [name, build] of Object.entries(reports)) {
+  const report = await build({ marketData, endDate, universes });
+  const spec = chartSpec(report);
+  await renderChartPng(spec);
+  const times: number[] = [];
+  for (let run = 0; run < 10; run++) {
+    const start = performance.now();
+    await renderChartPng(spec);
+    times.push(performance.now() - start);
+  }
+  console.log(`${name.padEnd(8)} chart PNG: ${median(times).toFixed(0)} ms (median of 10; budget 300 ms)`);
 }

@@ -14,8 +14,7 @@ import { exchangeDateOf } from '../market/calendar.ts';
 import type { FetchFn } from '../market/http.ts';
 import { openMarketData, type OpenedMarketData } from '../market/index.ts';
 import type { MarketData } from '../market/types.ts';
-import { createLlmClient } from '../llm/client.ts';
-import { Summarizer } from '../llm/summarizer.ts';
+import type { Summarizer } from '../llm/summarizer.ts';
 import { runHistory, runQuote, runUniverse, FORMATS, type Format } from './commands.ts';
 import { numberFlag, runReport, runSeries } from './reports.ts';
 
@@ -37,6 +36,7 @@ export interface GlobalOptions {
   readonly asOf?: string;
   readonly format: Format;
   readonly explain: boolean;
+  readonly chart?: string;
   readonly verbose: boolean;
 }
 
@@ -47,8 +47,8 @@ export interface CliContext {
   readonly options: GlobalOptions;
   readonly logger: Logger;
   readonly marketData: MarketData;
-  /** Built on first use: only --explain needs it. */
-  readonly summarizer: Summarizer;
+  /** Built on first use, and loaded then: only --explain needs the LLM client (150 ms to import). */
+  summarizer(): Promise<Summarizer>;
   readonly asOf: ResolvedAsOf | null;
   /** The last session the report may see: --as-of, or today. */
   readonly endDate: string;
@@ -77,6 +77,7 @@ export function createProgram(
     )
     .option('--as-of <date>', 'use only data up to this day’s close (YYYY-MM-DD)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('text'))
+    .option('--chart <file>', 'also draw the report as a 1200×675 PNG chart into this file')
     .option(
       '--explain',
       'add a plain-language summary to a report (by the LLM when OPENAI_API_KEY is set, checked against the numbers; otherwise by template)',
@@ -249,12 +250,18 @@ function buildContext(io: CliIo, options: GlobalOptions): { context: CliContext;
       }
       return marketData;
     },
-    get summarizer(): Summarizer {
-      summarizer ??= new Summarizer({
-        client: createLlmClient(config.llm, io.fetch),
-        model: config.llm.model,
-        logger,
-      });
+    async summarizer(): Promise<Summarizer> {
+      if (summarizer === null) {
+        const [{ createLlmClient }, { Summarizer: SummarizerClass }] = await Promise.all([
+          import('../llm/client.ts'),
+          import('../llm/summarizer.ts'),
+        ]);
+        summarizer = new SummarizerClass({
+          client: createLlmClient(config.llm, io.fetch),
+          model: config.llm.model,
+          logger,
+        });
+      }
       return summarizer;
     },
   };

@@ -1,7 +1,9 @@
 import type { z } from 'zod';
 import { REPORT_MODULES } from '../../commands/index.ts';
 import { computeSeries, seriesCsv } from '../../commands/series.ts';
-import { TapewatchError } from '../errors.ts';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describeError, TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
 import type { ReportContext } from '../report/context.ts';
 import type { ReportCommand } from '../report/types.ts';
@@ -72,8 +74,18 @@ export async function runReport(
   } finally {
     finish();
   }
-  const { format, explain } = context.options;
-  const summary = explain ? await context.summarizer.summarize(report, module.headline) : null;
+  const { format, explain, chart } = context.options;
+  if (chart !== undefined) {
+    const file = path.resolve(context.io.cwd, chart);
+    // Loaded only when asked for: the charting library and canvas add to every CLI start otherwise.
+    const { chartSpec, renderChartPng } = await import('../render/chart.ts');
+    try {
+      writeFileSync(file, await renderChartPng(chartSpec(report)));
+    } catch (error) {
+      throw new TapewatchError('bad_input', `--chart: cannot write "${chart}" (${describeError(error)}).`);
+    }
+  }
+  const summary = explain ? await (await context.summarizer()).summarize(report, module.headline) : null;
   if (format === 'json') {
     context.io.stdout(renderReportJson(report, summary === null ? {} : { summary }));
     return;

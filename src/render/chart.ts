@@ -1,0 +1,454 @@
+import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import {
+  Chart,
+  registerables,
+  type ChartConfiguration,
+  type ChartDataset,
+  type Plugin,
+  type ScatterDataPoint,
+} from 'chart.js';
+import type { Report, ReportSeries } from '../report/types.ts';
+
+/**
+ * Charts are drawn server-side by chart.js on @napi-rs/canvas: both install from npm alone (the
+ * canvas ships prebuilt Skia binaries per platform), need no browser, no network and no system
+ * libraries beyond a font, and draw a 1200×675 chart in tens of milliseconds.
+ */
+Chart.register(...registerables);
+
+export const CHART_WIDTH = 1200;
+export const CHART_HEIGHT = 675;
+const FONT = 'DejaVu Sans, Arial, sans-serif';
+/** Okabe–Ito: distinguishable with every common colour-vision deficiency. */
+export const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#CC79A7',
+  '#56B4E9',
+  '#F0E442',
+  '#000000',
+];
+const INK = '#1f2328';
+const GRID = 'rgba(31, 35, 40, 0.12)';
+/** A light card reads the same in Discord's dark and light themes. */
+const BACKGROUND = '#ffffff';
+
+export type ChartKind = 'rrg' | 'breadth' | 'momentum';
+
+/** What a chart shows, as data: tests read titles and labels here, the renderer draws it. */
+export interface ChartSpec {
+  readonly kind: ChartKind;
+  readonly title: string;
+  readonly subtitle: string;
+  /** Drawn across the chart for synthetic data. */
+  readonly watermark: string | null;
+  /** Text drawn on the plot besides the chart.js title (quadrant names, point labels). */
+  readonly labels: readonly string[];
+  readonly config: ChartConfiguration;
+}
+
+function seriesById(report: Report, id: string): ReportSeries | undefined {
+  return report.series.find((s) => s.id === id);
+}
+
+function axisTitle(text: string) {
+  return { display: true, text, color: INK, font: { family: FONT, size: 14 } };
+}
+
+function ticks() {
+  return { color: INK, font: { family: FONT, size: 13 } };
+}
+
+/**
+ * chart.js types its context with the DOM's CanvasRenderingContext2D, which a Node project does not
+ * load; the canvas's own context implements the same API under its own type.
+ */
+function drawingContext(chart: Chart): SKRSContext2D {
+  return (chart as unknown as { ctx: SKRSContext2D }).ctx;
+}
+
+const QUADRANT_NAMES = ['Leading', 'Weakening', 'Lagging', 'Improving'] as const;
+const QUADRANT_FILL = {
+  Leading: 'rgba(0, 158, 115, 0.10)',
+  Weakening: 'rgba(230, 159, 0, 0.12)',
+  Lagging: 'rgba(213, 94, 0, 0.10)',
+  Improving: 'rgba(0, 114, 178, 0.10)',
+} as const;
+
+/** The four quadrants around (100, 100), shaded and named in their corners. */
+const quadrantPlugin: Plugin<'scatter'> = {
+  id: 'quadrants',
+  beforeDatasetsDraw(chart) {
+    const { chartArea: area, scales } = chart;
+    const ctx = drawingContext(chart);
+    const x = scales.x?.getPixelForValue(100) ?? 0;
+    const y = scales.y?.getPixelForValue(100) ?? 0;
+    const cx = Math.min(Math.max(x, area.left), area.right);
+    const cy = Math.min(Math.max(y, area.top), area.bottom);
+    const boxes = {
+      Leading: [cx, area.top, area.right - cx, cy - area.top],
+      Weakening: [cx, cy, area.right - cx, area.bottom - cy],
+      Lagging: [area.left, cy, cx - area.left, area.bottom - cy],
+      Improving: [area.left, area.top, cx - area.left, cy - area.top],
+    } as const;
+    ctx.save();
+    ctx.font = `bold 18px ${FONT}`;
+    for (const name of QUADRANT_NAMES) {
+      const [bx, by, bw, bh] = boxes[name];
+      ctx.fillStyle = QUADRANT_FILL[name];
+      ctx.fillRect(bx, by, bw, bh);
+      ctx.fillStyle = 'rgba(31, 35, 40, 0.55)';
+      ctx.textAlign = name === 'Leading' || name === 'Weakening' ? 'right' : 'left';
+      ctx.textBaseline = name === 'Leading' || name === 'Improving' ? 'top' : 'bottom';
+      const tx = ctx.textAlign === 'right' ? bx + bw - 10 : bx + 10;
+      const ty = ctx.textBaseline === 'top' ? by + 8 : by + bh - 8;
+      if (bw > 80 && bh > 30) ctx.fillText(name, tx, ty);
+    }
+    ctx.restore();
+  },
+};
+
+/** Each tail's name beside its latest point, nudged apart so neighbours do not overprint. */
+const pointLabelPlugin: Plugin<'scatter'> = {
+  id: 'pointLabels',
+  afterDatasetsDraw(chart) {
+    const ctx = drawingContext(chart);
+    ctx.save();
+    ctx.font = `bold 15px ${FONT}`;
+    ctx.textBaseline = 'middle';
+    const placed: { x: number; y: number }[] = [];
+    chart.data.datasets.forEach((dataset, i) => {
+      const meta = chart.getDatasetMeta(i);
+      const last = meta.data.at(-1);
+      if (!last || typeof dataset.label !== 'string') return;
+      let { x, y } = last.getProps(['x', 'y'], true) as { x: number; y: number };
+      x += 9;
+      while (placed.some((p) => Math.abs(p.x - x) < 48 && Math.abs(p.y - y) < 16)) y += 16;
+      placed.push({ x, y });
+      ctx.fillStyle = typeof dataset.borderColor === 'string' ? dataset.borderColor : INK;
+      ctx.fillText(dataset.label, x, y);
+    });
+    ctx.restore();
+  },
+};
+
+function backgroundPlugin(watermark: string | null): Plugin {
+  return {
+    id: 'backgroundAndWatermark',
+    beforeDraw(chart) {
+      const { width, height } = chart;
+      const ctx = drawingContext(chart);
+      ctx.save();
+      ctx.fillStyle = BACKGROUND;
+      ctx.fillRect(0, 0, width, height);
+      ctx.restore();
+    },
+    afterDraw(chart) {
+      if (watermark === null) return;
+      const { width, height } = chart;
+      const ctx = drawingContext(chart);
+      ctx.save();
+      ctx.translate(width / 2, height / 2);
+      ctx.rotate(-Math.atan2(height, width));
+      ctx.font = `bold 96px ${FONT}`;
+      ctx.fillStyle = 'rgba(213, 94, 0, 0.13)';
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(watermark, 0, 0);
+      ctx.restore();
+    },
+  };
+}
+
+function titles(report: Report, title: string) {
+  return {
+    title: {
+      display: true,
+      text: title,
+      color: INK,
+      font: { family: FONT, size: 22, weight: 'bold' as const },
+    },
+    subtitle: {
+      display: true,
+      text: `As of the close of ${report.asOf} · ${report.source.label}`,
+      color: INK,
+      font: { family: FONT, size: 14 },
+      padding: { bottom: 10 },
+    },
+    legend: { labels: { color: INK, font: { family: FONT, size: 13 } } },
+  };
+}
+
+function rrgSpec(report: Report): ChartSpec {
+  const symbols = report.series
+    .filter((s) => s.id.startsWith('rotation.rs_ratio:'))
+    .map((s) => s.id.slice('rotation.rs_ratio:'.length));
+  const all: ScatterDataPoint[] = [];
+  const datasets: ChartDataset<'scatter', ScatterDataPoint[]>[] = symbols.flatMap((symbol, i) => {
+    const ratio = seriesById(report, `rotation.rs_ratio:${symbol}`);
+    const momentum = seriesById(report, `rotation.rs_momentum:${symbol}`);
+    if (!ratio || !momentum) return [];
+    const points = ratio.values.flatMap((x, t) => {
+      const y = momentum.values[t] ?? null;
+      return x === null || y === null ? [] : [{ x, y }];
+    });
+    if (points.length === 0) return [];
+    all.push(...points);
+    const colour = PALETTE[i % PALETTE.length] ?? INK;
+    return [
+      {
+        label: symbol,
+        data: points,
+        showLine: true,
+        borderColor: colour,
+        backgroundColor: colour,
+        borderWidth: 2,
+        pointRadius: points.map((_, k) => (k === points.length - 1 ? 6 : 2.5)),
+      },
+    ];
+  });
+  const span = (key: 'x' | 'y') => Math.max(1.5, ...all.map((p) => Math.abs((p[key] ?? 100) - 100))) * 1.15;
+  const title = `Relative rotation of the sectors against ${String(report.options.benchmark ?? 'SPY')}`;
+  return {
+    kind: 'rrg',
+    title,
+    subtitle: `As of the close of ${report.asOf} · ${report.source.label}`,
+    watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
+    labels: [...QUADRANT_NAMES, ...datasets.map((d) => d.label ?? '')],
+    config: {
+      type: 'scatter',
+      data: { datasets },
+      options: {
+        plugins: { ...titles(report, title), legend: { display: false } },
+        scales: {
+          x: {
+            min: 100 - span('x'),
+            max: 100 + span('x'),
+            title: axisTitle('RS-Ratio (relative strength, 100 = in line)'),
+            ticks: ticks(),
+            grid: { color: GRID },
+          },
+          y: {
+            min: 100 - span('y'),
+            max: 100 + span('y'),
+            title: axisTitle('RS-Momentum'),
+            ticks: ticks(),
+            grid: { color: GRID },
+          },
+        },
+      },
+      plugins: [quadrantPlugin, pointLabelPlugin] as Plugin[],
+    },
+  };
+}
+
+function lineSet(
+  series: ReportSeries | undefined,
+  label: string,
+  axis: string,
+  colour: string,
+  extra: Partial<ChartDataset<'line'>> = {},
+): ChartDataset<'line', (number | null)[]>[] {
+  if (!series) return [];
+  return [
+    {
+      label,
+      data: [...series.values],
+      yAxisID: axis,
+      borderColor: colour,
+      backgroundColor: colour,
+      borderWidth: 2,
+      pointRadius: 0,
+      spanGaps: false,
+      ...extra,
+    } as ChartDataset<'line', (number | null)[]>,
+  ];
+}
+
+function timeAxis() {
+  return {
+    ticks: { ...ticks(), maxTicksLimit: 8, maxRotation: 0 },
+    grid: { color: GRID },
+  };
+}
+
+/** One panel of a stacked chart; a lower panel leaves its top tick unlabelled so neighbours do not overprint. */
+function stackedAxis(title: string, weight: number, extra: Record<string, unknown> = {}, lower = true) {
+  return {
+    type: 'linear' as const,
+    position: 'left' as const,
+    stack: 'panels',
+    stackWeight: weight,
+    title: axisTitle(title),
+    ticks: {
+      ...ticks(),
+      callback: (value: number | string, index: number, all: readonly unknown[]) =>
+        lower && index === all.length - 1 ? '' : value,
+    },
+    grid: { color: GRID },
+    ...extra,
+  };
+}
+
+function breadthSpec(report: Report): ChartSpec {
+  const index = seriesById(report, 'breadth.index');
+  const above50 = seriesById(report, 'breadth.pct_above_50d');
+  const dates = above50?.dates ?? index?.dates ?? [];
+  const indexName = String(report.options.index ?? 'index');
+  const title = `Breadth of ${report.universe.name} under ${indexName}`;
+  return {
+    kind: 'breadth',
+    title,
+    subtitle: `As of the close of ${report.asOf} · ${report.source.label}`,
+    watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
+    labels: [indexName, '% above 50-day', '% above 200-day', 'McClellan oscillator'],
+    config: {
+      type: 'line',
+      data: {
+        labels: [...dates],
+        datasets: [
+          ...lineSet(index, indexName, 'price', PALETTE[7] ?? INK),
+          ...lineSet(above50, '% above 50-day', 'pct', PALETTE[0] ?? INK),
+          ...lineSet(
+            seriesById(report, 'breadth.pct_above_200d'),
+            '% above 200-day',
+            'pct',
+            PALETTE[1] ?? INK,
+          ),
+          ...lineSet(
+            seriesById(report, 'breadth.mcclellan'),
+            'McClellan oscillator',
+            'osc',
+            PALETTE[4] ?? INK,
+            {
+              fill: {
+                target: { value: 0 },
+                above: 'rgba(0, 158, 115, 0.35)',
+                below: 'rgba(213, 94, 0, 0.35)',
+              },
+              borderWidth: 1,
+            },
+          ),
+        ],
+      },
+      options: {
+        plugins: titles(report, title),
+        scales: {
+          x: timeAxis(),
+          // Stacked axes are laid out bottom-up in the order they are defined: the index goes on top.
+          osc: stackedAxis('McClellan', 1.2),
+          pct: stackedAxis('% of members', 2, { min: 0, max: 100 }),
+          price: stackedAxis(indexName, 2, {}, false),
+        },
+      },
+    },
+  };
+}
+
+/** Growth of 1 from daily returns, from the first day shown. */
+function growthOf(series: ReportSeries | undefined): (number | null)[] {
+  let level = 1;
+  return (series?.values ?? []).map((r) => {
+    if (r === null) return null;
+    level *= 1 + r;
+    return level;
+  });
+}
+
+function momentumSpec(report: Report): ChartSpec {
+  const daily = seriesById(report, 'momentum.long_short');
+  const dates = daily?.dates ?? [];
+  const crashDays = new Set(
+    report.events.filter((e) => e.id.startsWith('momentum_')).flatMap((e) => [e.date, ...e.earlierDates]),
+  );
+  const longShort = growthOf(daily);
+  const title = `Momentum: long-short factor on ${report.universe.name}`;
+  const drawdown = seriesById(report, 'momentum.drawdown');
+  return {
+    kind: 'momentum',
+    title,
+    subtitle: `As of the close of ${report.asOf} · ${report.source.label}`,
+    watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
+    labels: ['Long-short', 'Long leg', 'Short leg', 'Drawdown', 'Extreme days'],
+    config: {
+      type: 'line',
+      data: {
+        labels: [...dates],
+        datasets: [
+          {
+            label: 'Long-short',
+            data: longShort,
+            yAxisID: 'growth',
+            borderColor: PALETTE[7],
+            backgroundColor: PALETTE[7],
+            borderWidth: 2.5,
+            pointRadius: dates.map((d) => (crashDays.has(d) ? 6 : 0)),
+            pointBackgroundColor: PALETTE[3],
+          },
+          {
+            label: 'Long leg',
+            data: growthOf(seriesById(report, 'momentum.long_leg')),
+            yAxisID: 'growth',
+            borderColor: PALETTE[2],
+            backgroundColor: PALETTE[2],
+            borderWidth: 1.5,
+            pointRadius: 0,
+          },
+          {
+            label: 'Short leg',
+            data: growthOf(seriesById(report, 'momentum.short_leg')),
+            yAxisID: 'growth',
+            borderColor: PALETTE[3],
+            backgroundColor: PALETTE[3],
+            borderWidth: 1.5,
+            pointRadius: 0,
+          },
+          ...lineSet(drawdown, 'Drawdown', 'dd', PALETTE[4] ?? INK, {
+            data: (drawdown?.values ?? []).map((v) => (v === null ? null : v * 100)),
+            fill: { target: 'origin', below: 'rgba(204, 121, 167, 0.35)' },
+            borderWidth: 1,
+          }),
+        ],
+      },
+      options: {
+        plugins: titles(report, title),
+        scales: {
+          x: timeAxis(),
+          dd: stackedAxis('Drawdown %', 1.2, { max: 0 }),
+          growth: stackedAxis('Growth of 1 (shown period)', 3, {}, false),
+        },
+      },
+    },
+  };
+}
+
+/** The chart of a report, as data. */
+export function chartSpec(report: Report): ChartSpec {
+  switch (report.command) {
+    case 'rotation':
+      return rrgSpec(report);
+    case 'breadth':
+      return breadthSpec(report);
+    case 'momentum':
+      return momentumSpec(report);
+  }
+}
+
+/** Draws a chart as a PNG of CHART_WIDTH × CHART_HEIGHT. */
+export async function renderChartPng(spec: ChartSpec): Promise<Buffer> {
+  const canvas = createCanvas(CHART_WIDTH, CHART_HEIGHT);
+  const context: SKRSContext2D = canvas.getContext('2d');
+  const config = {
+    ...spec.config,
+    options: { ...spec.config.options, responsive: false, animation: false as const, devicePixelRatio: 1 },
+    plugins: [backgroundPlugin(spec.watermark), ...(spec.config.plugins ?? [])],
+  } as ChartConfiguration;
+  const chart = new Chart(context, config);
+  try {
+    return await canvas.encode('png');
+  } finally {
+    chart.destroy();
+  }
+}

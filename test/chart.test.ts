@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { loadImage, createCanvas } from '@napi-rs/canvas';
+import { REPORT_MODULES } from '../commands/index.ts';
+import { runCli } from '../src/cli/program.ts';
+import { CsvMarketData } from '../src/market/csv.ts';
+import { DemoMarketData } from '../src/market/demo.ts';
+import type { MarketData } from '../src/market/types.ts';
+import type { ReportContext } from '../src/report/context.ts';
+import type { Report } from '../src/report/types.ts';
+import { CHART_HEIGHT, CHART_WIDTH, chartSpec, renderChartPng } from '../src/render/chart.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+
+/** Width and height from a PNG's IHDR chunk, after checking the signature. */
+function pngSize(png: Buffer): { width: number; height: number } {
+  assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'a PNG signature');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+/** How much of the picture is drawn (not background white) and how many colours it uses. */
+async function inkStats(png: Buffer): Promise<{ inked: number; colours: number }> {
+  const image = await loadImage(png);
+  const canvas = createCanvas(image.width, image.height);
+  const context = canvas.getContext('2d');
+  context.drawImage(image, 0, 0);
+  const { data } = context.getImageData(0, 0, image.width, image.height);
+  let inked = 0;
+  const colours = new Set<number>();
+  for (let i = 0; i < data.length; i += 4) {
+    const [r = 0, g = 0, b = 0] = [data[i], data[i + 1], data[i + 2]];
+    if (r < 245 || g < 245 || b < 245) inked++;
+    if (i % 64 === 0) colours.add((r << 16) | (g << 8) | b);
+  }
+  return { inked: inked / (data.length / 4), colours: colours.size };
+}
+
+async function reportsFrom(marketData: MarketData, endDate: string): Promise<Report[]> {
+  const context: ReportContext = { marketData, endDate, universes: { homeDir: '/nonexistent', cwd: '/' } };
+  return Promise.all(
+    (['rotation', 'breadth', 'momentum'] as const).map((name) =>
+      (REPORT_MODULES[name].build as (c: ReportContext, o: unknown) => Promise<Report>)(
+        context,
+        REPORT_MODULES[name].options.parse({}),
+      ),
+    ),
+  );
+}
+
+async function checkCharts(reports: readonly Report[], demo: boolean): Promise<void> {
+  for (const report of reports) {
+    const spec = chartSpec(report);
+    assert.match(spec.subtitle, new RegExp(`As of the close of ${report.asOf} · `));
+    assert.equal(spec.watermark, demo ? 'DEMO DATA' : null);
+    const png = await renderChartPng(spec);
+    assert.deepEqual(pngSize(png), { width: CHART_WIDTH, height: CHART_HEIGHT });
+    const stats = await inkStats(png);
+    assert.ok(stats.inked > 0.05, `${report.command}: only ${(stats.inked * 100).toFixed(1)}% drawn`);
+    assert.ok(stats.colours > 20, `${report.command}: ${stats.colours} colours`);
+    if (report.command === 'rotation') {
+      assert.equal(spec.kind, 'rrg');
+      assert.match(spec.title, /^Relative rotation of the sectors against SPY/);
+      for (const quadrant of ['Leading', 'Weakening', 'Lagging', 'Improving'])
+        assert.ok(spec.labels.includes(quadrant));
+      for (const sector of ['XLK', 'XLF', 'XLE', 'XLU']) assert.ok(spec.labels.includes(sector), sector);
+    }
+    if (report.command === 'breadth') {
+      assert.deepEqual(spec.labels, ['SPY', '% above 50-day', '% above 200-day', 'McClellan oscillator']);
+    }
+    if (report.command === 'momentum') assert.ok(spec.labels.includes('Drawdown'));
+  }
+}
+
+describe('charts', { timeout: 60_000 }, () => {
+  let demoReports: Report[] = [];
+  before(async () => {
+    demoReports = await reportsFrom(
+      new DemoMarketData(20240711, () => new Date('2024-07-11T22:00:00Z')),
+      '2024-07-11',
+    );
+  });
+
+  it('draws each report of the demo market at 1200×675, not blank, titled, with the DEMO DATA watermark', async () => {
+    await checkCharts(demoReports, true);
+  });
+
+  it(
+    'draws each report of real history (ETFs and S&P 500 members to 2021-06-30)',
+    { skip: SKIP_WITHOUT_SHARED_DATA },
+    async () => {
+      const csv = new CsvMarketData([sharedPath('prices', 'etf'), sharedPath('prices', 'sp500')]);
+      await checkCharts(await reportsFrom(csv, '2021-06-30'), false);
+    },
+  );
+
+  it('marks the tails of the rotation graph from the report series, latest point last', () => {
+    const rotation = demoReports.find((r) => r.command === 'rotation');
+    assert.ok(rotation);
+    const spec = chartSpec(rotation);
+    const xlk = spec.config.data.datasets.find((d) => d.label === 'XLK');
+    assert.ok(xlk);
+    const ratio = rotation.series.find((s) => s.id === 'rotation.rs_ratio:XLK');
+    const latest = (xlk.data as { x: number }[]).at(-1);
+    assert.equal(latest?.x, ratio?.values.at(-1));
+  });
+
+  it('writes the chart of a CLI report with --chart, and names an unwritable path in one line', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-chart-'));
+    try {
+      const run = async (args: string[]) => {
+        let err = '';
+        const code = await runCli(args, {
+          env: { TAPEWATCH_HOME: dir },
+          cwd: dir,
+          stdout: () => undefined,
+          stderr: (text) => (err += text),
+          stderrIsTty: false,
+          now: () => new Date('2024-07-11T22:00:00Z'),
+          fetch: () => Promise.reject(new TypeError('no network in tests')),
+        });
+        return { code, err };
+      };
+      assert.equal((await run(['rotation', '--source', 'demo', '--chart', 'rrg.png'])).code, 0);
+      assert.deepEqual(pngSize(readFileSync(path.join(dir, 'rrg.png'))), {
+        width: CHART_WIDTH,
+        height: CHART_HEIGHT,
+      });
+      const bad = await run(['rotation', '--source', 'demo', '--chart', 'missing/dir/rrg.png']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /^tapewatch: --chart: cannot write "missing\/dir\/rrg.png" \(ENOENT/);
+      assert.equal(bad.err.trim().split('\n').length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
