@@ -184,7 +184,15 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
       embed?.fields?.some((f) => f.name.includes('200')),
       'a % above 200-day field',
     );
-    assert.deepEqual(edit.fileNames, ['breadth-2024-07-11.md'], 'the full report is attached');
+    assert.deepEqual(
+      edit.fileNames,
+      ['breadth-2024-07-11.png', 'breadth-2024-07-11.md'],
+      'the chart and the full report are attached',
+    );
+    assert.equal(
+      (embed as { image?: { url: string } } | undefined)?.image?.url,
+      'attachment://breadth-2024-07-11.png',
+    );
     const button = body.components?.[0]?.components[0];
     assert.equal(button?.label, 'Refresh');
     assert.equal(body.components?.[0]?.components.length, 1, 'no Explain button without a language model');
@@ -249,8 +257,10 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
 
   it('answers the market brief with three embeds', async () => {
     const token = discord.slashCommand('market', [], { userId: freshUser() });
-    const body = bodyOf(await discord.waitForCall(originalFor(token)));
+    const call = await discord.waitForCall(originalFor(token));
+    const body = bodyOf(call);
     assert.equal(body.embeds?.length, 3);
+    assert.ok(call.fileNames.includes('market-2024-07-11.png'), 'the dashboard is attached');
     assertWithinLimits(body);
     assertNoMentions(body);
   });
@@ -349,7 +359,9 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     clock.set('2024-07-12T20:15:20Z');
     let since = Date.now();
     await running.bot.scheduler.tick();
-    const post = bodyOf(await discord.waitForCall(channelPost(CHANNEL_ID, since)));
+    const postCall = await discord.waitForCall(channelPost(CHANNEL_ID, since));
+    assert.ok(postCall.fileNames.includes('momentum-2024-07-12.png'), 'the scheduled post carries its chart');
+    const post = bodyOf(postCall);
     assert.match(post.embeds?.[0]?.title ?? '', /Momentum factor/);
     assert.match(post.embeds?.[0]?.footer?.text ?? '', /2024-07-12/);
     assert.equal(post.content, undefined, 'no late note');

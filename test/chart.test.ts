@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -11,7 +11,13 @@ import { DemoMarketData } from '../src/market/demo.ts';
 import type { MarketData } from '../src/market/types.ts';
 import type { ReportContext } from '../src/report/context.ts';
 import type { Report } from '../src/report/types.ts';
-import { CHART_HEIGHT, CHART_WIDTH, chartSpec, renderChartPng } from '../src/render/chart.ts';
+import {
+  CHART_HEIGHT,
+  CHART_WIDTH,
+  chartSpec,
+  renderChartPng,
+  renderDashboardPng,
+} from '../src/render/chart.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
@@ -19,6 +25,33 @@ function pngSize(png: Buffer): { width: number; height: number } {
   assert.deepEqual([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'a PNG signature');
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
+
+async function pixels(png: Buffer): Promise<Uint8ClampedArray> {
+  const image = await loadImage(png);
+  const canvas = createCanvas(image.width, image.height);
+  const context = canvas.getContext('2d');
+  context.drawImage(image, 0, 0);
+  return context.getImageData(0, 0, image.width, image.height).data;
+}
+
+/** Share of pixels whose colour differs by more than 48 in any channel. */
+async function pixelDifference(a: Buffer, b: Buffer): Promise<number> {
+  const [pa, pb] = await Promise.all([pixels(a), pixels(b)]);
+  assert.equal(pa.length, pb.length, 'same size');
+  let differing = 0;
+  for (let i = 0; i < pa.length; i += 4) {
+    const channel = (k: number) => Math.abs((pa[i + k] ?? 0) - (pb[i + k] ?? 0)) > 48;
+    if (channel(0) || channel(1) || channel(2)) differing++;
+  }
+  return differing / (pa.length / 4);
+}
+
+/**
+ * Reference images of the demo market's charts (looked at when made), kept to catch rendering
+ * regressions. After an intended change, regenerate them with UPDATE_CHART_REFERENCES=1 and look again.
+ */
+const REFERENCE_DIR = path.join(import.meta.dirname, 'charts');
+const REFERENCE_TOLERANCE = 0.02;
 
 /** How much of the picture is drawn (not background white) and how many colours it uses. */
 async function inkStats(png: Buffer): Promise<{ inked: number; colours: number }> {
@@ -94,6 +127,45 @@ describe('charts', { timeout: 60_000 }, () => {
       await checkCharts(await reportsFrom(csv, '2021-06-30'), false);
     },
   );
+
+  it('draws the market dashboard of all three at 1200×675', async () => {
+    const png = await renderDashboardPng(demoReports);
+    assert.deepEqual(pngSize(png), { width: CHART_WIDTH, height: CHART_HEIGHT });
+    const stats = await inkStats(png);
+    assert.ok(stats.inked > 0.1 && stats.colours > 20);
+  });
+
+  it('matches the reference images within 2% of pixels', async () => {
+    for (const report of demoReports) {
+      const file = path.join(REFERENCE_DIR, `demo-${report.command}.png`);
+      const png = await renderChartPng(chartSpec(report));
+      if (process.env.UPDATE_CHART_REFERENCES === '1') {
+        mkdirSync(REFERENCE_DIR, { recursive: true });
+        writeFileSync(file, png);
+      }
+      assert.ok(
+        existsSync(file),
+        `no reference ${file}: make it with UPDATE_CHART_REFERENCES=1 and look at it`,
+      );
+      const difference = await pixelDifference(png, readFileSync(file));
+      assert.ok(
+        difference <= REFERENCE_TOLERANCE,
+        `${report.command}: ${(difference * 100).toFixed(2)}% of pixels differ`,
+      );
+    }
+  });
+
+  it('notices a real change: a chart without its tails differs from the reference', async () => {
+    const rotation = demoReports.find((r) => r.command === 'rotation');
+    assert.ok(rotation);
+    const spec = chartSpec(rotation);
+    const bare = { ...spec, config: { ...spec.config, data: { datasets: [] } } };
+    const difference = await pixelDifference(
+      await renderChartPng(bare),
+      readFileSync(path.join(REFERENCE_DIR, 'demo-rotation.png')),
+    );
+    assert.ok(difference > REFERENCE_TOLERANCE, `only ${(difference * 100).toFixed(2)}% differ`);
+  });
 
   it('marks the tails of the rotation graph from the report series, latest point last', () => {
     const rotation = demoReports.find((r) => r.command === 'rotation');

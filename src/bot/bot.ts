@@ -114,17 +114,21 @@ function payload(
   return {
     content: message.content,
     embeds: [...message.embeds],
-    files: message.attachment
-      ? [
-          new AttachmentBuilder(Buffer.from(message.attachment.text, 'utf8'), {
-            name: message.attachment.name,
-          }),
-        ]
-      : [],
+    files: messageFiles(message).map((file) => new AttachmentBuilder(file.data, { name: file.name })),
     attachments: [],
     components,
     allowedMentions: NO_MENTIONS,
   };
+}
+
+/** The files a message carries: its chart (shown in the embed) and the full report as Markdown. */
+function messageFiles(message: RenderedMessage): { name: string; data: Buffer }[] {
+  return [
+    ...(message.chart ? [{ name: message.chart.name, data: message.chart.png }] : []),
+    ...(message.attachment
+      ? [{ name: message.attachment.name, data: Buffer.from(message.attachment.text, 'utf8') }]
+      : []),
+  ];
 }
 
 /** A reply only the asker sees: refusals, cooldowns, help and schedule answers. */
@@ -187,10 +191,11 @@ export function createBot(deps: BotDeps): Bot {
       embeds: message.embeds,
       allowed_mentions: { parse: [] },
     };
-    const files = message.attachment
-      ? [{ name: message.attachment.name, data: Buffer.from(message.attachment.text, 'utf8') }]
-      : undefined;
-    await client.rest.post(Routes.channelMessages(channelId), { body, ...(files ? { files } : {}) });
+    const files = messageFiles(message);
+    await client.rest.post(Routes.channelMessages(channelId), {
+      body,
+      ...(files.length > 0 ? { files } : {}),
+    });
   }
 
   const scheduler = new Scheduler({
@@ -435,6 +440,7 @@ export function createBot(deps: BotDeps): Bot {
       content: understood,
       embeds: [...summaries.embeds, ...message.embeds],
       attachment: message.attachment,
+      chart: message.chart,
     });
   }
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { REPORT_MODULES } from '../../commands/index.ts';
-import { TapewatchError } from '../errors.ts';
+import { describeError, TapewatchError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { AsOfMarketData, resolveAsOf } from '../market/as-of.ts';
 import { exchangeDateOf } from '../market/calendar.ts';
@@ -9,7 +9,13 @@ import type { PanelCache, ReportContext } from '../report/context.ts';
 import { REPORT_COMMANDS, type Report, type ReportCommand } from '../report/types.ts';
 import { resolveUniverse, type UniverseContext } from '../universes/index.ts';
 import { OPTION_NAMES, type BotReport } from './definitions.ts';
-import { renderBriefMessage, renderReportMessage, type RenderedMessage } from '../render/discord.ts';
+import { chartSpec, renderChartPng, renderDashboardPng } from '../render/chart.ts';
+import {
+  renderBriefMessage,
+  renderReportMessage,
+  withChart,
+  type RenderedMessage,
+} from '../render/discord.ts';
 
 /** A validated request: options parsed by the report's own schema, the as-of day resolved. */
 export interface ReportRequest {
@@ -143,12 +149,32 @@ export class ReportRunner {
       const message = renderBriefMessage(
         reports.map((report) => ({ report, headline: REPORT_MODULES[report.command].headline })),
       );
-      return { message, reports };
+      return {
+        message: await this.#withChart(message, `market-${endDate}.png`, () => renderDashboardPng(reports)),
+        reports,
+      };
     }
     const report = await build(request.report, request.options);
+    const message = renderReportMessage(report, REPORT_MODULES[request.report].headline);
     return {
-      message: renderReportMessage(report, REPORT_MODULES[request.report].headline),
+      message: await this.#withChart(message, `${report.command}-${report.asOf}.png`, () =>
+        renderChartPng(chartSpec(report)),
+      ),
       reports: [report],
     };
+  }
+
+  /** A chart makes the answer better but is not the answer: if drawing fails, the answer goes without it. */
+  async #withChart(
+    message: RenderedMessage,
+    name: string,
+    draw: () => Promise<Buffer>,
+  ): Promise<RenderedMessage> {
+    try {
+      return withChart(message, { name, png: await draw() });
+    } catch (error) {
+      this.#deps.logger.warn({ err: describeError(error), chart: name }, 'chart could not be drawn');
+      return message;
+    }
   }
 }

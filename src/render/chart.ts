@@ -1,4 +1,4 @@
-import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { createCanvas, type Canvas, type SKRSContext2D } from '@napi-rs/canvas';
 import {
   Chart,
   registerables,
@@ -134,7 +134,7 @@ const pointLabelPlugin: Plugin<'scatter'> = {
   },
 };
 
-function backgroundPlugin(watermark: string | null): Plugin {
+function backgroundPlugin(watermark: string | null, watermarkSize: number): Plugin {
   return {
     id: 'backgroundAndWatermark',
     beforeDraw(chart) {
@@ -152,7 +152,7 @@ function backgroundPlugin(watermark: string | null): Plugin {
       ctx.save();
       ctx.translate(width / 2, height / 2);
       ctx.rotate(-Math.atan2(height, width));
-      ctx.font = `bold 96px ${FONT}`;
+      ctx.font = `bold ${watermarkSize}px ${FONT}`;
       ctx.fillStyle = 'rgba(213, 94, 0, 0.13)';
       ctx.textAlign = 'center';
       ctx.textBaseline = 'middle';
@@ -436,19 +436,105 @@ export function chartSpec(report: Report): ChartSpec {
   }
 }
 
-/** Draws a chart as a PNG of CHART_WIDTH × CHART_HEIGHT. */
-export async function renderChartPng(spec: ChartSpec): Promise<Buffer> {
-  const canvas = createCanvas(CHART_WIDTH, CHART_HEIGHT);
+/**
+ * A dashboard panel is a quarter of the area: no subtitle (the panels share one as-of), smaller text,
+ * no axis titles on stacked panels (the legend names the lines) and fewer dates.
+ */
+function compact(options: ChartConfiguration['options']): ChartConfiguration['options'] {
+  const small = { family: FONT, size: 11 };
+  const scales = Object.fromEntries(
+    Object.entries(options?.scales ?? {}).map(([id, raw]) => {
+      const scale = raw as { title?: { display?: boolean }; ticks?: object; stack?: string };
+      return [
+        id,
+        {
+          ...scale,
+          title: {
+            ...scale.title,
+            display: scale.title?.display === true && scale.stack === undefined,
+            font: small,
+          },
+          ticks: { ...scale.ticks, font: small, ...(id === 'x' ? { maxTicksLimit: 4 } : {}) },
+        },
+      ];
+    }),
+  );
+  return {
+    ...options,
+    scales,
+    plugins: {
+      ...options?.plugins,
+      title: { ...options?.plugins?.title, font: { family: FONT, size: 16, weight: 'bold' } },
+      subtitle: { display: false },
+      legend: { ...options?.plugins?.legend, labels: { color: INK, font: small, boxWidth: 12 } },
+    },
+  };
+}
+
+/** Draws a chart and hands the canvas to `use`; the chart is released after (destroying it clears the canvas). */
+function drawChart<T>(spec: ChartSpec, width: number, height: number, use: (canvas: Canvas) => T): T {
+  const canvas = createCanvas(width, height);
   const context: SKRSContext2D = canvas.getContext('2d');
+  const small = width < CHART_WIDTH;
+  const options = small ? compact(spec.config.options) : spec.config.options;
   const config = {
     ...spec.config,
-    options: { ...spec.config.options, responsive: false, animation: false as const, devicePixelRatio: 1 },
-    plugins: [backgroundPlugin(spec.watermark), ...(spec.config.plugins ?? [])],
+    options: { ...options, responsive: false, animation: false as const, devicePixelRatio: 1 },
+    plugins: [backgroundPlugin(spec.watermark, small ? 48 : 96), ...(spec.config.plugins ?? [])],
   } as ChartConfiguration;
   const chart = new Chart(context, config);
   try {
-    return await canvas.encode('png');
+    return use(canvas);
   } finally {
     chart.destroy();
   }
+}
+
+/** Draws a chart as a PNG of CHART_WIDTH × CHART_HEIGHT. */
+export async function renderChartPng(spec: ChartSpec): Promise<Buffer> {
+  const png = drawChart(spec, CHART_WIDTH, CHART_HEIGHT, (canvas) => canvas.toBuffer('image/png'));
+  return Promise.resolve(png);
+}
+
+/**
+ * The /market dashboard at the same size: the rotation graph on the left half, breadth and momentum
+ * stacked on the right. A report that is missing leaves its panel out.
+ */
+export async function renderDashboardPng(reports: readonly Report[]): Promise<Buffer> {
+  const canvas = createCanvas(CHART_WIDTH, CHART_HEIGHT);
+  const context = canvas.getContext('2d');
+  context.fillStyle = BACKGROUND;
+  context.fillRect(0, 0, CHART_WIDTH, CHART_HEIGHT);
+  const half = CHART_WIDTH / 2;
+  const header = 28;
+  const places: Record<ChartKind, [number, number, number, number]> = {
+    rrg: [0, header, half, CHART_HEIGHT - header],
+    breadth: [half, header, half, Math.floor((CHART_HEIGHT - header) / 2)],
+    momentum: [
+      half,
+      header + Math.floor((CHART_HEIGHT - header) / 2),
+      half,
+      Math.ceil((CHART_HEIGHT - header) / 2),
+    ],
+  };
+  const [first] = reports;
+  if (first) {
+    context.fillStyle = INK;
+    context.font = `14px ${FONT}`;
+    context.textAlign = 'center';
+    context.textBaseline = 'middle';
+    context.fillText(
+      `Market brief · as of the close of ${first.asOf} · ${first.source.label}`,
+      CHART_WIDTH / 2,
+      header / 2,
+    );
+  }
+  for (const report of reports) {
+    const spec = chartSpec(report);
+    const [x, y, width, height] = places[spec.kind];
+    drawChart(spec, width, height, (panel) => {
+      context.drawImage(panel, x, y);
+    });
+  }
+  return Promise.resolve(canvas.toBuffer('image/png'));
 }

@@ -43,11 +43,18 @@ export interface MessageAttachment {
   readonly text: string;
 }
 
-/** A message as the bot sends it: content, embeds, and at most one attached file. */
+/** A chart drawn for a message, shown inside its first embed. */
+export interface ChartImage {
+  readonly name: string;
+  readonly png: Buffer;
+}
+
+/** A message as the bot sends it: content, embeds, the full report as a file, and a chart. */
 export interface RenderedMessage {
   readonly content: string;
   readonly embeds: readonly APIEmbed[];
   readonly attachment: MessageAttachment | null;
+  readonly chart?: ChartImage | undefined;
 }
 
 /**
@@ -145,6 +152,7 @@ export function fitMessage(message: RenderedMessage): RenderedMessage {
     content: truncate(message.content, DISCORD_LIMITS.content),
     embeds,
     attachment: message.attachment,
+    chart: message.chart,
   };
 }
 
@@ -283,6 +291,13 @@ export function renderSummaryMessage(
     };
   });
   return fitMessage({ content: '', embeds, attachment: null });
+}
+
+/** The message with its chart attached and shown as the first embed's image. */
+export function withChart(message: RenderedMessage, chart: ChartImage): RenderedMessage {
+  const [first, ...rest] = message.embeds;
+  if (!first) return message;
+  return { ...message, chart, embeds: [{ ...first, image: { url: `attachment://${chart.name}` } }, ...rest] };
 }
 
 /** A short plain message (help, errors, confirmations), still held to the content limit. */
