@@ -6,7 +6,7 @@
  *    process's first report after loading), "warm" repeats it in a long-lived process (the bot), where
  *    the aligned panel and its indicator series are reused while the data is unchanged. Median of 10.
  */
-import { chartSpec, renderChartPng } from '../src/render/chart.ts';
+import { chartSpec, renderChartPng, renderDashboardPng } from '../src/render/chart.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -100,4 +100,18 @@ for (const [name, build] of Object.entries(reports)) {
     times.push(performance.now() - start);
   }
   console.log(`${name.padEnd(8)} chart PNG: ${median(times).toFixed(0)} ms (median of 10; budget 300 ms)`);
+}
+
+{
+  const all = await Promise.all(
+    Object.values(reports).map((build) => build({ marketData, endDate, universes })),
+  );
+  await renderDashboardPng(all);
+  const times: number[] = [];
+  for (let run = 0; run < 10; run++) {
+    const start = performance.now();
+    await renderDashboardPng(all);
+    times.push(performance.now() - start);
+  }
+  console.log(`market   dashboard PNG: ${median(times).toFixed(0)} ms (median of 10; three panels)`);
 }
