@@ -102,7 +102,16 @@ async function checkCharts(reports: readonly Report[], demo: boolean): Promise<v
     if (report.command === 'breadth') {
       assert.deepEqual(spec.labels, ['SPY', '% above 50-day', '% above 200-day', 'McClellan oscillator']);
     }
-    if (report.command === 'momentum') assert.ok(spec.labels.includes('Drawdown'));
+    if (report.command === 'momentum') {
+      assert.ok(spec.labels.includes('Drawdown'));
+      // Marked days are exactly the days of the report's z-series at or beyond 3σ.
+      const z = report.series.find((s) => s.id === 'momentum.z');
+      assert.ok(z);
+      const extreme = z.values.filter((v) => v !== null && Math.abs(v) >= 3).length;
+      const marked = spec.config.data.datasets.find((d) => d.label === 'Days beyond 3σ');
+      assert.ok(marked);
+      assert.equal((marked.data as (number | null)[]).filter((v) => v !== null).length, extreme);
+    }
   }
 }
 

@@ -360,9 +360,10 @@ function growthOf(series: ReportSeries | undefined): (number | null)[] {
 function momentumSpec(report: Report): ChartSpec {
   const daily = seriesById(report, 'momentum.long_short');
   const dates = daily?.dates ?? [];
-  const crashDays = new Set(
-    report.events.filter((e) => e.id.startsWith('momentum_')).flatMap((e) => [e.date, ...e.earlierDates]),
-  );
+  // Extreme days are those at or beyond the report's own event threshold (eventSigma, 3 by default).
+  const sigma = typeof report.options.eventSigma === 'number' ? report.options.eventSigma : 3;
+  const z = seriesById(report, 'momentum.z');
+  const crashDays = new Set((z?.dates ?? []).filter((_, t) => Math.abs(z?.values[t] ?? 0) >= sigma));
   const longShort = growthOf(daily);
   const title = `Momentum: long-short factor on ${report.universe.name}`;
   const drawdown = seriesById(report, 'momentum.drawdown');
@@ -371,7 +372,7 @@ function momentumSpec(report: Report): ChartSpec {
     title,
     subtitle: `As of the close of ${report.asOf} · ${report.source.label}`,
     watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
-    labels: ['Long-short', 'Long leg', 'Short leg', 'Drawdown', 'Extreme days'],
+    labels: ['Long-short', 'Long leg', 'Short leg', 'Drawdown', `Days beyond ${sigma}σ`],
     config: {
       type: 'line',
       data: {
@@ -384,8 +385,20 @@ function momentumSpec(report: Report): ChartSpec {
             borderColor: PALETTE[7],
             backgroundColor: PALETTE[7],
             borderWidth: 2.5,
-            pointRadius: dates.map((d) => (crashDays.has(d) ? 6 : 0)),
-            pointBackgroundColor: PALETTE[3],
+            pointRadius: 0,
+          },
+          {
+            label: `Days beyond ${sigma}σ`,
+            data: longShort.map((value, t) => (crashDays.has(dates[t] ?? '') ? value : null)),
+            yAxisID: 'growth',
+            showLine: false,
+            borderColor: INK,
+            backgroundColor: PALETTE[6],
+            borderWidth: 1.5,
+            pointRadius: 8,
+            pointStyle: 'triangle',
+            // Drawn last, over the lines.
+            order: -1,
           },
           {
             label: 'Long leg',
