@@ -7,6 +7,7 @@
  *    the aligned panel and its indicator series are reused while the data is unchanged. Median of 10.
  */
 import { chartSpec, renderChartPng, renderDashboardPng } from '../src/render/chart.ts';
+import type { Report } from '../src/report/types.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -88,30 +89,26 @@ for (const [name, build] of Object.entries(reports)) {
   );
 }
 
-// Charts: drawing one report as a 1200×675 PNG, from the report object (budget 300 ms).
-for (const [name, build] of Object.entries(reports)) {
-  const report = await build({ marketData, endDate, universes });
-  const spec = chartSpec(report);
-  await renderChartPng(spec);
+/** Median of 10 timed runs after one untimed warm-up. */
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  await work();
   const times: number[] = [];
   for (let run = 0; run < 10; run++) {
     const start = performance.now();
-    await renderChartPng(spec);
+    await work();
     times.push(performance.now() - start);
   }
-  console.log(`${name.padEnd(8)} chart PNG: ${median(times).toFixed(0)} ms (median of 10; budget 300 ms)`);
+  return median(times);
 }
 
-{
-  const all = await Promise.all(
-    Object.values(reports).map((build) => build({ marketData, endDate, universes })),
-  );
-  await renderDashboardPng(all);
-  const times: number[] = [];
-  for (let run = 0; run < 10; run++) {
-    const start = performance.now();
-    await renderDashboardPng(all);
-    times.push(performance.now() - start);
-  }
-  console.log(`market   dashboard PNG: ${median(times).toFixed(0)} ms (median of 10; three panels)`);
+// Charts: drawing one report as a 1200×675 PNG, from the report object (budget 300 ms).
+const built: Report[] = [];
+for (const [name, build] of Object.entries(reports)) {
+  const report = await build({ marketData, endDate, universes });
+  built.push(report);
+  const spec = chartSpec(report);
+  const ms = await timed(() => renderChartPng(spec));
+  console.log(`${name.padEnd(8)} chart PNG: ${ms.toFixed(0)} ms (median of 10; budget 300 ms)`);
 }
+const dashboardMs = await timed(() => renderDashboardPng(built));
+console.log(`market   dashboard PNG: ${dashboardMs.toFixed(0)} ms (median of 10; three panels)`);

@@ -181,6 +181,11 @@ function titles(report: Report, title: string) {
   };
 }
 
+/** An RRG axis centred on 100, reaching `span` either side. */
+function centredAxis(span: number, title: string) {
+  return { min: 100 - span, max: 100 + span, title: axisTitle(title), ticks: ticks(), grid: { color: GRID } };
+}
+
 function rrgSpec(report: Report): ChartSpec {
   const symbols = report.series
     .filter((s) => s.id.startsWith('rotation.rs_ratio:'))
@@ -223,20 +228,8 @@ function rrgSpec(report: Report): ChartSpec {
       options: {
         plugins: { ...titles(report, title), legend: { display: false } },
         scales: {
-          x: {
-            min: 100 - span('x'),
-            max: 100 + span('x'),
-            title: axisTitle('RS-Ratio (relative strength, 100 = in line)'),
-            ticks: ticks(),
-            grid: { color: GRID },
-          },
-          y: {
-            min: 100 - span('y'),
-            max: 100 + span('y'),
-            title: axisTitle('RS-Momentum'),
-            ticks: ticks(),
-            grid: { color: GRID },
-          },
+          x: centredAxis(span('x'), 'RS-Ratio (relative strength, 100 = in line)'),
+          y: centredAxis(span('y'), 'RS-Momentum'),
         },
       },
       plugins: [quadrantPlugin, pointLabelPlugin] as Plugin[],
