@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 /**
  * Expected failures carry a stable code and a message that is safe to show a user as it is: one line,
  * no stack trace, no secret. Every surface (CLI, bot) maps them to replies in one place; anything that is
@@ -45,4 +47,9 @@ export function isTapewatchError(error: unknown): error is TapewatchError {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
   return String(error);
+}
+
+/** A short id that ties what a user is told to the log line with the details. */
+export function newReference(): string {
+  return randomUUID().slice(0, 8);
 }

@@ -19,10 +19,13 @@ import {
   type Message,
   type PermissionsBitField,
 } from 'discord.js';
+import { newReference } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import { fitMessage, renderSummaryMessage, textMessage } from '../render/discord.ts';
 import type { Summarizer } from '../llm/summarizer.ts';
+import type { Summary } from '../llm/template.ts';
+import type { Report } from '../report/types.ts';
 import type { QuestionRouter } from '../llm/ask.ts';
 import { REPORT_MODULES } from '../../commands/index.ts';
 import { NAMED_UNIVERSES } from '../universes/index.ts';
@@ -31,7 +34,7 @@ import type { LlmBudget } from './budget.ts';
 import { Cooldown } from './cooldown.ts';
 import { AS_OF_OPTION, isBotReport, REPORT_OPTIONS, type BotReport } from './definitions.ts';
 import { describeRequest, DM_HELP, routeDirectMessage } from './dm-router.ts';
-import { cooldownMessage, hashUserId, newReference, userFacingError } from './replies.ts';
+import { cooldownMessage, hashUserId, userFacingError, type UserFacingError } from './replies.ts';
 import type { ReportRequest, ReportRunner } from './reports.ts';
 import { ChannelUnavailableError, Scheduler } from './scheduler.ts';
 import { nextSlot, parseScheduleInput, type ScheduleStore } from './schedules.ts';
@@ -119,6 +122,14 @@ function payload(
     components,
     allowedMentions: NO_MENTIONS,
   };
+}
+
+/** Maps a failure to what the user reads and logs it: refusals as info, bugs and outages as errors. */
+function logFailure(log: Logger, error: unknown, reference: string): UserFacingError {
+  const failure = userFacingError(error, reference);
+  if (failure.expected) log.info({ detail: failure.detail }, 'request refused');
+  else log.error({ err: failure.detail }, 'request failed');
+  return failure;
 }
 
 /** The files a message carries: its chart (shown in the embed) and the full report as Markdown. */
@@ -418,6 +429,20 @@ export function createBot(deps: BotDeps): Bot {
     return { reply: `${keywords.reason}\n\n${DM_HELP}` };
   }
 
+  /** A summary of each report, the model's calls counted against the asker's and the server's budgets. */
+  function summarizeAll(
+    reports: readonly Report[],
+    who: { userId: string; guildId: string | null },
+  ): Promise<{ report: Report; summary: Summary }[]> {
+    const allowCall = () => deps.llmBudget.take(who.userId, who.guildId);
+    return Promise.all(
+      reports.map(async (report) => ({
+        report,
+        summary: await summarizer.summarize(report, REPORT_MODULES[report.command].headline, allowCall),
+      })),
+    );
+  }
+
   /** A report answer; a question the model placed also gets the grounded summary on top. */
   async function answerWithSummary(
     request: ReportRequest,
@@ -427,15 +452,7 @@ export function createBot(deps: BotDeps): Bot {
   ): Promise<RenderedMessage> {
     const { message, reports } = await runner.run(request);
     if (!viaModel) return { ...message, content: understood };
-    const allowCall = () => deps.llmBudget.take(who.userId, who.guildId);
-    const summaries = renderSummaryMessage(
-      await Promise.all(
-        reports.map(async (report) => ({
-          report,
-          summary: await summarizer.summarize(report, REPORT_MODULES[report.command].headline, allowCall),
-        })),
-      ),
-    );
+    const summaries = renderSummaryMessage(await summarizeAll(reports, who));
     return fitMessage({
       content: understood,
       embeds: [...summaries.embeds, ...message.embeds],
@@ -474,13 +491,7 @@ export function createBot(deps: BotDeps): Bot {
   async function explain(interaction: ButtonInteraction, request: ReportRequest): Promise<string> {
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     const { reports } = await runner.run(request);
-    const allowCall = () => deps.llmBudget.take(interaction.user.id, interaction.guildId);
-    const parts = await Promise.all(
-      reports.map(async (report) => ({
-        report,
-        summary: await summarizer.summarize(report, REPORT_MODULES[report.command].headline, allowCall),
-      })),
-    );
+    const parts = await summarizeAll(reports, { userId: interaction.user.id, guildId: interaction.guildId });
     const message = renderSummaryMessage(parts);
     await interaction.editReply({ content: '', embeds: [...message.embeds], allowedMentions: NO_MENTIONS });
     return parts.every((p) => p.summary.origin === 'llm') ? 'ok' : 'template';
@@ -542,10 +553,8 @@ export function createBot(deps: BotDeps): Bot {
         await replyPrivately(interaction, HELP_TEXT);
       } else outcome = 'unknown_command';
     } catch (error) {
-      const failure = userFacingError(error, reference);
+      const failure = logFailure(log, error, reference);
       outcome = failure.expected ? 'bad_input' : 'error';
-      if (failure.expected) log.info({ detail: failure.detail }, 'request refused');
-      else log.error({ err: failure.detail }, 'request failed');
       if (interaction.isRepliable()) {
         try {
           const reply = {
@@ -594,10 +603,8 @@ export function createBot(deps: BotDeps): Bot {
         await answerWithSummary(understood.request, understood.understood, understood.viaModel, who),
       );
     } catch (error) {
-      const failure = userFacingError(error, reference);
+      const failure = logFailure(log, error, reference);
       outcome = failure.expected ? 'bad_input' : 'error';
-      if (failure.expected) log.info({ detail: failure.detail }, 'request refused');
-      else log.error({ err: failure.detail }, 'request failed');
       await sendToChannel(message.channelId, textMessage(failure.message)).catch((sendError: unknown) => {
         log.warn({ err: String(sendError) }, 'could not tell the user about the error');
       });

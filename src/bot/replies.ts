@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describeError, isTapewatchError } from '../errors.ts';
 
 /**
@@ -12,10 +12,6 @@ export interface UserFacingError {
   /** False for bugs and outages, which belong in the error log; true for the user's own mistakes. */
   readonly expected: boolean;
   readonly detail: string;
-}
-
-export function newReference(): string {
-  return randomUUID().slice(0, 8);
 }
 
 export function userFacingError(error: unknown, reference: string): UserFacingError {

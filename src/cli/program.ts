@@ -1,5 +1,4 @@
 import { Command, CommanderError, Option } from 'commander';
-import { randomUUID } from 'node:crypto';
 import {
   parseConfig,
   SOURCE_NAMES,
@@ -7,7 +6,7 @@ import {
   type Environment,
   type SourceName,
 } from '../config/index.ts';
-import { describeError, isTapewatchError } from '../errors.ts';
+import { describeError, isTapewatchError, newReference } from '../errors.ts';
 import { createLogger, createStderrLogger, type Logger } from '../log.ts';
 import { AsOfMarketData, resolveAsOf, type ResolvedAsOf } from '../market/as-of.ts';
 import { exchangeDateOf } from '../market/calendar.ts';
@@ -307,7 +306,7 @@ function reportError(error: unknown, io: CliIo): number {
       ? 2
       : 1;
   }
-  const reference = randomUUID().slice(0, 8);
+  const reference = newReference();
   io.stderr(`tapewatch: unexpected error (reference ${reference}): ${describeError(error)}\n`);
   return 1;
 }

@@ -4,6 +4,7 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { SingleFlight } from '../market/cache.ts';
 import type { Report } from '../report/types.ts';
 import { factNumbers, reportFacts } from './facts.ts';
 import { ungroundedNumbers } from './grounding.ts';
@@ -33,7 +34,7 @@ export class Summarizer {
   readonly #deps: SummarizerDeps;
   readonly #prompt: PromptTemplate = loadPrompt('summary');
   readonly #cache = new NodeCache({ stdTTL: 6 * 3600, checkperiod: 600, useClones: false });
-  readonly #inFlight = new Map<string, Promise<Summary>>();
+  readonly #inFlight = new SingleFlight();
 
   constructor(deps: SummarizerDeps) {
     this.#deps = deps;
@@ -58,17 +59,11 @@ export class Summarizer {
       .digest('hex');
     const cached = this.#cache.get<Summary>(key);
     if (cached) return Promise.resolve(cached);
-    let pending = this.#inFlight.get(key);
-    if (!pending) {
-      pending = this.#ask(client, report, headline, facts, allowCall ?? (() => true))
-        .then((summary) => {
-          if (summary.origin === 'llm') this.#cache.set(key, summary);
-          return summary;
-        })
-        .finally(() => this.#inFlight.delete(key));
-      this.#inFlight.set(key, pending);
-    }
-    return pending;
+    return this.#inFlight.run(key, async () => {
+      const summary = await this.#ask(client, report, headline, facts, allowCall ?? (() => true));
+      if (summary.origin === 'llm') this.#cache.set(key, summary);
+      return summary;
+    });
   }
 
   async #ask(

@@ -7,7 +7,8 @@ import {
   type Plugin,
   type ScatterDataPoint,
 } from 'chart.js';
-import type { Report, ReportSeries } from '../report/types.ts';
+import { cumulativeGrowth } from '../indicators/rolling.ts';
+import { finite, type Report, type ReportSeries } from '../report/types.ts';
 
 /**
  * Charts are drawn server-side by chart.js on @napi-rs/canvas: both install from npm alone (the
@@ -340,14 +341,10 @@ function breadthSpec(report: Report): ChartSpec {
   };
 }
 
-/** Growth of 1 from daily returns, from the first day shown. */
+/** Growth of 1 from daily returns, from the first day shown (flat across gaps). */
 function growthOf(series: ReportSeries | undefined): (number | null)[] {
-  let level = 1;
-  return (series?.values ?? []).map((r) => {
-    if (r === null) return null;
-    level *= 1 + r;
-    return level;
-  });
+  const growth = cumulativeGrowth(Float64Array.from(series?.values ?? [], (r) => r ?? Number.NaN));
+  return Array.from(growth, finite);
 }
 
 function momentumSpec(report: Report): ChartSpec {
