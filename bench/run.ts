@@ -7,15 +7,14 @@
  *    the aligned panel and its indicator series are reused while the data is unchanged. Median of 10.
  */
 import { chartSpec, renderChartPng, renderDashboardPng } from '../src/render/chart.ts';
-import type { Report } from '../src/report/types.ts';
+import { REPORT_COMMANDS, type Report } from '../src/reports/types.ts';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { buildBreadthReport, breadthOptionsSchema } from '../commands/breadth.ts';
-import { buildMomentumReport, momentumOptionsSchema } from '../commands/momentum.ts';
-import { buildRotationReport, rotationOptionsSchema } from '../commands/rotation.ts';
+import { REPORTS } from '../commands/index.ts';
+import type { RequestPolicy } from '../src/reports/module.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
-import { PanelCache, type ReportContext } from '../src/report/context.ts';
+import { PanelCache, type ReportContext } from '../src/reports/context.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const data = path.resolve(root, '..', 'shared', 'data');
@@ -61,27 +60,34 @@ console.log(
 );
 
 const marketData = new CsvMarketData([sp500, etf]);
-const universes = { homeDir: path.join(root, '.bench-home'), cwd: root };
 const endDate = '2021-04-21';
-const reports = {
-  momentum: (c: ReportContext) => buildMomentumReport(c, momentumOptionsSchema.parse({ universe: sp500 })),
-  breadth: (c: ReportContext) => buildBreadthReport(c, breadthOptionsSchema.parse({ universe: sp500 })),
-  rotation: (c: ReportContext) => buildRotationReport(c, rotationOptionsSchema.parse({})),
+const policy: RequestPolicy = {
+  today: endDate,
+  universes: { homeDir: path.join(root, '.bench-home'), cwd: root },
+  optionLabel: (name) => `--${name}`,
 };
+// Each timing covers the whole request path: options checked, universe resolved, report built.
+const reports = Object.fromEntries(
+  REPORT_COMMANDS.map((name) => [
+    name,
+    (c: ReportContext) =>
+      REPORTS[name].prepare(name === 'rotation' ? {} : { universe: sp500 }, policy).build(c),
+  ]),
+);
 // Load every file once: the dataset is in memory from here on.
-for (const build of Object.values(reports)) await build({ marketData, endDate, universes });
+for (const build of Object.values(reports)) await build({ marketData, endDate });
 
 for (const [name, build] of Object.entries(reports)) {
   const fresh: number[] = [];
   const warm: number[] = [];
   const panels = new PanelCache();
-  await build({ marketData, endDate, universes, panels });
+  await build({ marketData, endDate, panels });
   for (let run = 0; run < 10; run++) {
     let start = performance.now();
-    await build({ marketData, endDate, universes });
+    await build({ marketData, endDate });
     fresh.push(performance.now() - start);
     start = performance.now();
-    await build({ marketData, endDate, universes, panels });
+    await build({ marketData, endDate, panels });
     warm.push(performance.now() - start);
   }
   console.log(
@@ -104,7 +110,7 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 // Charts: drawing one report as a 1200×675 PNG, from the report object (budget 300 ms).
 const built: Report[] = [];
 for (const [name, build] of Object.entries(reports)) {
-  const report = await build({ marketData, endDate, universes });
+  const report = await build({ marketData, endDate });
   built.push(report);
   const spec = chartSpec(report);
   const ms = await timed(() => renderChartPng(spec));

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TapewatchError } from '../src/errors.ts';
 import { computeBreadth, HIGH_LOW_WINDOW, type BreadthSeries } from '../src/indicators/breadth.ts';
 import { yearStartBase, type Panel } from '../src/indicators/panel.ts';
@@ -9,27 +9,46 @@ import {
   seriesTail,
   survivorshipNote,
   trailingReturn,
-} from '../src/report/build.ts';
-import { derivedFrom, describeMissing, loadPanel, type ReportContext } from '../src/report/context.ts';
+} from '../src/reports/build.ts';
+import { derivedFrom, describeMissing, loadPanel, type ReportContext } from '../src/reports/context.ts';
 import {
   finite,
   type MetricInfo,
   type Report,
   type ReportEvent,
   type ReportTable,
-} from '../src/report/types.ts';
-import { normalizeSymbol, resolveUniverse, type Universe } from '../src/universes/index.ts';
+} from '../src/reports/types.ts';
+import {
+  integerOption,
+  optionsSchema,
+  symbolOption,
+  universeOption,
+  type OptionTable,
+} from '../src/reports/options.ts';
+import type { Universe } from '../src/universes/index.ts';
 import type { MissingSymbol } from '../src/market/types.ts';
 
-export const breadthOptionsSchema = z
-  .object({
-    universe: z.string().trim().min(1).default('sp500'),
-    /** The index the members are measured against: an ETF that tracks it. */
-    index: z.string().trim().min(1).default('SPY').transform(normalizeSymbol),
-    /** How many of the largest members count as "the leaders" for concentration. */
-    top: z.number().int().min(1).max(50).default(7),
-  })
-  .strict();
+/** The options of the breadth report, declared once for the CLI, Discord, the LLM tools and validation. */
+export const breadthOptions = {
+  universe: universeOption,
+  /** The index the members are measured against: an ETF that tracks it. */
+  index: symbolOption({
+    name: 'index',
+    help: 'the index ETF the members are measured against',
+    default: 'SPY',
+  }),
+  /** How many of the largest members count as "the leaders" for concentration. */
+  top: integerOption({
+    name: 'top',
+    placeholder: 'n',
+    help: 'how many of the largest members count for concentration',
+    min: 1,
+    max: 50,
+    default: 7,
+  }),
+} as const satisfies OptionTable;
+
+export const breadthOptionsSchema = optionsSchema(breadthOptions);
 export type BreadthOptions = z.infer<typeof breadthOptionsSchema>;
 
 const EQUAL_WEIGHT_ETF = 'RSP';
@@ -56,8 +75,8 @@ export interface BreadthAnalysis {
 export async function analyzeBreadth(
   context: ReportContext,
   options: BreadthOptions,
+  universe: Universe,
 ): Promise<BreadthAnalysis> {
-  const universe = resolveUniverse(options.universe, context.universes);
   const memberSymbols = universe.symbols.filter((s) => s !== options.index && s !== EQUAL_WEIGHT_ETF);
   const { panel, missing, notes } = await loadPanel(context, [
     ...memberSymbols,
@@ -154,9 +173,13 @@ const DIVERGENCE_LOOKBACK = 21;
 const BROAD_DAY_PCT = 75;
 const RECENT_SESSIONS = 5;
 
-export async function buildBreadthReport(context: ReportContext, options: BreadthOptions): Promise<Report> {
-  const analysis = await analyzeBreadth(context, options);
-  const { panel, breadth, last, universe, members, indexAt } = analysis;
+export async function buildBreadthReport(
+  context: ReportContext,
+  options: BreadthOptions,
+  universe: Universe,
+): Promise<Report> {
+  const analysis = await analyzeBreadth(context, options, universe);
+  const { panel, breadth, last, members, indexAt } = analysis;
   const asOf = panel.dates[last] ?? context.endDate;
   const base = yearStartBase(panel.dates, last);
   const index = panel.adjClose[indexAt] ?? null;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TapewatchError } from '../src/errors.ts';
 import {
   averagePairwiseCorrelation,
@@ -15,38 +15,81 @@ import {
   loadPanel,
   requireSessions,
   type ReportContext,
-} from '../src/report/context.ts';
-import { lastCoveredSession, seriesTail, survivorshipNote, trailingReturn } from '../src/report/build.ts';
+} from '../src/reports/context.ts';
+import { lastCoveredSession, seriesTail, survivorshipNote, trailingReturn } from '../src/reports/build.ts';
 import {
   finite,
   type MetricInfo,
   type Report,
   type ReportEvent,
   type ReportTable,
-} from '../src/report/types.ts';
-import { resolveUniverse, type Universe } from '../src/universes/index.ts';
+} from '../src/reports/types.ts';
+import {
+  booleanOption,
+  integerOption,
+  numberOption,
+  optionsSchema,
+  universeOption,
+  type OptionTable,
+} from '../src/reports/options.ts';
+import type { Universe } from '../src/universes/index.ts';
 
 const SESSIONS_PER_MONTH = 21;
 
-export const momentumOptionsSchema = z
-  .object({
-    universe: z.string().trim().min(1).default('sp500'),
-    /** Ranking window in months back from the formation day (12 in the classic 12-1 factor). */
-    lookbackMonths: z.number().int().min(2).max(24).default(12),
-    /** Most recent months left out of the ranking (1 in 12-1). */
-    skipMonths: z.number().int().min(0).max(3).default(1),
-    quantile: z.number().min(0.05).max(0.5).default(0.2),
-    sectorNeutral: z.boolean().default(false),
-    /** Annualized volatility target for volatility scaling (0.12 is 12%); null leaves the factor unscaled. */
-    volTarget: z.number().min(0.01).max(1).nullable().default(null),
-    /** |z| at or beyond which a day is a crash or spike. */
-    eventSigma: z.number().min(1).max(10).default(3),
-  })
-  .strict()
-  .refine((o) => o.skipMonths < o.lookbackMonths, {
-    message: 'skipMonths must be smaller than lookbackMonths',
-    path: ['skipMonths'],
-  });
+/** The options of the momentum report, declared once for the CLI, Discord, the LLM tools and validation. */
+export const momentumOptions = {
+  universe: universeOption,
+  /** Ranking window in months back from the formation day (12 in the classic 12-1 factor). */
+  lookbackMonths: integerOption({
+    name: 'lookback',
+    placeholder: 'months',
+    help: 'ranking window in months; the classic factor is 12-1',
+    min: 2,
+    max: 24,
+    default: 12,
+  }),
+  /** Most recent months left out of the ranking (1 in 12-1). */
+  skipMonths: integerOption({
+    name: 'skip',
+    placeholder: 'months',
+    help: 'most recent months left out of the ranking',
+    min: 0,
+    max: 3,
+    default: 1,
+  }),
+  quantile: numberOption({
+    name: 'quantile',
+    placeholder: 'fraction',
+    help: 'share of the ranked stocks in each leg, 0.2 for quintiles',
+    min: 0.05,
+    max: 0.5,
+    default: 0.2,
+  }),
+  sectorNeutral: booleanOption({ name: 'sector-neutral', help: 'rank within GICS sectors' }),
+  /** Annualized volatility target for volatility scaling (0.12 is 12%); null leaves the factor unscaled. */
+  volTarget: numberOption({
+    name: 'vol-target',
+    placeholder: 'fraction',
+    help: 'scale the factor to this annual volatility, e.g. 0.12',
+    min: 0.01,
+    max: 1,
+    default: null,
+  }),
+  /** |z| at or beyond which a day is a crash or spike. */
+  eventSigma: numberOption({
+    name: 'event-sigma',
+    placeholder: 'sigma',
+    help: 'a day beyond this many standard deviations is a crash or spike',
+    min: 1,
+    max: 10,
+    default: 3,
+  }),
+} as const satisfies OptionTable;
+
+export const momentumOptionsSchema = optionsSchema(momentumOptions).refine(
+  (o) => o.skipMonths < o.lookbackMonths,
+  { message: 'skipMonths must be smaller than lookbackMonths', path: ['skipMonths'] },
+);
 export type MomentumOptions = z.infer<typeof momentumOptionsSchema>;
 
 /** ETFs that track momentum, compared with SPY when the source has them. */
@@ -71,8 +114,8 @@ export interface MomentumAnalysis {
 export async function analyzeMomentum(
   context: ReportContext,
   options: MomentumOptions,
+  universe: Universe,
 ): Promise<MomentumAnalysis> {
-  const universe = resolveUniverse(options.universe, context.universes);
   const { panel, missing, notes } = await loadPanel(context, universe.symbols);
   if (panel.symbols.length < MIN_RANKED) {
     throw new TapewatchError(
@@ -135,9 +178,13 @@ export const MOMENTUM_METRICS = {
 } as const satisfies Record<string, MetricInfo>;
 type MomentumMetric = keyof typeof MOMENTUM_METRICS;
 
-export async function buildMomentumReport(context: ReportContext, options: MomentumOptions): Promise<Report> {
-  const analysis = await analyzeMomentum(context, options);
-  const { panel, factor, zScores, universe } = analysis;
+export async function buildMomentumReport(
+  context: ReportContext,
+  options: MomentumOptions,
+  universe: Universe,
+): Promise<Report> {
+  const analysis = await analyzeMomentum(context, options, universe);
+  const { panel, factor, zScores } = analysis;
   const last = lastCoveredSession(
     panel,
     panel.symbols.map((_, i) => i),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TapewatchError } from '../src/errors.ts';
 import { dailyReturns, type Panel } from '../src/indicators/panel.ts';
 import { percentileRank } from '../src/indicators/rolling.ts';
@@ -13,8 +13,8 @@ import {
   type RotationSeries,
 } from '../src/indicators/rotation.ts';
 import type { MissingSymbol } from '../src/market/types.ts';
-import { lastCoveredSession, seriesTail } from '../src/report/build.ts';
-import { derivedFrom, describeMissing, loadPanel, type ReportContext } from '../src/report/context.ts';
+import { lastCoveredSession, seriesTail } from '../src/reports/build.ts';
+import { derivedFrom, describeMissing, loadPanel, type ReportContext } from '../src/reports/context.ts';
 import {
   finite,
   type MetricInfo,
@@ -22,19 +22,40 @@ import {
   type ReportEvent,
   type ReportSeries,
   type ReportTable,
-} from '../src/report/types.ts';
+} from '../src/reports/types.ts';
 import { SECTOR_ETFS } from '../src/universes/sectors.ts';
-import { normalizeSymbol } from '../src/universes/index.ts';
+import {
+  integerOption,
+  numberOption,
+  optionsSchema,
+  symbolOption,
+  type OptionTable,
+} from '../src/reports/options.ts';
 
-export const rotationOptionsSchema = z
-  .object({
-    benchmark: z.string().trim().min(1).default('SPY').transform(normalizeSymbol),
-    /** Weekly points in each sector's tail on the rotation graph. */
-    tailWeeks: z.number().int().min(1).max(26).default(5),
-    /** A pair "splits" when its first leg moves at least this much (0.03 is 3%) and the second the other way. */
-    splitThreshold: z.number().min(0.005).max(0.2).default(0.03),
-  })
-  .strict();
+/** The options of the rotation report, declared once for the CLI, Discord, the LLM tools and validation. */
+export const rotationOptions = {
+  benchmark: symbolOption({ name: 'benchmark', help: 'what the sectors rotate against', default: 'SPY' }),
+  /** Weekly points in each sector's tail on the rotation graph. */
+  tailWeeks: integerOption({
+    name: 'tail-weeks',
+    placeholder: 'n',
+    help: 'weekly points in each sector’s tail',
+    min: 1,
+    max: 26,
+    default: 5,
+  }),
+  /** A pair "splits" when its first leg moves at least this much (0.03 is 3%) and the second the other way. */
+  splitThreshold: numberOption({
+    name: 'split-threshold',
+    placeholder: 'fraction',
+    help: 'one-day move of a pair’s first leg that counts as a split, 0.03 is 3%',
+    min: 0.005,
+    max: 0.2,
+    default: 0.03,
+  }),
+} as const satisfies OptionTable;
+
+export const rotationOptionsSchema = optionsSchema(rotationOptions);
 export type RotationOptions = z.infer<typeof rotationOptionsSchema>;
 
 const SESSIONS_PER_WEEK = 5;

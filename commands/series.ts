@@ -1,8 +1,9 @@
 import { TapewatchError } from '../src/errors.ts';
 import { cumulativeGrowth, drawdown } from '../src/indicators/rolling.ts';
 import type { IsoDate } from '../src/market/types.ts';
-import type { ReportContext } from '../src/report/context.ts';
-import type { Unit } from '../src/report/types.ts';
+import type { ReportContext } from '../src/reports/context.ts';
+import type { Unit } from '../src/reports/types.ts';
+import type { Universe } from '../src/universes/index.ts';
 import { SECTOR_ETFS } from '../src/universes/sectors.ts';
 import { analyzeBreadth, breadthOptionsSchema } from './breadth.ts';
 import { analyzeMomentum, momentumOptionsSchema } from './momentum.ts';
@@ -16,7 +17,11 @@ export interface IndicatorSeries {
   readonly values: ArrayLike<number>;
 }
 
-type Producer = (context: ReportContext, universe: string, symbol: string | null) => Promise<IndicatorSeries>;
+type Producer = (
+  context: ReportContext,
+  universe: Universe,
+  symbol: string | null,
+) => Promise<IndicatorSeries>;
 
 const momentumSeries =
   (
@@ -25,7 +30,8 @@ const momentumSeries =
     pick: (a: Awaited<ReturnType<typeof analyzeMomentum>>) => ArrayLike<number>,
   ): Producer =>
   async (context, universe) => {
-    const analysis = await analyzeMomentum(context, momentumOptionsSchema.parse({ universe }));
+    const options = momentumOptionsSchema.parse({ universe: universe.name });
+    const analysis = await analyzeMomentum(context, options, universe);
     return { name, unit, dates: analysis.panel.dates, values: pick(analysis) };
   };
 
@@ -36,7 +42,8 @@ const breadthSeries =
     pick: (a: Awaited<ReturnType<typeof analyzeBreadth>>) => ArrayLike<number>,
   ): Producer =>
   async (context, universe) => {
-    const analysis = await analyzeBreadth(context, breadthOptionsSchema.parse({ universe }));
+    const options = breadthOptionsSchema.parse({ universe: universe.name });
+    const analysis = await analyzeBreadth(context, options, universe);
     return { name, unit, dates: analysis.panel.dates.slice(0, analysis.last + 1), values: pick(analysis) };
   };
 
@@ -108,7 +115,7 @@ export const SERIES: Readonly<Record<string, Producer>> = {
 export async function computeSeries(
   context: ReportContext,
   rawName: string,
-  universe: string,
+  universe: Universe,
 ): Promise<IndicatorSeries> {
   const [base = '', symbol] = rawName.trim().split(':', 2);
   const producer = SERIES[base];

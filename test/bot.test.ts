@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { PermissionFlagsBits, PermissionsBitField } from 'discord.js';
-import { canManageSchedules } from '../src/bot/bot.ts';
 import { ReportButtons } from '../src/bot/buttons.ts';
 import { LlmBudget } from '../src/bot/budget.ts';
 import { Cooldown } from '../src/bot/cooldown.ts';
-import { OPTION_NAMES, slashCommandDefinitions } from '../src/bot/definitions.ts';
+import { slashCommandDefinitions } from '../src/bot/definitions.ts';
+import { canManageSchedules } from '../src/bot/handlers/schedule.ts';
 import { routeDirectMessage } from '../src/bot/dm-router.ts';
 import { hashUserId, userFacingError } from '../src/bot/replies.ts';
 import {
@@ -30,7 +30,7 @@ import {
   renderReportMessage,
   truncate,
 } from '../src/render/discord.ts';
-import type { Report } from '../src/report/types.ts';
+import type { Report } from '../src/reports/types.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { FakeClock } from './helpers/clock.ts';
 
@@ -358,7 +358,7 @@ describe('bot plumbing', () => {
   it('round-trips Refresh buttons, keeps long requests in memory, and refuses anything else', () => {
     const buttons = new ReportButtons();
     try {
-      const short = { report: 'breadth' as const, options: { universe: 'mag7', top: 3 }, asOf: '2024-07-11' };
+      const short = { name: 'breadth' as const, options: { universe: 'mag7', top: 3 }, asOf: '2024-07-11' };
       const id = buttons.customId('refresh', short);
       assert.ok(id.length <= 100);
       assert.deepEqual(buttons.request(id), { action: 'refresh', request: short });
@@ -367,7 +367,7 @@ describe('bot plumbing', () => {
         request: short,
       });
       const long = {
-        report: 'momentum' as const,
+        name: 'momentum' as const,
         options: { universe: 'AAPL,'.repeat(40) + 'MSFT' },
         asOf: null,
       };
@@ -443,7 +443,6 @@ describe('bot plumbing', () => {
     for (const command of commands) check(command as Parameters<typeof check>[0]);
     const schedule = commands.find((c) => c.name === 'schedule');
     assert.equal(schedule?.default_member_permissions, String(PermissionFlagsBits.ManageGuild));
-    assert.equal(OPTION_NAMES.lookbackMonths, 'lookback');
   });
 
   it('reads the Discord settings, with a clear message for each bad one and the token never echoed', () => {

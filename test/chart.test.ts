@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadImage, createCanvas } from '@napi-rs/canvas';
-import { REPORT_MODULES } from '../commands/index.ts';
+import { buildReport } from './helpers/reports.ts';
 import { runCli } from '../src/cli/program.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
 import { DemoMarketData } from '../src/market/demo.ts';
 import type { MarketData } from '../src/market/types.ts';
-import type { ReportContext } from '../src/report/context.ts';
-import type { Report } from '../src/report/types.ts';
+import type { ReportContext } from '../src/reports/context.ts';
+import type { Report } from '../src/reports/types.ts';
 import {
   CHART_HEIGHT,
   CHART_WIDTH,
@@ -71,14 +71,9 @@ async function inkStats(png: Buffer): Promise<{ inked: number; colours: number }
 }
 
 async function reportsFrom(marketData: MarketData, endDate: string): Promise<Report[]> {
-  const context: ReportContext = { marketData, endDate, universes: { homeDir: '/nonexistent', cwd: '/' } };
+  const context: ReportContext = { marketData, endDate };
   return Promise.all(
-    (['rotation', 'breadth', 'momentum'] as const).map((name) =>
-      (REPORT_MODULES[name].build as (c: ReportContext, o: unknown) => Promise<Report>)(
-        context,
-        REPORT_MODULES[name].options.parse({}),
-      ),
-    ),
+    (['rotation', 'breadth', 'momentum'] as const).map((name) => buildReport(context, name)),
   );
 }
 

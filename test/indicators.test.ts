@@ -27,7 +27,7 @@ import {
 import { computeRotation, quadrantOf, relativeReturns, splitSessions } from '../src/indicators/rotation.ts';
 import { tradingDays } from '../src/market/calendar.ts';
 import { barsFromRows } from '../src/market/types.ts';
-import { episodeStarts } from '../src/report/build.ts';
+import { episodeStarts } from '../src/reports/build.ts';
 
 const NaN_ = Number.NaN;
 

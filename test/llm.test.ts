@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { buildRotationReport, rotationOptionsSchema } from '../commands/rotation.ts';
-import { REPORT_MODULES } from '../commands/index.ts';
+import { buildReport } from './helpers/reports.ts';
+import { REPORTS } from '../commands/index.ts';
 import { runCli } from '../src/cli/program.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { silentLogger } from '../src/log.ts';
@@ -12,7 +12,7 @@ import { createLlmClient } from '../src/llm/client.ts';
 import { Summarizer } from '../src/llm/summarizer.ts';
 import { renderSummaryText, templateSummary } from '../src/llm/template.ts';
 import { DemoMarketData } from '../src/market/demo.ts';
-import type { Report } from '../src/report/types.ts';
+import type { Report } from '../src/reports/types.ts';
 import { formatValue } from '../src/render/report.ts';
 import { FakeOpenAI } from './fakes/openai.ts';
 
@@ -60,15 +60,12 @@ describe('prompts', () => {
 describe('summaries through an OpenAI-compatible server on loopback', { timeout: 60_000 }, () => {
   let openai: FakeOpenAI;
   let report: Report;
-  const headline = REPORT_MODULES.rotation.headline;
+  const headline = REPORTS.rotation.headline;
 
   before(async () => {
     openai = await FakeOpenAI.start();
     const demo = new DemoMarketData(20240711, () => new Date('2024-07-11T22:00:00Z'));
-    report = await buildRotationReport(
-      { marketData: demo, endDate: '2024-07-11', universes: { homeDir: '/nonexistent', cwd: '/' } },
-      rotationOptionsSchema.parse({}),
-    );
+    report = await buildReport({ marketData: demo, endDate: '2024-07-11' }, 'rotation');
   });
   after(async () => {
     await openai.close();
@@ -111,18 +108,10 @@ describe('summaries through an OpenAI-compatible server on loopback', { timeout:
 
   it('the template summary of every report is grounded in its facts', async () => {
     const demo = new DemoMarketData(20240711, () => new Date('2024-07-11T22:00:00Z'));
-    const context = {
-      marketData: demo,
-      endDate: '2024-07-11',
-      universes: { homeDir: '/nonexistent', cwd: '/' },
-    };
-    const reports = [
-      report,
-      await REPORT_MODULES.breadth.build(context, REPORT_MODULES.breadth.options.parse({})),
-      await REPORT_MODULES.momentum.build(context, REPORT_MODULES.momentum.options.parse({})),
-    ];
+    const context = { marketData: demo, endDate: '2024-07-11' };
+    const reports = [report, await buildReport(context, 'breadth'), await buildReport(context, 'momentum')];
     for (const each of reports) {
-      const summary = templateSummary(each, REPORT_MODULES[each.command].headline, null);
+      const summary = templateSummary(each, REPORTS[each.command].headline, null);
       const text = [summary.headline, ...summary.bullets].join('\n');
       assert.deepEqual(ungroundedNumbers(text, factNumbers(reportFacts(each))), [], each.command);
       assert.ok(summary.bullets.length >= 3 && summary.bullets.length <= 5, each.command);

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import { analyzeBreadth, breadthOptionsSchema, buildBreadthReport } from '../commands/breadth.ts';
-import { analyzeMomentum, buildMomentumReport, momentumOptionsSchema } from '../commands/momentum.ts';
-import { buildRotationReport, rotationOptionsSchema } from '../commands/rotation.ts';
+import { analyzeBreadth, breadthOptionsSchema } from '../commands/breadth.ts';
+import { analyzeMomentum, momentumOptionsSchema } from '../commands/momentum.ts';
 import { computeSeries, seriesCsv } from '../commands/series.ts';
 import { TapewatchError } from '../src/errors.ts';
 import { correlation } from '../src/indicators/rolling.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
 import { DemoMarketData } from '../src/market/demo.ts';
 import type { MarketData } from '../src/market/types.ts';
-import { PanelCache, type ReportContext } from '../src/report/context.ts';
-import type { Report } from '../src/report/types.ts';
+import { PanelCache, type ReportContext } from '../src/reports/context.ts';
+import { REPORT_COMMANDS, type Report } from '../src/reports/types.ts';
 import { renderReportJson, renderReportMarkdown, renderReportText } from '../src/render/report.ts';
+import { buildReport } from './helpers/reports.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+import { resolveUniverse } from '../src/universes/index.ts';
 
 const universes = { homeDir: '/nonexistent-tapewatch-home', cwd: process.cwd() };
 
@@ -48,7 +49,8 @@ function paired(
 describe('reports on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
   let csv: MarketData;
   const sp500Folder = sharedPath('prices', 'sp500');
-  const context = (endDate: string): ReportContext => ({ marketData: csv, endDate, universes });
+  const context = (endDate: string): ReportContext => ({ marketData: csv, endDate });
+  const sp500Universe = () => resolveUniverse(sp500Folder, universes);
   before(() => {
     csv = new CsvMarketData([sp500Folder, sharedPath('prices', 'etf')]);
   });
@@ -57,6 +59,7 @@ describe('reports on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
     const analysis = await analyzeMomentum(
       context('2021-04-21'),
       momentumOptionsSchema.parse({ universe: sp500Folder }),
+      sp500Universe(),
     );
     const [ours, french] = paired(
       analysis.panel.dates,
@@ -70,10 +73,7 @@ describe('reports on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
   });
 
   it('reports the 2020-11-09 momentum crash as an extreme event with its event study', async () => {
-    const report = await buildMomentumReport(
-      context('2020-11-09'),
-      momentumOptionsSchema.parse({ universe: sp500Folder }),
-    );
+    const report = await buildReport(context('2020-11-09'), 'momentum', { universe: sp500Folder });
     assert.equal(report.asOf, '2020-11-09');
     const day = report.metrics.ls_return_1d ?? 0;
     // French's factor lost 14.4% that day; ours, on large caps, about 19%.
@@ -98,6 +98,7 @@ describe('reports on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
     const analysis = await analyzeBreadth(
       context('2021-04-21'),
       breadthOptionsSchema.parse({ universe: sp500Folder }),
+      sp500Universe(),
     );
     const [ours, published] = paired(
       analysis.panel.dates,
@@ -114,10 +115,7 @@ describe('reports on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
 
   it('finds the 2024-07-11 small-cap split and its only precedent, 2008-10-10', async () => {
     const etf = new CsvMarketData([sharedPath('prices', 'etf')]);
-    const report = await buildRotationReport(
-      { marketData: etf, endDate: '2024-07-11', universes },
-      rotationOptionsSchema.parse({}),
-    );
+    const report = await buildReport({ marketData: etf, endDate: '2024-07-11' }, 'rotation');
     const split = report.events.find((e) => e.id === 'split_iwm_spy_up');
     assert.ok(split, 'IWM up 3% or more while SPY fell');
     assert.deepEqual(split.earlierDates, ['2008-10-10']);
@@ -131,14 +129,23 @@ describe('reports on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
     const panels = new PanelCache();
     const warm: ReportContext = { ...context('2020-11-09'), panels };
     const options = breadthOptionsSchema.parse({ universe: sp500Folder });
-    const first = await buildBreadthReport(warm, options);
-    const second = await buildBreadthReport(warm, options);
-    assert.deepEqual(second.metrics, first.metrics);
-    assert.equal(first.metrics.advancers, 359);
+    const universe = sp500Universe();
+    const first = await analyzeBreadth(warm, options, universe);
+    const second = await analyzeBreadth(warm, options, universe);
+    assert.equal(second.panel, first.panel, 'the second request reuses the aligned panel');
+    assert.equal(second.breadth, first.breadth, 'and the breadth series derived from it');
+    const uncached = await analyzeBreadth(context('2020-11-09'), options, universe);
+    assert.notEqual(uncached.panel, first.panel, 'without the cache every request aligns afresh');
+    const [cachedReport, freshReport] = await Promise.all([
+      buildReport(warm, 'breadth', { universe: sp500Folder }),
+      buildReport(context('2020-11-09'), 'breadth', { universe: sp500Folder }),
+    ]);
+    assert.deepEqual(cachedReport.metrics, freshReport.metrics);
+    assert.equal(cachedReport.metrics.advancers, 359);
   });
 
   it('exports a series as date,value CSV with the warm-up left out', async () => {
-    const series = await computeSeries(context('2021-04-21'), 'breadth.pct_above_200d', sp500Folder);
+    const series = await computeSeries(context('2021-04-21'), 'breadth.pct_above_200d', sp500Universe());
     const csvText = seriesCsv(series, null, '2004-12-31');
     const lines = csvText.trim().split('\n');
     assert.equal(lines[0], 'date,value');
@@ -149,12 +156,10 @@ describe('reports on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
 
 describe('reports on the demo market (no files, no network)', () => {
   const demo = new DemoMarketData(20240711, () => new Date('2026-11-20T22:00:00Z'));
-  const context: ReportContext = { marketData: demo, endDate: '2026-11-20', universes };
+  const context: ReportContext = { marketData: demo, endDate: '2026-11-20' };
   const reports = new Map<string, Report>();
   before(async () => {
-    reports.set('momentum', await buildMomentumReport(context, momentumOptionsSchema.parse({})));
-    reports.set('breadth', await buildBreadthReport(context, breadthOptionsSchema.parse({})));
-    reports.set('rotation', await buildRotationReport(context, rotationOptionsSchema.parse({})));
+    for (const name of REPORT_COMMANDS) reports.set(name, await buildReport(context, name));
   });
 
   it('fills every metric the issue lists', () => {
@@ -220,7 +225,7 @@ describe('reports on the demo market (no files, no network)', () => {
 
   it('refuses a universe too small to sort into legs, naming the count', async () => {
     await assert.rejects(
-      buildMomentumReport(context, momentumOptionsSchema.parse({ universe: 'AAPL,MSFT,NVDA' })),
+      buildReport(context, 'momentum', { universe: 'AAPL,MSFT,NVDA' }),
       (error: unknown) =>
         error instanceof TapewatchError &&
         error.code === 'not_enough_data' &&
@@ -229,10 +234,7 @@ describe('reports on the demo market (no files, no network)', () => {
   });
 
   it('lists symbols without data in the notes instead of dropping them', async () => {
-    const report = await buildBreadthReport(
-      context,
-      breadthOptionsSchema.parse({ universe: 'AAPL,MSFT,NVDA,AMZN,META,GOOGL,ZZZZ' }),
-    );
+    const report = await buildReport(context, 'breadth', { universe: 'AAPL,MSFT,NVDA,AMZN,META,GOOGL,ZZZZ' });
     assert.deepEqual(
       report.universe.missing.map((m) => m.symbol),
       ['ZZZZ'],
@@ -244,7 +246,7 @@ describe('reports on the demo market (no files, no network)', () => {
   it('refuses a lookback longer than the history', async () => {
     const short: ReportContext = { ...context, endDate: '2016-09-30' };
     await assert.rejects(
-      buildMomentumReport(short, momentumOptionsSchema.parse({})),
+      buildReport(short, 'momentum'),
       (error: unknown) =>
         error instanceof TapewatchError &&
         error.code === 'not_enough_data' &&

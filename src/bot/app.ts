@@ -3,7 +3,7 @@ import { parseConfig, requireDiscordToken, type Environment } from '../config/in
 import { createLogger, type Logger } from '../log.ts';
 import type { FetchFn } from '../market/http.ts';
 import { openMarketData } from '../market/index.ts';
-import { PanelCache } from '../report/context.ts';
+import { PanelCache } from '../reports/context.ts';
 import { openDatabase } from '../store/database.ts';
 import { QuestionRouter } from '../llm/ask.ts';
 import { createLlmClient } from '../llm/client.ts';

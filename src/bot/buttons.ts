@@ -1,8 +1,7 @@
 import NodeCache from 'node-cache';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { BOT_REPORTS } from './definitions.ts';
-import type { ReportRequest } from './reports.ts';
+import { REQUEST_NAMES, type RequestName } from '../../commands/index.ts';
 
 /**
  * A button under an answer (Refresh, Explain) carries its action and request in its custom id, so it
@@ -12,8 +11,15 @@ import type { ReportRequest } from './reports.ts';
 const CUSTOM_ID_LIMIT = 100;
 export const BUTTON_ACTIONS = ['refresh', 'explain'] as const;
 export type ButtonAction = (typeof BUTTON_ACTIONS)[number];
+/** What a button asks for again: checked by `prepare` like any request, since a custom id is user input. */
+export interface ButtonRequest {
+  readonly name: RequestName;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly asOf: string | null;
+}
+
 const requestSchema = z.object({
-  report: z.enum(BOT_REPORTS),
+  name: z.enum(REQUEST_NAMES),
   options: z.record(z.string(), z.unknown()),
   asOf: z.string().nullable(),
 });
@@ -21,17 +27,17 @@ const requestSchema = z.object({
 export class ReportButtons {
   readonly #overflow = new NodeCache({ stdTTL: 24 * 3600, checkperiod: 600, useClones: false });
 
-  customId(action: ButtonAction, request: ReportRequest): string {
+  customId(action: ButtonAction, request: ButtonRequest): string {
     const encoded = Buffer.from(JSON.stringify([request.options, request.asOf])).toString('base64url');
-    const id = `${action}:${request.report}:${encoded}`;
+    const id = `${action}:${request.name}:${encoded}`;
     if (id.length <= CUSTOM_ID_LIMIT) return id;
     const key = randomUUID();
     this.#overflow.set(key, request);
-    return `${action}:${request.report}:#${key}`;
+    return `${action}:${request.name}:#${key}`;
   }
 
   /** The action and request behind a button, or null when it is not ours or has expired. */
-  request(customId: string): { action: ButtonAction; request: ReportRequest } | null {
+  request(customId: string): { action: ButtonAction; request: ButtonRequest } | null {
     const [name, report, payload] = customId.split(':');
     const action = BUTTON_ACTIONS.find((a) => a === name);
     if (action === undefined || report === undefined || payload === undefined) return null;
@@ -44,7 +50,7 @@ export class ReportButtons {
       const [options, asOf] = z
         .tuple([z.record(z.string(), z.unknown()), z.string().nullable()])
         .parse(decoded);
-      const parsed = requestSchema.safeParse({ report, options, asOf });
+      const parsed = requestSchema.safeParse({ name: report, options, asOf });
       return parsed.success ? { action, request: parsed.data } : null;
     } catch {
       return null;

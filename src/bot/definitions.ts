@@ -6,158 +6,26 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   type SlashCommandOptionsOnlyBuilder,
 } from 'discord.js';
-import { REPORT_MODULES } from '../../commands/index.ts';
-import { REPORT_COMMANDS } from '../report/types.ts';
+import { declarationOf, REQUEST_NAMES, type RequestName } from '../../commands/index.ts';
+import { describeOption } from '../reports/options.ts';
 
-/** What a user can ask the bot for: one of the three reports, or the brief made of all three. */
-export const BOT_REPORTS = [...REPORT_COMMANDS, 'market'] as const;
-export type BotReport = (typeof BOT_REPORTS)[number];
-
-export function isBotReport(name: string): name is BotReport {
-  return (BOT_REPORTS as readonly string[]).includes(name);
-}
-
-/** A slash option and the report option (schema key) it fills. */
-export interface OptionSpec {
-  readonly name: string;
-  readonly key: string;
-  readonly type: 'string' | 'integer' | 'number' | 'boolean';
-  readonly description: string;
-  readonly min?: number;
-  readonly max?: number;
-  readonly autocomplete?: boolean;
-}
-
-const UNIVERSE: OptionSpec = {
-  name: 'universe',
-  key: 'universe',
-  type: 'string',
-  description: 'sp500 (default), mag7, sectors, styles, or symbols such as AAPL,MSFT,NVDA',
-  autocomplete: true,
-};
-
-/** Options of each report, mirroring its zod schema; the schema still validates every value. */
-export const REPORT_OPTIONS: Readonly<Record<BotReport, readonly OptionSpec[]>> = {
-  momentum: [
-    UNIVERSE,
-    {
-      name: 'lookback',
-      key: 'lookbackMonths',
-      type: 'integer',
-      description: 'ranking window in months (default 12)',
-      min: 2,
-      max: 24,
-    },
-    {
-      name: 'skip',
-      key: 'skipMonths',
-      type: 'integer',
-      description: 'latest months left out of the ranking (default 1)',
-      min: 0,
-      max: 3,
-    },
-    {
-      name: 'quantile',
-      key: 'quantile',
-      type: 'number',
-      description: 'share of stocks in each leg (default 0.2)',
-      min: 0.05,
-      max: 0.5,
-    },
-    {
-      name: 'sector-neutral',
-      key: 'sectorNeutral',
-      type: 'boolean',
-      description: 'rank within sectors (default false)',
-    },
-    {
-      name: 'vol-target',
-      key: 'volTarget',
-      type: 'number',
-      description: 'scale to this annual volatility, e.g. 0.12 (default off)',
-      min: 0.01,
-      max: 1,
-    },
-    {
-      name: 'event-sigma',
-      key: 'eventSigma',
-      type: 'number',
-      description: 'z-score that makes a day a crash or spike (default 3)',
-      min: 1,
-      max: 10,
-    },
-  ],
-  breadth: [
-    UNIVERSE,
-    {
-      name: 'index',
-      key: 'index',
-      type: 'string',
-      description: 'ETF of the index to compare with (default SPY)',
-    },
-    {
-      name: 'top',
-      key: 'top',
-      type: 'integer',
-      description: 'how many largest members are the leaders (default 7)',
-      min: 1,
-      max: 50,
-    },
-  ],
-  rotation: [
-    {
-      name: 'benchmark',
-      key: 'benchmark',
-      type: 'string',
-      description: 'benchmark ETF of the rotation graph (default SPY)',
-    },
-    {
-      name: 'tail-weeks',
-      key: 'tailWeeks',
-      type: 'integer',
-      description: 'weeks in each sector tail (default 5)',
-      min: 1,
-      max: 26,
-    },
-    {
-      name: 'split-threshold',
-      key: 'splitThreshold',
-      type: 'number',
-      description: 'one-day move that counts as a split, 0.03 is 3% (default)',
-      min: 0.005,
-      max: 0.2,
-    },
-  ],
-  market: [UNIVERSE],
-};
-
+/** The slash option that picks a past close; every report and the brief take it. */
 export const AS_OF_OPTION = 'as-of';
 
-/** Slash option names keyed by schema key, so a schema's complaint names what the user typed. */
-export const OPTION_NAMES: Readonly<Record<string, string>> = Object.fromEntries(
-  Object.values(REPORT_OPTIONS).flatMap((specs) => specs.map((spec) => [spec.key, spec.name])),
-);
-
-const REPORT_DESCRIPTIONS: Readonly<Record<BotReport, string>> = {
-  momentum: REPORT_MODULES.momentum.description,
-  breadth: REPORT_MODULES.breadth.description,
-  rotation: REPORT_MODULES.rotation.description,
-  market: 'a one-screen brief: momentum, breadth and rotation together',
-};
-
-function reportCommand(report: BotReport): SlashCommandOptionsOnlyBuilder {
+/** A report's slash command, its options generated from the report's option table. */
+function reportCommand(name: RequestName): SlashCommandOptionsOnlyBuilder {
+  const declaration = declarationOf(name);
   let builder: SlashCommandOptionsOnlyBuilder = new SlashCommandBuilder()
-    .setName(report)
-    .setDescription(REPORT_DESCRIPTIONS[report].slice(0, 100));
-  for (const spec of REPORT_OPTIONS[report]) {
+    .setName(name)
+    .setDescription(declaration.description.slice(0, 100));
+  for (const spec of Object.values(declaration.options)) {
     const describe = <T extends { setName(n: string): T; setDescription(d: string): T }>(o: T): T =>
-      o.setName(spec.name).setDescription(spec.description);
-    switch (spec.type) {
-      case 'string':
+      o.setName(spec.name).setDescription(describeOption(spec).slice(0, 100));
+    switch (spec.kind) {
+      case 'universe':
+      case 'symbol':
         builder = builder.addStringOption((o) =>
-          describe(o)
-            .setMaxLength(200)
-            .setAutocomplete(spec.autocomplete ?? false),
+          describe(o).setMaxLength(200).setAutocomplete(spec.autocomplete),
         );
         break;
       case 'integer':
@@ -212,7 +80,7 @@ function scheduleCommand() {
             .setName('report')
             .setDescription('which report')
             .setRequired(true)
-            .addChoices(BOT_REPORTS.map((name) => ({ name, value: name }))),
+            .addChoices(REQUEST_NAMES.map((name) => ({ name, value: name }))),
         )
         .addStringOption((o) =>
           o
@@ -244,7 +112,7 @@ function scheduleCommand() {
 /** Every slash command as Discord's registration API takes it; deploy-commands sends exactly this. */
 export function slashCommandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return [
-    ...BOT_REPORTS.map((report) => reportCommand(report).toJSON()),
+    ...REQUEST_NAMES.map((report) => reportCommand(report).toJSON()),
     scheduleCommand().toJSON(),
     new SlashCommandBuilder()
       .setName('ask')

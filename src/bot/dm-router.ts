@@ -1,4 +1,4 @@
-import type { BotReport } from './definitions.ts';
+import type { RequestName } from '../../commands/index.ts';
 
 /**
  * Without an LLM, direct messages are routed by keywords to a report. The router never executes what
@@ -10,7 +10,7 @@ export const MAX_DM_CHARACTERS = 500;
 export type DmIntent =
   | {
       readonly kind: 'report';
-      readonly report: BotReport;
+      readonly report: RequestName;
       readonly options: { readonly universe?: string };
       readonly asOf: string | null;
       /** What the router understood, said back to the user. */
@@ -23,7 +23,7 @@ export type DmIntent =
       readonly unplaced: boolean;
     };
 
-const KEYWORDS: Readonly<Record<Exclude<BotReport, 'market'>, readonly RegExp[]>> = {
+const KEYWORDS: Readonly<Record<Exclude<RequestName, 'market'>, readonly RegExp[]>> = {
   momentum: [/\bmomentum\b/, /\bwinners?\b/, /\blosers?\b/, /\bfactor\b/, /\bmtum\b/, /\bspmo\b/, /\bcrash/],
   breadth: [
     /\bbreadth\b/,
@@ -84,7 +84,7 @@ export function routeDirectMessage(text: string): DmIntent {
     .filter((entry) => entry.score > 0)
     .sort((a, b) => b.score - a.score);
   const [best, second] = scores;
-  let report: BotReport | null = null;
+  let report: RequestName | null = null;
   if (best && (!second || best.score > second.score)) report = best.report;
   else if (best || MARKET.some((pattern) => pattern.test(lower))) report = 'market';
   if (report === null) {
@@ -103,7 +103,7 @@ export function routeDirectMessage(text: string): DmIntent {
 }
 
 /** What a request was understood as, said back to the user: "I understood: the breadth report for mag7." */
-export function describeRequest(report: BotReport, universe: string | null, asOf: string | null): string {
+export function describeRequest(report: RequestName, universe: string | null, asOf: string | null): string {
   const parts = [
     report === 'market' ? 'the market brief' : `the ${report} report`,
     universe === null ? null : `for ${universe}`,

@@ -91,7 +91,7 @@ export class Scheduler {
     if (!store.claim(schedule.id, decision.slot.date, `posting ${decision.slot.date}`)) return;
     const late = decision.lateMs > ON_TIME_MS;
     try {
-      const { message } = await runner.run(runner.validate(schedule.report, {}, null));
+      const { message } = await runner.run(runner.prepare(schedule.report, {}, null));
       const note = late
         ? `Scheduled for ${schedule.time} ${schedule.timeZone}; posted ${minutesLate(decision.lateMs)} late because the bot was offline.`
         : '';

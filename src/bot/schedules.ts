@@ -12,7 +12,7 @@ import {
 } from '../market/calendar.ts';
 import type { IsoDate } from '../market/types.ts';
 import { storeError } from '../store/database.ts';
-import { BOT_REPORTS, type BotReport } from './definitions.ts';
+import { REQUEST_NAMES, type RequestName } from '../../commands/index.ts';
 
 /**
  * Scheduled channel posts. Every report is a market report, so a slot only exists on a NYSE trading
@@ -31,7 +31,7 @@ export interface Schedule {
   readonly id: number;
   readonly guildId: string;
   readonly channelId: string;
-  readonly report: BotReport;
+  readonly report: RequestName;
   /** HH:MM wall-clock time in timeZone. */
   readonly time: string;
   /** 'weekdays' or a comma list such as 'mon,wed,fri'. */
@@ -164,7 +164,7 @@ const rowSchema = z.object({
   id: z.number().int(),
   guild_id: z.string(),
   channel_id: z.string(),
-  report: z.enum(BOT_REPORTS),
+  report: z.enum(REQUEST_NAMES),
   time: z.string(),
   days: z.string(),
   time_zone: z.string(),

@@ -1,5 +1,5 @@
 import { TapewatchError } from '../errors.ts';
-import { addDays, isIsoDate } from '../market/calendar.ts';
+import { addDays } from '../market/calendar.ts';
 import { realSleep, createRetryingFetch } from '../market/http.ts';
 import type { DailyBars, MissingSymbol, Quote } from '../market/types.ts';
 import { createProgress } from './progress.ts';
@@ -12,7 +12,8 @@ import {
   type Column,
 } from '../render/table.ts';
 import { NAMED_UNIVERSES, normalizeSymbol, resolveUniverse, updateSp500 } from '../universes/index.ts';
-import type { CliContext } from './program.ts';
+import type { CliContext } from './context.ts';
+import { checkDateFlags } from './flags.ts';
 
 export const FORMATS = ['text', 'json', 'md'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -117,16 +118,6 @@ export async function runQuote(context: CliContext, rawSymbols: readonly string[
 }
 
 /** `--from` and `--to` must be real dates; one line names the flag that is not. */
-export function checkDateFlags(range: { from?: string; to?: string }): void {
-  for (const [flag, value] of [
-    ['--from', range.from],
-    ['--to', range.to],
-  ] as const) {
-    if (value !== undefined && !isIsoDate(value))
-      throw new TapewatchError('bad_input', `${flag} "${value}" is not a date in the form YYYY-MM-DD.`);
-  }
-}
-
 export async function runHistory(
   context: CliContext,
   rawSymbol: string,

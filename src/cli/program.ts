@@ -1,66 +1,56 @@
 import { Command, CommanderError, Option } from 'commander';
-import {
-  parseConfig,
-  SOURCE_NAMES,
-  type Config,
-  type Environment,
-  type SourceName,
-} from '../config/index.ts';
+import { REPORTS } from '../../commands/index.ts';
+import { SOURCE_NAMES } from '../config/index.ts';
 import { describeError, isTapewatchError, newReference } from '../errors.ts';
-import { createLogger, createStderrLogger, type Logger } from '../log.ts';
-import { AsOfMarketData, resolveAsOf, type ResolvedAsOf } from '../market/as-of.ts';
-import { exchangeDateOf } from '../market/calendar.ts';
-import type { FetchFn } from '../market/http.ts';
-import { openMarketData, type OpenedMarketData } from '../market/index.ts';
-import type { MarketData } from '../market/types.ts';
-import type { Summarizer } from '../llm/summarizer.ts';
-import { runHistory, runQuote, runUniverse, FORMATS, type Format } from './commands.ts';
-import { numberFlag, runReport, runSeries } from './reports.ts';
+import { defaultText, describeOption, universeOption, type OptionSpec } from '../reports/options.ts';
+import { REPORT_COMMANDS, type ReportCommand } from '../reports/types.ts';
+import { runHistory, runQuote, runUniverse, FORMATS } from './commands.ts';
+import { buildContext, type CliContext, type CliIo, type GlobalOptions } from './context.ts';
+import { flagValue } from './flags.ts';
+import { runReport, runSeries } from './reports.ts';
 
-/** Everything the CLI touches outside itself, so tests run it in-process with fakes. */
-export interface CliIo {
-  readonly env: Environment;
-  readonly cwd: string;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  readonly stderrIsTty: boolean;
-  readonly now: () => Date;
-  readonly fetch: FetchFn;
-}
-
-export interface GlobalOptions {
-  readonly source?: SourceName;
-  readonly dataDir: string[];
-  readonly universe?: string;
-  readonly asOf?: string;
-  readonly format: Format;
-  readonly explain: boolean;
-  readonly chart?: string;
-  readonly verbose: boolean;
-}
-
-/** What a command needs, built once per run from the options: the composition root of the CLI. */
-export interface CliContext {
-  readonly io: CliIo;
-  readonly config: Config;
-  readonly options: GlobalOptions;
-  readonly logger: Logger;
-  readonly marketData: MarketData;
-  /** Built on first use, and loaded then: only --explain needs the LLM client (150 ms to import). */
-  summarizer(): Promise<Summarizer>;
-  readonly asOf: ResolvedAsOf | null;
-  /** The last session the report may see: --as-of, or today. */
-  readonly endDate: string;
-}
+export type { CliIo } from './context.ts';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-export function createProgram(
-  io: CliIo,
-  run: (action: (context: CliContext) => Promise<void>, command: Command) => Promise<void>,
-): Command {
+/**
+ * A report's subcommand, generated from its option table: every option but the universe (a global
+ * flag, which quote and series take too) becomes a flag named as in Discord.
+ */
+function addReportCommand(program: Command, name: ReportCommand, run: Runner): void {
+  const module = REPORTS[name];
+  const command = program
+    .command(name)
+    .description(
+      'universe' in module.options
+        ? `${module.description}; on --universe (default ${defaultText(universeOption)})`
+        : module.description,
+    );
+  const flags: [key: string, spec: OptionSpec, attribute: string][] = [];
+  for (const [key, spec] of Object.entries(module.options)) {
+    if (spec.kind === 'universe') continue;
+    const option = new Option(
+      spec.placeholder === null ? `--${spec.name}` : `--${spec.name} <${spec.placeholder}>`,
+      describeOption(spec),
+    );
+    command.addOption(option);
+    flags.push([key, spec, option.attributeName()]);
+  }
+  command.action((given: Record<string, unknown>, self: Command) =>
+    run((context) => {
+      const raw: Record<string, unknown> =
+        'universe' in module.options ? { universe: context.options.universe } : {};
+      for (const [key, spec, attribute] of flags) raw[key] = flagValue(spec, given[attribute]);
+      return runReport(context, name, raw);
+    }, self),
+  );
+}
+
+type Runner = (action: (context: CliContext) => Promise<void>, command: Command) => Promise<void>;
+
+export function createProgram(io: CliIo, run: Runner): Command {
   const program = new Command('tapewatch')
     .description('Market breadth, momentum and rotation from live or local data.')
     .addOption(new Option('--source <source>', 'market data source').choices(SOURCE_NAMES))
@@ -105,90 +95,7 @@ export function createProgram(
       run((context) => runHistory(context, symbol, options), command),
     );
 
-  program
-    .command('momentum')
-    .description(
-      'the long-short momentum factor on --universe (default sp500): returns, crashes, legs, crowding',
-    )
-    .option('--lookback <months>', 'ranking window in months (12 in the classic 12-1 factor)')
-    .option('--skip <months>', 'most recent months left out of the ranking (1)')
-    .option('--quantile <fraction>', 'share of the ranked stocks in each leg (0.2: quintiles)')
-    .option('--sector-neutral', 'rank within GICS sectors')
-    .option('--vol-target <fraction>', 'scale the factor to this annual volatility (e.g. 0.12)')
-    .option('--event-sigma <sigma>', 'a day beyond this many standard deviations is a crash or spike (3)')
-    .action((options: Record<string, string | boolean | undefined>, command: Command) =>
-      run(
-        (context) =>
-          runReport(
-            context,
-            'momentum',
-            {
-              universe: context.options.universe,
-              lookbackMonths: numberFlag(options.lookback as string | undefined),
-              skipMonths: numberFlag(options.skip as string | undefined),
-              quantile: numberFlag(options.quantile as string | undefined),
-              sectorNeutral: options.sectorNeutral,
-              volTarget: numberFlag(options.volTarget as string | undefined),
-              eventSigma: numberFlag(options.eventSigma as string | undefined),
-            },
-            {
-              universe: '--universe',
-              lookbackMonths: '--lookback',
-              skipMonths: '--skip',
-              quantile: '--quantile',
-              sectorNeutral: '--sector-neutral',
-              volTarget: '--vol-target',
-              eventSigma: '--event-sigma',
-            },
-          ),
-        command,
-      ),
-    );
-
-  program
-    .command('breadth')
-    .description('participation of --universe (default sp500) under its index')
-    .option('--index <symbol>', 'the index ETF the members are measured against (SPY)')
-    .option('--top <n>', 'how many of the largest members count for concentration (7)')
-    .action((options: { index?: string; top?: string }, command: Command) =>
-      run(
-        (context) =>
-          runReport(
-            context,
-            'breadth',
-            { universe: context.options.universe, index: options.index, top: numberFlag(options.top) },
-            { universe: '--universe', index: '--index', top: '--top' },
-          ),
-        command,
-      ),
-    );
-
-  program
-    .command('rotation')
-    .description('sector rotation graph, size and style pairs, rare one-day splits')
-    .option('--benchmark <symbol>', 'what the sectors rotate against (SPY)')
-    .option('--tail-weeks <n>', 'weekly points in each sector’s tail (5)')
-    .option(
-      '--split-threshold <fraction>',
-      'one-day move of a pair’s first leg that counts as a split (0.03)',
-    )
-    .action(
-      (options: { benchmark?: string; tailWeeks?: string; splitThreshold?: string }, command: Command) =>
-        run(
-          (context) =>
-            runReport(
-              context,
-              'rotation',
-              {
-                benchmark: options.benchmark,
-                tailWeeks: numberFlag(options.tailWeeks),
-                splitThreshold: numberFlag(options.splitThreshold),
-              },
-              { benchmark: '--benchmark', tailWeeks: '--tail-weeks', splitThreshold: '--split-threshold' },
-            ),
-          command,
-        ),
-    );
+  for (const name of REPORT_COMMANDS) addReportCommand(program, name, run);
 
   program
     .command('series')
@@ -222,55 +129,6 @@ export function createProgram(
       run((context) => runUniverse(context, { action: 'update', name }), command),
     );
   return program;
-}
-
-/** Opens the data source only when a command first asks for it: `universe` commands never do. */
-function buildContext(io: CliIo, options: GlobalOptions): { context: CliContext; close: () => void } {
-  const config = parseConfig(io.env);
-  const logger = options.verbose ? createStderrLogger('debug') : createLogger('silent');
-  const source: SourceName = options.source ?? (options.dataDir.length > 0 ? 'csv' : config.marketDataSource);
-  const dataDirs = options.dataDir.length > 0 ? options.dataDir : config.marketDataDirs;
-  const today = exchangeDateOf(io.now());
-  const asOf = options.asOf === undefined ? null : resolveAsOf(options.asOf, today);
-  let opened: OpenedMarketData | null = null;
-  let marketData: MarketData | null = null;
-  let summarizer: Summarizer | null = null;
-  const context: CliContext = {
-    io,
-    config,
-    options,
-    logger,
-    asOf,
-    endDate: asOf?.date ?? today,
-    get marketData(): MarketData {
-      if (marketData === null) {
-        opened = openMarketData(config, { source, dataDirs }, { fetch: io.fetch, now: io.now, logger });
-        marketData = asOf ? new AsOfMarketData(opened.marketData, asOf.date) : opened.marketData;
-      }
-      return marketData;
-    },
-    async summarizer(): Promise<Summarizer> {
-      if (summarizer === null) {
-        const [{ createLlmClient }, { Summarizer: SummarizerClass }] = await Promise.all([
-          import('../llm/client.ts'),
-          import('../llm/summarizer.ts'),
-        ]);
-        summarizer = new SummarizerClass({
-          client: createLlmClient(config.llm, io.fetch),
-          model: config.llm.model,
-          logger,
-        });
-      }
-      return summarizer;
-    },
-  };
-  return {
-    context,
-    close: () => {
-      opened?.close();
-      summarizer?.close();
-    },
-  };
 }
 
 /** Runs the CLI and returns the exit code: 0 done, 1 failed, 2 bad usage or input. */

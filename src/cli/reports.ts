@@ -1,29 +1,26 @@
-import type { z } from 'zod';
-import { REPORT_MODULES } from '../../commands/index.ts';
+import { buildReports, prepare, REPORTS, type ReportServices } from '../../commands/index.ts';
 import { computeSeries, seriesCsv } from '../../commands/series.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeError, TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
-import type { ReportContext } from '../report/context.ts';
-import type { ReportCommand } from '../report/types.ts';
+import type { ReportCommand } from '../reports/types.ts';
 import { renderSummaryText } from '../llm/template.ts';
+import { resolveUniverse } from '../universes/index.ts';
 import { renderReportJson, renderReportMarkdown, renderReportText } from '../render/report.ts';
-import { checkDateFlags } from './commands.ts';
-import type { CliContext } from './program.ts';
+import type { CliContext } from './context.ts';
+import { checkDateFlags } from './flags.ts';
 import { createProgress, type Progress } from './progress.ts';
 
 /** Calendar days loaded before --from so every series has warmed up by then (two years and a month). */
 const SERIES_WARM_UP_DAYS = 800;
 
 /** The report layer's services for one CLI run, with a progress bar while symbols load. */
-function reportContext(context: CliContext): { reports: ReportContext; finish: () => void } {
+function reportServices(context: CliContext): { services: ReportServices; finish: () => void } {
   let progress: Progress | null = null;
   let shown = 0;
-  const reports: ReportContext = {
-    marketData: context.marketData,
-    endDate: context.endDate,
-    universes: { homeDir: context.config.homeDir, cwd: context.io.cwd },
+  const services: ReportServices = {
+    marketData: context.source,
     onProgress: (done, total) => {
       progress ??= createProgress(context.io.stderr, context.io.stderrIsTty, 'Loading prices', total);
       progress.advance(done - shown);
@@ -31,49 +28,28 @@ function reportContext(context: CliContext): { reports: ReportContext; finish: (
     },
   };
   return {
-    reports,
+    services,
     finish: () => {
       progress?.done();
     },
   };
 }
 
-/**
- * Turns the first schema complaint into one line naming the flag, e.g.
- * `--quantile: Too big: expected number to be <=0.5`.
- */
-export function optionsError(error: z.ZodError, flags: Readonly<Record<string, string>>): TapewatchError {
-  const issue = error.issues[0];
-  const key = String(issue?.path[0] ?? '');
-  const flag = flags[key] ?? key;
-  return new TapewatchError('bad_input', `${flag}: ${issue?.message ?? 'invalid value'}.`);
-}
-
-/** A number-valued flag as typed; a non-number stays NaN for the schema to refuse with the flag's name. */
-export function numberFlag(raw: string | undefined): number | undefined {
-  return raw === undefined ? undefined : Number(raw);
-}
-
 export async function runReport(
   context: CliContext,
-  command: ReportCommand,
-  raw: Record<string, unknown>,
-  flags: Readonly<Record<string, string>>,
+  name: ReportCommand,
+  raw: Readonly<Record<string, unknown>>,
 ): Promise<void> {
-  const module = REPORT_MODULES[command];
-  const input = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-  const parsed = module.options.safeParse(input);
-  if (!parsed.success) throw optionsError(parsed.error, flags);
-  const { reports, finish } = reportContext(context);
+  // --as-of was resolved (and its note printed) with the context; the request takes the session itself.
+  const prepared = prepare(name, raw, context.asOf?.date ?? null, context.policy);
+  const { services, finish } = reportServices(context);
   let report;
   try {
-    report = await (module.build as (c: ReportContext, o: unknown) => ReturnType<typeof module.build>)(
-      reports,
-      parsed.data,
-    );
+    [report] = await buildReports(prepared, services);
   } finally {
     finish();
   }
+  if (report === undefined) throw new Error(`a ${name} request builds one report`);
   const { format, explain, chart } = context.options;
   if (chart !== undefined) {
     const file = path.resolve(context.io.cwd, chart);
@@ -85,7 +61,9 @@ export async function runReport(
       throw new TapewatchError('bad_input', `--chart: cannot write "${chart}" (${describeError(error)}).`);
     }
   }
-  const summary = explain ? await (await context.summarizer()).summarize(report, module.headline) : null;
+  const summary = explain
+    ? await (await context.summarizer()).summarize(report, REPORTS[name].headline)
+    : null;
   if (format === 'json') {
     context.io.stdout(renderReportJson(report, summary === null ? {} : { summary }));
     return;
@@ -107,16 +85,22 @@ export async function runSeries(
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
     throw new TapewatchError('bad_input', `--from ${range.from} is after --to ${range.to}.`);
   }
-  const { reports, finish } = reportContext(context);
+  const { services, finish } = reportServices(context);
+  const universe = resolveUniverse(context.options.universe ?? 'sp500', context.policy.universes);
   const to = range.to !== undefined && range.to < context.endDate ? range.to : context.endDate;
   let series;
   try {
     // A long lookback (12-month ranking, a year of z-score history) must warm up before --from.
     const historyFrom = range.from === undefined ? undefined : addDays(range.from, -SERIES_WARM_UP_DAYS);
     series = await computeSeries(
-      { ...reports, endDate: to, ...(historyFrom === undefined ? {} : { historyFrom }) },
+      {
+        ...services,
+        marketData: context.marketData,
+        endDate: to,
+        ...(historyFrom === undefined ? {} : { historyFrom }),
+      },
       name,
-      context.options.universe ?? 'sp500',
+      universe,
     );
   } finally {
     finish();

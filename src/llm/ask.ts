@@ -1,9 +1,9 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
-import { REPORT_MODULES } from '../../commands/index.ts';
+import { BRIEF, declarationOf, REPORTS, REQUEST_NAMES } from '../../commands/index.ts';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { REPORT_COMMANDS } from '../report/types.ts';
+import { optionsSchema } from '../reports/options.ts';
 import { parseModelJson } from './json.ts';
 import { fillPrompt, loadPrompt, type PromptTemplate } from './prompts.ts';
 
@@ -44,18 +44,13 @@ function toolFor(name: string, description: string, schema: z.ZodType): OpenAI.C
   };
 }
 
-/** One tool per report, its parameters generated from the report's own zod options schema. */
+/** One tool per report and one for the brief, their parameters generated from the option tables. */
 export function reportTools(): OpenAI.Chat.ChatCompletionTool[] {
-  return [
-    ...REPORT_COMMANDS.map((name) =>
-      toolFor(name, REPORT_MODULES[name].description, REPORT_MODULES[name].options),
-    ),
-    toolFor(
-      'market',
-      'a brief of momentum, breadth and rotation together',
-      z.object({ universe: z.string().optional() }).strict(),
-    ),
-  ];
+  return REQUEST_NAMES.map((name) =>
+    name === BRIEF.name
+      ? toolFor(name, BRIEF.description, optionsSchema(BRIEF.options))
+      : toolFor(name, declarationOf(name).description, REPORTS[name].schema),
+  );
 }
 
 const argumentsSchema = z.record(z.string(), z.unknown());

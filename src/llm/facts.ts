@@ -1,4 +1,4 @@
-import type { Report } from '../report/types.ts';
+import type { Report } from '../reports/types.ts';
 import { formatCell, formatValue } from '../render/report.ts';
 import { extractNumbers } from './grounding.ts';
 

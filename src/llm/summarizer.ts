@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SingleFlight } from '../market/cache.ts';
-import type { Report } from '../report/types.ts';
+import type { Report } from '../reports/types.ts';
 import { factNumbers, reportFacts } from './facts.ts';
 import { ungroundedNumbers } from './grounding.ts';
 import { parseModelJson } from './json.ts';

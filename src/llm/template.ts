@@ -1,17 +1,7 @@
-import type { Report } from '../report/types.ts';
+import { NOT_ADVICE, type Report, type Summary } from '../reports/types.ts';
+
+export type { Summary } from '../reports/types.ts';
 import { formatValue } from '../render/report.ts';
-
-/** A summary as every surface shows it, whether a model wrote it or the template did. */
-export interface Summary {
-  readonly headline: string;
-  readonly bullets: readonly string[];
-  readonly asOf: string;
-  readonly origin: 'llm' | 'template';
-  /** Why the template was used instead of the model, for the reader; null when the model's was used. */
-  readonly note: string | null;
-}
-
-export const NOT_ADVICE = 'Not investment advice.';
 
 /**
  * The deterministic summary: the day's events, then the headline metrics, written only from the

@@ -8,7 +8,7 @@ import {
   type ScatterDataPoint,
 } from 'chart.js';
 import { cumulativeGrowth } from '../indicators/rolling.ts';
-import { finite, type Report, type ReportSeries } from '../report/types.ts';
+import { finite, type Report, type ReportSeries } from '../reports/types.ts';
 
 /**
  * Charts are drawn server-side by chart.js on @napi-rs/canvas: both install from npm alone (the

@@ -1,6 +1,5 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
-import type { Summary } from '../llm/template.ts';
-import type { Report, ReportTable, Severity } from '../report/types.ts';
+import { NOT_ADVICE, type Report, type ReportTable, type Severity, type Summary } from '../reports/types.ts';
 import { formatValue, renderReportMarkdown, reportHeader, tableParts } from './report.ts';
 import { renderTextTable } from './table.ts';
 
@@ -23,7 +22,6 @@ export const DISCORD_LIMITS = {
   embedsTotal: 6000,
 } as const;
 
-const NOT_ADVICE = 'Not investment advice.';
 const ELLIPSIS = '…';
 const SEVERITY_COLOR: Record<Severity | 'none', number> = {
   extreme: 0xd83c3e,

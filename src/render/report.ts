@@ -1,4 +1,12 @@
-import type { Cell, Report, ReportEvent, ReportTable, Severity, Unit } from '../report/types.ts';
+import {
+  NOT_ADVICE,
+  type Cell,
+  type Report,
+  type ReportEvent,
+  type ReportTable,
+  type Severity,
+  type Unit,
+} from '../reports/types.ts';
 import {
   formatNumber,
   formatPercent,
@@ -85,7 +93,7 @@ export function renderReportText(report: Report): string {
     parts.push(`${table.title}\n${renderTextTable(columns, rows)}`);
   }
   if (report.notes.length > 0) parts.push(['Notes', ...report.notes.map((n) => `- ${n}`)].join('\n'));
-  parts.push('Not investment advice.');
+  parts.push(NOT_ADVICE);
   return `${parts.join('\n\n')}\n`;
 }
 
@@ -105,7 +113,7 @@ export function renderReportMarkdown(report: Report): string {
     parts.push(`### ${table.title}\n\n${renderMarkdownTable(columns, rows)}`);
   }
   if (report.notes.length > 0) parts.push(['### Notes', ...report.notes.map((n) => `- ${n}`)].join('\n'));
-  parts.push('_Not investment advice._');
+  parts.push(`_${NOT_ADVICE}_`);
   return `${parts.join('\n\n')}\n`;
 }
 

@@ -3,14 +3,12 @@ import { TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
 import type { DailyBars, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
 import { alignBars, type AlignedPanel, type Panel } from '../indicators/panel.ts';
-import type { UniverseContext } from '../universes/index.ts';
 
 /** What every report needs from outside, built once by the surface (CLI, bot) and passed in. */
 export interface ReportContext {
   readonly marketData: MarketData;
   /** The last session a report may use: the as-of date, or today. */
   readonly endDate: IsoDate;
-  readonly universes: UniverseContext;
   /** Called as symbols load, for progress bars and Discord progress edits. */
   readonly onProgress?: (done: number, total: number) => void;
   /** Load history from this day when it is earlier than the usual HISTORY_YEARS (series export with --from). */

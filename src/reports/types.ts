@@ -85,3 +85,16 @@ export interface Report {
 export function finite(value: number | undefined): number | null {
   return value === undefined || !Number.isFinite(value) ? null : value;
 }
+
+/** A summary as every surface shows it, whether a model wrote it or the template did. */
+export interface Summary {
+  readonly headline: string;
+  readonly bullets: readonly string[];
+  readonly asOf: string;
+  readonly origin: 'llm' | 'template';
+  /** Why the template was used instead of the model, for the reader; null when the model's was used. */
+  readonly note: string | null;
+}
+
+/** Every surface that shows a report or its summary says so, in these words. */
+export const NOT_ADVICE = 'Not investment advice.';

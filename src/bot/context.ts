@@ -1,0 +1,53 @@
+import type { Logger } from '../log.ts';
+import type { QuestionRouter } from '../llm/ask.ts';
+import type { Summarizer } from '../llm/summarizer.ts';
+import type { RenderedMessage } from '../render/discord.ts';
+import type { LlmBudget } from './budget.ts';
+import type { ReportButtons } from './buttons.ts';
+import type { Cooldown } from './cooldown.ts';
+import type { ReportRunner } from './reports.ts';
+import type { ScheduleStore } from './schedules.ts';
+
+export interface BotDeps {
+  readonly token: string;
+  readonly apiUrl: string;
+  readonly runner: ReportRunner;
+  readonly schedules: ScheduleStore;
+  readonly cooldownSeconds: number;
+  /** Writes Explain's summaries; its button shows only when a language model is configured. */
+  readonly summarizer: Summarizer;
+  readonly llmBudget: LlmBudget;
+  /** Places free-form questions (/ask, DMs the keywords miss) on a report; null without a model. */
+  readonly questions: QuestionRouter | null;
+  readonly now: () => Date;
+  readonly logger: Logger;
+  readonly schedulerIntervalMs?: number;
+}
+
+/** What every handler works with: the services, and the pieces the bot builds once around its client. */
+export interface HandlerContext {
+  readonly deps: BotDeps;
+  readonly buttons: ReportButtons;
+  readonly cooldown: Cooldown;
+  /** Sends to a channel through REST, so DMs and schedules share one path with explicit allowed_mentions. */
+  readonly sendToChannel: (channelId: string, message: RenderedMessage) => Promise<void>;
+}
+
+/** Who asked, for cooldowns and LLM budgets. */
+export interface Asker {
+  readonly userId: string;
+  readonly guildId: string | null;
+}
+
+/** How an interaction ended, for the log line every interaction gets. */
+export type Outcome =
+  | 'ok'
+  | 'cooldown'
+  | 'bad_input'
+  | 'forbidden'
+  | 'help'
+  | 'template'
+  | 'expired'
+  | 'stopping'
+  | 'error'
+  | 'unknown_command';

@@ -1,0 +1,21 @@
+import type { AutocompleteInteraction } from 'discord.js';
+import { NAMED_UNIVERSES } from '../../universes/index.ts';
+
+/** Time zones for /schedule; universes (and what was typed, as the symbol list it becomes) for reports. */
+export async function answerAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  const typed = focused.value.trim().toLowerCase();
+  if (focused.name === 'timezone') {
+    const zones = Intl.supportedValuesOf('timeZone').filter((zone) => zone.toLowerCase().includes(typed));
+    await interaction.respond(zones.slice(0, 25).map((zone) => ({ name: zone, value: zone })));
+    return;
+  }
+  const named = NAMED_UNIVERSES.filter((name) => name.includes(typed)).map((name) => ({ name, value: name }));
+  // What the user typed, offered as the symbol list it would be read as (ma → MA, Mastercard).
+  const symbols = typed.toUpperCase().replace(/\s+/g, '').slice(0, 100);
+  const asTyped =
+    /^[A-Z0-9.^=-]+(,[A-Z0-9.^=-]+)*,?$/.test(symbols) && !named.some((choice) => choice.value === typed)
+      ? [{ name: symbols, value: symbols }]
+      : [];
+  await interaction.respond([...named, ...asTyped].slice(0, 25));
+}

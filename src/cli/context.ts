@@ -1,0 +1,114 @@
+import { parseConfig, type Config, type Environment, type SourceName } from '../config/index.ts';
+import { createLogger, createStderrLogger, type Logger } from '../log.ts';
+import { AsOfMarketData, resolveAsOf, type ResolvedAsOf } from '../market/as-of.ts';
+import { exchangeDateOf } from '../market/calendar.ts';
+import type { FetchFn } from '../market/http.ts';
+import { openMarketData, type OpenedMarketData } from '../market/index.ts';
+import type { MarketData } from '../market/types.ts';
+import type { RequestPolicy } from '../reports/module.ts';
+import type { Summarizer } from '../llm/summarizer.ts';
+import type { Format } from './commands.ts';
+
+/** Everything the CLI touches outside itself, so tests run it in-process with fakes. */
+export interface CliIo {
+  readonly env: Environment;
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stderrIsTty: boolean;
+  readonly now: () => Date;
+  readonly fetch: FetchFn;
+}
+
+export interface GlobalOptions {
+  readonly source?: SourceName;
+  readonly dataDir: string[];
+  readonly universe?: string;
+  readonly asOf?: string;
+  readonly format: Format;
+  readonly explain: boolean;
+  readonly chart?: string;
+  readonly verbose: boolean;
+}
+
+/** What a command needs, built once per run from the options: the composition root of the CLI. */
+export interface CliContext {
+  readonly io: CliIo;
+  readonly config: Config;
+  readonly options: GlobalOptions;
+  readonly logger: Logger;
+  /** The source as --as-of sees it: quote and history read this. */
+  readonly marketData: MarketData;
+  /** The source itself: reports get their as-of view from the request (see buildReports). */
+  readonly source: MarketData;
+  /** How a report request from the terminal is validated: files allowed, options named as flags. */
+  readonly policy: RequestPolicy;
+  /** Built on first use, and loaded then: only --explain needs the LLM client (150 ms to import). */
+  summarizer(): Promise<Summarizer>;
+  readonly asOf: ResolvedAsOf | null;
+  /** The last session the report may see: --as-of, or today. */
+  readonly endDate: string;
+}
+
+/** Opens the data source only when a command first asks for it: `universe` commands never do. */
+export function buildContext(io: CliIo, options: GlobalOptions): { context: CliContext; close: () => void } {
+  const config = parseConfig(io.env);
+  const logger = options.verbose ? createStderrLogger('debug') : createLogger('silent');
+  const sourceName: SourceName =
+    options.source ?? (options.dataDir.length > 0 ? 'csv' : config.marketDataSource);
+  const dataDirs = options.dataDir.length > 0 ? options.dataDir : config.marketDataDirs;
+  const today = exchangeDateOf(io.now());
+  const asOf = options.asOf === undefined ? null : resolveAsOf(options.asOf, today);
+  let opened: OpenedMarketData | null = null;
+  let asOfView: MarketData | null = null;
+  const openSource = (): MarketData => {
+    opened ??= openMarketData(
+      config,
+      { source: sourceName, dataDirs },
+      { fetch: io.fetch, now: io.now, logger },
+    );
+    return opened.marketData;
+  };
+  let summarizer: Summarizer | null = null;
+  const context: CliContext = {
+    io,
+    config,
+    options,
+    logger,
+    asOf,
+    endDate: asOf?.date ?? today,
+    policy: {
+      today,
+      universes: { homeDir: config.homeDir, cwd: io.cwd },
+      optionLabel: (name) => `--${name}`,
+    },
+    get source(): MarketData {
+      return openSource();
+    },
+    get marketData(): MarketData {
+      asOfView ??= asOf ? new AsOfMarketData(openSource(), asOf.date) : openSource();
+      return asOfView;
+    },
+    async summarizer(): Promise<Summarizer> {
+      if (summarizer === null) {
+        const [{ createLlmClient }, { Summarizer: SummarizerClass }] = await Promise.all([
+          import('../llm/client.ts'),
+          import('../llm/summarizer.ts'),
+        ]);
+        summarizer = new SummarizerClass({
+          client: createLlmClient(config.llm, io.fetch),
+          model: config.llm.model,
+          logger,
+        });
+      }
+      return summarizer;
+    },
+  };
+  return {
+    context,
+    close: () => {
+      opened?.close();
+      summarizer?.close();
+    },
+  };
+}

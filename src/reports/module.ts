@@ -1,0 +1,103 @@
+import type { z } from 'zod';
+import { TapewatchError } from '../errors.ts';
+import { resolveUniverse, type Universe, type UniverseContext } from '../universes/index.ts';
+import type { ReportContext } from './context.ts';
+import type { OptionTable } from './options.ts';
+import type { Report, ReportCommand } from './types.ts';
+
+/** What a surface brings to validating a request: whose files a universe may name, how it names options. */
+export interface RequestPolicy {
+  /** The exchange's today: a later as-of is refused. */
+  readonly today: string;
+  readonly universes: UniverseContext;
+  /** How an error names an option of this surface: `--lookback` in the terminal, "Option `lookback`" in Discord. */
+  readonly optionLabel: (name: string) => string;
+}
+
+/** A report's options validated and its universe resolved: building it needs nothing but the services. */
+export interface PreparedReport {
+  readonly command: ReportCommand;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly universe: Universe | null;
+  readonly build: (context: ReportContext) => Promise<Report>;
+}
+
+/** Reports with a `universe` option are built for the resolved universe; the others get none. */
+type UniverseOf<Table extends OptionTable> = 'universe' extends keyof Table ? Universe : null;
+
+export interface ReportDefinition<Table extends OptionTable, Schema extends z.ZodType> {
+  readonly name: ReportCommand;
+  readonly description: string;
+  readonly options: Table;
+  /** The table's schema, with any rule across options (`optionsSchema(table).refine(…)`). */
+  readonly schema: Schema;
+  /** The metric ids that answer the report's question at a glance, for short surfaces (Discord, briefs). */
+  readonly headline: readonly string[];
+  readonly build: (
+    context: ReportContext,
+    options: z.output<Schema>,
+    universe: UniverseOf<Table>,
+  ) => Promise<Report>;
+}
+
+/** A report as every surface sees it: its declaration, and the one way to turn raw options into a build. */
+export interface ReportModule {
+  readonly name: ReportCommand;
+  readonly description: string;
+  readonly options: OptionTable;
+  readonly schema: z.ZodType;
+  readonly headline: readonly string[];
+  /** Checks the options; `universe`, when given, is the resolved `raw.universe` (a brief resolves it once). */
+  readonly prepare: (
+    raw: Readonly<Record<string, unknown>>,
+    policy: RequestPolicy,
+    universe?: Universe,
+  ) => PreparedReport;
+}
+
+/**
+ * The first complaint of a schema as one line naming the option the way the surface shows it, e.g.
+ * `--quantile: Too big: expected number to be <=0.5.`
+ */
+export function optionsError(error: z.ZodError, table: OptionTable, policy: RequestPolicy): TapewatchError {
+  const issue = error.issues[0];
+  const key = String(issue?.path[0] ?? '');
+  const name = table[key]?.name ?? key;
+  return new TapewatchError(
+    'bad_input',
+    `${policy.optionLabel(name)}: ${issue?.message ?? 'invalid value'}.`,
+  );
+}
+
+/** Options left out (undefined) or cleared (null, as Discord sends them) take their defaults. */
+export function givenOptions(raw: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== null));
+}
+
+export function defineReport<Table extends OptionTable, Schema extends z.ZodType>(
+  definition: ReportDefinition<Table, Schema>,
+): ReportModule {
+  const { name, description, options, schema, headline } = definition;
+  return {
+    name,
+    description,
+    options,
+    schema,
+    headline,
+    prepare(raw, policy, resolved) {
+      const parsed = schema.safeParse(givenOptions(raw));
+      if (!parsed.success) throw optionsError(parsed.error, options, policy);
+      const values = parsed.data;
+      const universe =
+        'universe' in options
+          ? (resolved ?? resolveUniverse((values as { universe: string }).universe, policy.universes))
+          : null;
+      return {
+        command: name,
+        options: values as Readonly<Record<string, unknown>>,
+        universe,
+        build: (context) => definition.build(context, values, universe as UniverseOf<Table>),
+      };
+    },
+  };
+}
