@@ -6,6 +6,7 @@ import { mean, median, rollingExtreme } from '../src/indicators/rolling.ts';
 import {
   episodeStarts,
   lastCoveredSession,
+  seriesStart,
   seriesTail,
   survivorshipNote,
   trailingReturn,
@@ -54,7 +55,6 @@ export type BreadthOptions = z.infer<typeof breadthOptionsSchema>;
 const EQUAL_WEIGHT_ETF = 'RSP';
 /** Members a breadth reading needs before a percentage of them means anything. */
 export const MIN_MEMBERS = 5;
-const REPORT_SERIES_SESSIONS = 252;
 /** Sessions of average dollar volume ranking the members by size when no market caps are available. */
 const DOLLAR_VOLUME_WINDOW = 63;
 
@@ -232,7 +232,7 @@ export async function buildBreadthReport(
   if (survivorship) notes.push(survivorship);
   if (index && Number.isNaN(index[last] ?? Number.NaN)) notes.push(`The index has no price on ${asOf}.`);
 
-  const from = Math.max(0, last + 1 - REPORT_SERIES_SESSIONS);
+  const from = seriesStart(last);
   const tail = (
     id: string,
     label: string,

@@ -16,7 +16,14 @@ import {
   requireSessions,
   type ReportContext,
 } from '../src/reports/context.ts';
-import { lastCoveredSession, seriesTail, survivorshipNote, trailingReturn } from '../src/reports/build.ts';
+import {
+  lastCoveredSession,
+  seriesStart,
+  seriesTail,
+  survivorshipNote,
+  trailingReturn,
+} from '../src/reports/build.ts';
+import { formatPercent } from '../src/reports/format.ts';
 import {
   finite,
   type MetricInfo,
@@ -98,8 +105,6 @@ const BENCHMARK = 'SPY';
 const TABLE_ROWS = 10;
 const CROWDING_WINDOW = 63;
 const FORWARD_WINDOWS = [21, 42] as const;
-/** The report carries about a year of each series for charts; `series` exports the whole history. */
-const REPORT_SERIES_SESSIONS = 252;
 
 export interface MomentumAnalysis {
   readonly universe: Universe;
@@ -243,7 +248,7 @@ export async function buildMomentumReport(
   const survivorship = survivorshipNote(universe);
   if (survivorship) notes.push(survivorship);
 
-  const from = Math.max(0, last + 1 - REPORT_SERIES_SESSIONS);
+  const from = seriesStart(last);
   const dates = panel.dates.slice(0, last + 1);
   const growth = cumulativeGrowth(ls);
   return {
@@ -321,7 +326,7 @@ function momentumEvents(analysis: MomentumAnalysis, last: number): ReportEvent[]
       stats[`forward_${window}d_samples`] = forward.length;
       if (forward.length > 0) {
         forwardText.push(
-          `${formatSigned(median(forward))} over the next ${window} sessions (median of ${forward.length})`,
+          `${formatPercent(median(forward))} over the next ${window} sessions (median of ${forward.length})`,
         );
       }
     }
@@ -331,7 +336,7 @@ function momentumEvents(analysis: MomentumAnalysis, last: number): ReportEvent[]
       id: `momentum_${kind}`,
       severity: Math.abs(z) >= options.eventSigma + 1 ? 'extreme' : 'notable',
       date: panel.dates[last] ?? '',
-      title: `Momentum ${kind}: ${formatSigned(today)} in a day (${z.toFixed(1)}σ)`,
+      title: `Momentum ${kind}: ${formatPercent(today)} in a day (${z.toFixed(1)}σ)`,
       detail:
         `${earlier.length} earlier day${earlier.length === 1 ? '' : 's'} since ${firstDate} moved ${options.eventSigma}σ or more ${sign < 0 ? 'down' : 'up'}` +
         `; ${asFar} of ${counted} days were at least as ${sign < 0 ? 'bad' : 'good'} as today` +
@@ -341,10 +346,6 @@ function momentumEvents(analysis: MomentumAnalysis, last: number): ReportEvent[]
     });
   }
   return events;
-}
-
-function formatSigned(fraction: number): string {
-  return `${fraction > 0 ? '+' : ''}${(fraction * 100).toFixed(2)}%`;
 }
 
 function legTables(analysis: MomentumAnalysis, last: number): ReportTable[] {

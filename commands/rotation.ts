@@ -13,7 +13,8 @@ import {
   type RotationSeries,
 } from '../src/indicators/rotation.ts';
 import type { MissingSymbol } from '../src/market/types.ts';
-import { lastCoveredSession, seriesTail } from '../src/reports/build.ts';
+import { lastCoveredSession, seriesStart, seriesTail } from '../src/reports/build.ts';
+import { formatPercent } from '../src/reports/format.ts';
 import { derivedFrom, describeMissing, loadPanel, type ReportContext } from '../src/reports/context.ts';
 import {
   finite,
@@ -289,7 +290,7 @@ export async function buildRotationReport(context: ReportContext, options: Rotat
     `RS-Ratio = 100 × (ETF/${options.benchmark}) ÷ its ${RS_RATIO_LENGTH}-session average; RS-Momentum = 100 × RS-Ratio ÷ RS-Ratio ${RS_MOMENTUM_LAG} sessions earlier (an open approximation of the proprietary JdK RRG).`,
   );
 
-  const from = Math.max(0, last + 1 - 252);
+  const from = seriesStart(last);
   const dates = panel.dates.slice(0, last + 1);
   const relativeSeries = PAIRS.flatMap((pair) => {
     const first = legs.get(pair.first);
@@ -378,7 +379,6 @@ function splitEvents(
     const earlier = days.slice(0, -1);
     const firstDay = firstReturns[last] ?? Number.NaN;
     const secondDay = secondReturns[last] ?? Number.NaN;
-    const pct = (v: number) => `${v > 0 ? '+' : ''}${(v * 100).toFixed(2)}%`;
     const since =
       panel.dates.find(
         (_, t) =>
@@ -388,7 +388,7 @@ function splitEvents(
       id: `split_${pair.id}_${direction}`,
       severity: earlier.length <= 3 ? 'extreme' : 'notable',
       date: panel.dates[last] ?? '',
-      title: `${pair.first} ${pct(firstDay)} while ${pair.second} ${pct(secondDay)}: a rare split`,
+      title: `${pair.first} ${formatPercent(firstDay)} while ${pair.second} ${formatPercent(secondDay)}: a rare split`,
       detail:
         `${pair.first} ${direction === 'up' ? 'rose' : 'fell'} at least ${(options.splitThreshold * 100).toFixed(1)}% on a day ${pair.second} ${direction === 'up' ? 'fell' : 'rose'}. ` +
         (earlier.length === 0

@@ -17,6 +17,7 @@ import {
   chartSpec,
   renderChartPng,
   renderDashboardPng,
+  type ChartSpec,
 } from '../src/render/chart.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
 
@@ -77,10 +78,22 @@ async function reportsFrom(marketData: MarketData, endDate: string): Promise<Rep
   );
 }
 
+/** The chart.js title, subtitle, dataset labels and plugin ids of a spec: what drawing reads. */
+function drawn(spec: ChartSpec) {
+  const plugins = spec.config.options?.plugins;
+  return {
+    title: String(plugins?.title?.text ?? ''),
+    subtitle: String(plugins?.subtitle?.text ?? ''),
+    datasets: spec.config.data.datasets.map((d) => d.label ?? ''),
+    pluginIds: (spec.config.plugins ?? []).map((p) => p.id),
+  };
+}
+
 async function checkCharts(reports: readonly Report[], demo: boolean): Promise<void> {
   for (const report of reports) {
     const spec = chartSpec(report);
-    assert.match(spec.subtitle, new RegExp(`As of the close of ${report.asOf} · `));
+    const { title, subtitle, datasets, pluginIds } = drawn(spec);
+    assert.equal(subtitle, `As of the close of ${report.asOf} · ${report.source.label}`);
     assert.equal(spec.watermark, demo ? 'DEMO DATA' : null);
     const png = await renderChartPng(spec);
     assert.deepEqual(pngSize(png), { width: CHART_WIDTH, height: CHART_HEIGHT });
@@ -89,16 +102,18 @@ async function checkCharts(reports: readonly Report[], demo: boolean): Promise<v
     assert.ok(stats.colours > 20, `${report.command}: ${stats.colours} colours`);
     if (report.command === 'rotation') {
       assert.equal(spec.kind, 'rrg');
-      assert.match(spec.title, /^Relative rotation of the sectors against SPY/);
-      for (const quadrant of ['Leading', 'Weakening', 'Lagging', 'Improving'])
-        assert.ok(spec.labels.includes(quadrant));
-      for (const sector of ['XLK', 'XLF', 'XLE', 'XLU']) assert.ok(spec.labels.includes(sector), sector);
+      assert.match(title, /^Relative rotation of the sectors against SPY/);
+      // Quadrant names and sector labels are drawn on the plot by these two plugins.
+      assert.deepEqual(pluginIds, ['quadrants', 'pointLabels']);
+      for (const sector of ['XLK', 'XLF', 'XLE', 'XLU']) assert.ok(datasets.includes(sector), sector);
     }
     if (report.command === 'breadth') {
-      assert.deepEqual(spec.labels, ['SPY', '% above 50-day', '% above 200-day', 'McClellan oscillator']);
+      assert.match(title, /^Breadth of /);
+      assert.deepEqual(datasets, ['SPY', '% above 50-day', '% above 200-day', 'McClellan oscillator']);
     }
     if (report.command === 'momentum') {
-      assert.ok(spec.labels.includes('Drawdown'));
+      assert.match(title, /^Momentum: long-short factor on /);
+      assert.deepEqual(datasets, ['Long-short', 'Days beyond 3σ', 'Long leg', 'Short leg', 'Drawdown']);
       // Marked days are exactly the days of the report's z-series at or beyond 3σ.
       const z = report.series.find((s) => s.id === 'momentum.z');
       assert.ok(z);

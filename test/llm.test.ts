@@ -13,7 +13,7 @@ import { Summarizer } from '../src/llm/summarizer.ts';
 import { renderSummaryText, templateSummary } from '../src/llm/template.ts';
 import { DemoMarketData } from '../src/market/demo.ts';
 import type { Report } from '../src/reports/types.ts';
-import { formatValue } from '../src/render/report.ts';
+import { formatValue } from '../src/reports/format.ts';
 import { FakeOpenAI } from './fakes/openai.ts';
 
 describe('number extraction and matching', () => {

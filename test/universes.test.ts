@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { TapewatchError } from '../src/errors.ts';
-import { normalizeSymbol, parseSymbolList, resolveUniverse, updateSp500 } from '../src/universes/index.ts';
+import { normalizeSymbol, parseSymbolList, resolveUniverse } from '../src/universes/index.ts';
+import { updateSp500 } from '../src/universes/update.ts';
 import { GICS_SECTORS } from '../src/universes/sectors.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
 

@@ -1,7 +1,7 @@
 import type { DestinationStream } from 'pino';
 import { parseConfig, requireDiscordToken, type Environment } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
-import type { FetchFn } from '../market/http.ts';
+import type { FetchFn } from '../lib/http.ts';
 import { openMarketData } from '../market/index.ts';
 import { PanelCache } from '../reports/context.ts';
 import { openDatabase } from '../store/database.ts';
@@ -42,7 +42,7 @@ export function openBot(io: BotIo): RunningBot {
   const opened = openMarketData(
     config,
     { source: config.marketDataSource, dataDirs: config.marketDataDirs },
-    { fetch: io.fetch, now: io.now, logger },
+    { fetch: io.fetch, now: io.now, logger, database: db },
   );
   const runner = new ReportRunner({
     marketData: opened.marketData,

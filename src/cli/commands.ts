@@ -1,22 +1,14 @@
 import { TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
-import { realSleep, createRetryingFetch } from '../market/http.ts';
+import { realSleep, createRetryingFetch } from '../lib/http.ts';
 import type { DailyBars, MissingSymbol, Quote } from '../market/types.ts';
 import { createProgress } from './progress.ts';
-import {
-  formatCompact,
-  formatNumber,
-  formatPercent,
-  renderMarkdownTable,
-  renderTextTable,
-  type Column,
-} from '../render/table.ts';
-import { NAMED_UNIVERSES, normalizeSymbol, resolveUniverse, updateSp500 } from '../universes/index.ts';
+import { formatCompact, formatNumber, formatPercent } from '../reports/format.ts';
+import { renderMarkdownTable, renderTextTable, type Column } from '../render/table.ts';
+import { NAMED_UNIVERSES, normalizeSymbol, resolveUniverse } from '../universes/index.ts';
+import { updateSp500 } from '../universes/update.ts';
 import type { CliContext } from './context.ts';
 import { checkDateFlags } from './flags.ts';
-
-export const FORMATS = ['text', 'json', 'md'] as const;
-export type Format = (typeof FORMATS)[number];
 
 function emit(
   context: CliContext,

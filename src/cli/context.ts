@@ -2,12 +2,14 @@ import { parseConfig, type Config, type Environment, type SourceName } from '../
 import { createLogger, createStderrLogger, type Logger } from '../log.ts';
 import { AsOfMarketData, resolveAsOf, type ResolvedAsOf } from '../market/as-of.ts';
 import { exchangeDateOf } from '../market/calendar.ts';
-import type { FetchFn } from '../market/http.ts';
+import type { FetchFn } from '../lib/http.ts';
 import { openMarketData, type OpenedMarketData } from '../market/index.ts';
 import type { MarketData } from '../market/types.ts';
 import type { RequestPolicy } from '../reports/module.ts';
 import type { Summarizer } from '../llm/summarizer.ts';
-import type { Format } from './commands.ts';
+
+export const FORMATS = ['text', 'json', 'md'] as const;
+export type Format = (typeof FORMATS)[number];
 
 /** Everything the CLI touches outside itself, so tests run it in-process with fakes. */
 export interface CliIo {

@@ -4,8 +4,8 @@ import { SOURCE_NAMES } from '../config/index.ts';
 import { describeError, isTapewatchError, newReference } from '../errors.ts';
 import { defaultText, describeOption, universeOption, type OptionSpec } from '../reports/options.ts';
 import { REPORT_COMMANDS, type ReportCommand } from '../reports/types.ts';
-import { runHistory, runQuote, runUniverse, FORMATS } from './commands.ts';
-import { buildContext, type CliContext, type CliIo, type GlobalOptions } from './context.ts';
+import { runHistory, runQuote, runUniverse } from './commands.ts';
+import { buildContext, FORMATS, type CliContext, type CliIo, type GlobalOptions } from './context.ts';
 import { flagValue } from './flags.ts';
 import { runReport, runSeries } from './reports.ts';
 

@@ -188,12 +188,10 @@ export function loadDotEnv(file = '.env'): void {
   if (existsSync(file)) process.loadEnvFile(file);
 }
 
-/** The one place that reads process.env. */
-export function loadConfig(): Config {
-  return parseConfig(process.env);
-}
-
-/** The process environment, for entry points that pass it on to code that takes an Environment. */
+/**
+ * The process environment, for entry points to pass on to code that takes an Environment: this module
+ * is the only one that reads process.env, and parseConfig checks what it holds.
+ */
 export function processEnvironment(): Environment {
   return process.env;
 }

@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { LlmSettings } from '../config/index.ts';
-import type { FetchFn } from '../market/http.ts';
+import type { FetchFn } from '../lib/http.ts';
 
 /** The model, built once in a composition root; null when OPENAI_API_KEY is unset. */
 export function createLlmClient(settings: LlmSettings, fetch: FetchFn): OpenAI | null {

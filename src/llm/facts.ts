@@ -1,5 +1,5 @@
 import type { Report } from '../reports/types.ts';
-import { formatCell, formatValue } from '../render/report.ts';
+import { formatCell, formatMetric } from '../reports/format.ts';
 import { extractNumbers } from './grounding.ts';
 
 /**
@@ -39,8 +39,8 @@ export function reportFacts(report: Report): ReportFacts {
     source: report.source.label,
     universe: `${report.universe.name} (${report.universe.covered} of ${report.universe.size} members with data)`,
     metrics: Object.entries(report.metrics).map(([id, value]) => {
-      const info = report.metricInfo[id];
-      return { id, label: info?.label ?? id, value: formatValue(value, info?.unit ?? 'number') };
+      const { label, text } = formatMetric(report, id, value);
+      return { id, label, value: text };
     }),
     events: report.events.map((event) => ({
       severity: event.severity,

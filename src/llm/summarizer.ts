@@ -4,7 +4,7 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { SingleFlight } from '../market/cache.ts';
+import { SingleFlight } from '../lib/single-flight.ts';
 import type { Report } from '../reports/types.ts';
 import { factNumbers, reportFacts } from './facts.ts';
 import { ungroundedNumbers } from './grounding.ts';

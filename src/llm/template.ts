@@ -1,7 +1,7 @@
 import { NOT_ADVICE, type Report, type Summary } from '../reports/types.ts';
 
 export type { Summary } from '../reports/types.ts';
-import { formatValue } from '../render/report.ts';
+import { asOfPhrase, formatMetric } from '../reports/format.ts';
 
 /**
  * The deterministic summary: the day's events, then the headline metrics, written only from the
@@ -11,8 +11,8 @@ import { formatValue } from '../render/report.ts';
 export function templateSummary(report: Report, headline: readonly string[], note: string | null): Summary {
   const [lead] = report.events;
   const metric = (id: string) => {
-    const info = report.metricInfo[id];
-    return `${info?.label ?? id}: ${formatValue(report.metrics[id] ?? null, info?.unit ?? 'number')}`;
+    const { label, text } = formatMetric(report, id);
+    return `${label}: ${text}`;
   };
   const bullets = [
     ...report.events.slice(lead ? 1 : 0, 3).map((event) => `${event.title}.`),
@@ -32,6 +32,6 @@ export function renderSummaryText(summary: Summary): string {
   return [
     summary.headline,
     ...summary.bullets.map((b) => `- ${b}`),
-    `As of the close of ${summary.asOf}. ${summary.origin === 'template' ? 'Summary written from the numbers by template' : 'Summary written by a language model from the numbers above and checked against them'}${summary.note ? ` (${summary.note})` : ''}. ${NOT_ADVICE}`,
+    `${asOfPhrase(summary.asOf)}. ${summary.origin === 'template' ? 'Summary written from the numbers by template' : 'Summary written by a language model from the numbers above and checked against them'}${summary.note ? ` (${summary.note})` : ''}. ${NOT_ADVICE}`,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import NodeCache from 'node-cache';
 import { marketStatus } from './calendar.ts';
 import type { DailyBars, DateRange, MarketData, Quote, QuoteBatch } from './types.ts';
+import { SingleFlight } from '../lib/single-flight.ts';
 
 /**
  * An in-memory cache in front of a live source, so a busy server never asks Yahoo twice for the same
@@ -21,18 +22,6 @@ export const DEFAULT_CACHE_POLICY: CachePolicy = {
   openBarsTtlSeconds: 300,
   closedMaxTtlSeconds: 24 * 3600,
 };
-
-export class SingleFlight {
-  private readonly inFlight = new Map<string, Promise<unknown>>();
-
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const pending = this.inFlight.get(key);
-    if (pending) return pending as Promise<T>;
-    const promise = work().finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, promise);
-    return promise;
-  }
-}
 
 export class CachedMarketData implements MarketData {
   readonly source: MarketData['source'];

@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { quoteFromBars } from './quotes.ts';
 import type { DailyBars, DateRange, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
 import { sliceBars } from './types.ts';
+import { listCsvSymbols } from '../universes/price-files.ts';
 
 /**
  * Per-symbol daily price files in Yahoo's CSV export layout:
@@ -152,33 +152,6 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
     Float64Array,
   ];
   return { bars: { symbol, dates, open, high, low, close, adjClose, volume }, skippedNullRows };
-}
-
-/** Symbol names map to file names as they are; Yahoo's own symbols (^IRX, BRK-B) are valid file names. */
-function symbolOfFile(fileName: string): string | null {
-  return fileName.toLowerCase().endsWith('.csv') ? fileName.slice(0, -4).toUpperCase() : null;
-}
-
-/** Lists the symbols that have a price file in a folder; a missing or empty folder is an error. */
-export function listCsvSymbols(dir: string): Map<string, string> {
-  let entries: string[];
-  try {
-    if (!statSync(dir).isDirectory()) throw new TapewatchError('data_file', `"${dir}" is not a folder.`);
-    entries = readdirSync(dir);
-  } catch (error) {
-    if (error instanceof TapewatchError) throw error;
-    throw new TapewatchError('data_file', `Data folder "${dir}" does not exist or cannot be read.`, {
-      cause: error,
-    });
-  }
-  const files = new Map<string, string>();
-  for (const entry of entries.sort()) {
-    const symbol = symbolOfFile(entry);
-    if (symbol !== null) files.set(symbol, path.join(dir, entry));
-  }
-  if (files.size === 0)
-    throw new TapewatchError('data_file', `Data folder "${dir}" has no .csv price files.`);
-  return files;
 }
 
 export class CsvMarketData implements MarketData {

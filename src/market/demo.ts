@@ -450,10 +450,6 @@ export class DemoMarketData implements MarketData {
     return this.market.data;
   }
 
-  symbols(): string[] {
-    return [...this.data().closes.keys()];
-  }
-
   private fullBars(symbol: string): DailyBars {
     const key = symbol.toUpperCase();
     const market = this.data();

@@ -1,10 +1,11 @@
+import type { DatabaseSync } from 'node:sqlite';
 import type { Config, SourceName } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { CachedMarketData } from './cache.ts';
 import { CsvMarketData } from './csv.ts';
 import { DemoMarketData } from './demo.ts';
-import type { FetchFn } from './http.ts';
+import type { FetchFn } from '../lib/http.ts';
 import { BarStore, StoredMarketData } from './store.ts';
 import type { MarketData } from './types.ts';
 import { YahooMarketData } from './yahoo.ts';
@@ -18,6 +19,11 @@ export interface MarketDataDeps {
   readonly fetch: FetchFn;
   readonly now: () => Date;
   readonly logger: Logger;
+  /**
+   * The store already open in this process (the bot keeps schedules in it too), so the file is opened
+   * once; its owner closes it. Without it, live data opens the store itself and closes it with the source.
+   */
+  readonly database?: DatabaseSync;
 }
 
 export interface OpenedMarketData {
@@ -41,7 +47,8 @@ export function openMarketData(
     case 'csv':
       return { marketData: new CsvMarketData(choice.dataDirs), close: () => undefined };
     case 'yahoo': {
-      const db = openDatabase(config.storePath);
+      const owned = deps.database === undefined;
+      const db = deps.database ?? openDatabase(config.storePath);
       const yahoo = new YahooMarketData(config.yahoo, {
         fetch: deps.fetch,
         logger: deps.logger.child({ component: 'yahoo' }),
@@ -54,7 +61,7 @@ export function openMarketData(
         marketData: cached,
         close: () => {
           cached.close();
-          db.close();
+          if (owned) db.close();
         },
       };
     }

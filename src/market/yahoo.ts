@@ -5,7 +5,7 @@ import type { YahooSettings } from '../config/index.ts';
 import { TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { addDays } from './calendar.ts';
-import { createRetryingFetch, HttpFailure, realSleep, type FetchFn } from './http.ts';
+import { createRetryingFetch, HttpFailure, realSleep, type FetchFn } from '../lib/http.ts';
 import {
   barsFromRows,
   type Bar,

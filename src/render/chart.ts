@@ -8,6 +8,7 @@ import {
   type ScatterDataPoint,
 } from 'chart.js';
 import { cumulativeGrowth } from '../indicators/rolling.ts';
+import { asOfLine } from '../reports/format.ts';
 import { finite, type Report, type ReportSeries } from '../reports/types.ts';
 
 /**
@@ -38,15 +39,11 @@ const BACKGROUND = '#ffffff';
 
 export type ChartKind = 'rrg' | 'breadth' | 'momentum';
 
-/** What a chart shows, as data: tests read titles and labels here, the renderer draws it. */
+/** What a chart shows, as data: the chart.js configuration that is drawn, and the watermark over it. */
 export interface ChartSpec {
   readonly kind: ChartKind;
-  readonly title: string;
-  readonly subtitle: string;
   /** Drawn across the chart for synthetic data. */
   readonly watermark: string | null;
-  /** Text drawn on the plot besides the chart.js title (quadrant names, point labels). */
-  readonly labels: readonly string[];
   readonly config: ChartConfiguration;
 }
 
@@ -173,7 +170,7 @@ function titles(report: Report, title: string) {
     },
     subtitle: {
       display: true,
-      text: `As of the close of ${report.asOf} · ${report.source.label}`,
+      text: asOfLine(report),
       color: INK,
       font: { family: FONT, size: 14 },
       padding: { bottom: 10 },
@@ -219,10 +216,7 @@ function rrgSpec(report: Report): ChartSpec {
   const title = `Relative rotation of the sectors against ${String(report.options.benchmark ?? 'SPY')}`;
   return {
     kind: 'rrg',
-    title,
-    subtitle: `As of the close of ${report.asOf} · ${report.source.label}`,
     watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
-    labels: [...QUADRANT_NAMES, ...datasets.map((d) => d.label ?? '')],
     config: {
       type: 'scatter',
       data: { datasets },
@@ -294,10 +288,7 @@ function breadthSpec(report: Report): ChartSpec {
   const title = `Breadth of ${report.universe.name} under ${indexName}`;
   return {
     kind: 'breadth',
-    title,
-    subtitle: `As of the close of ${report.asOf} · ${report.source.label}`,
     watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
-    labels: [indexName, '% above 50-day', '% above 200-day', 'McClellan oscillator'],
     config: {
       type: 'line',
       data: {
@@ -359,10 +350,7 @@ function momentumSpec(report: Report): ChartSpec {
   const drawdown = seriesById(report, 'momentum.drawdown');
   return {
     kind: 'momentum',
-    title,
-    subtitle: `As of the close of ${report.asOf} · ${report.source.label}`,
     watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
-    labels: ['Long-short', 'Long leg', 'Short leg', 'Drawdown', `Days beyond ${sigma}σ`],
     config: {
       type: 'line',
       data: {
@@ -526,11 +514,7 @@ export async function renderDashboardPng(reports: readonly Report[]): Promise<Bu
     context.font = `14px ${FONT}`;
     context.textAlign = 'center';
     context.textBaseline = 'middle';
-    context.fillText(
-      `Market brief · as of the close of ${first.asOf} · ${first.source.label}`,
-      CHART_WIDTH / 2,
-      header / 2,
-    );
+    context.fillText(`Market brief · ${asOfLine(first)}`, CHART_WIDTH / 2, header / 2);
   }
   for (const report of reports) {
     const spec = chartSpec(report);

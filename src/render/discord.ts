@@ -1,6 +1,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord.js';
 import { NOT_ADVICE, type Report, type ReportTable, type Severity, type Summary } from '../reports/types.ts';
-import { formatValue, renderReportMarkdown, reportHeader, tableParts } from './report.ts';
+import { asOfPhrase, formatMetric } from '../reports/format.ts';
+import { renderReportMarkdown, reportHeader, tableParts } from './report.ts';
 import { renderTextTable } from './table.ts';
 
 /**
@@ -162,12 +163,8 @@ function strongestSeverity(report: Report): Severity | 'none' {
 
 function metricField(report: Report, id: string): APIEmbedField | null {
   if (!(id in report.metrics)) return null;
-  const info = report.metricInfo[id];
-  return {
-    name: info?.label ?? id,
-    value: formatValue(report.metrics[id] ?? null, info?.unit ?? 'number'),
-    inline: true,
-  };
+  const { label, text } = formatMetric(report, id);
+  return { name: label, value: text, inline: true };
 }
 
 function eventLines(report: Report, shown: number): string {
@@ -285,7 +282,7 @@ export function renderSummaryMessage(
         '\n',
       ),
       color: SEVERITY_COLOR[strongestSeverity(report)],
-      footer: { text: `As of the close of ${summary.asOf} · ${author} · ${NOT_ADVICE}` },
+      footer: { text: `${asOfPhrase(summary.asOf)} · ${author} · ${NOT_ADVICE}` },
     };
   });
   return fitMessage({ content: '', embeds, attachment: null });

@@ -1,47 +1,12 @@
 import {
   NOT_ADVICE,
-  type Cell,
   type Report,
   type ReportEvent,
   type ReportTable,
   type Severity,
-  type Unit,
 } from '../reports/types.ts';
-import {
-  formatNumber,
-  formatPercent,
-  NA,
-  renderMarkdownTable,
-  renderTextTable,
-  type Column,
-} from './table.ts';
-
-/** One number as a reader sees it, by its unit; null is n/a. */
-export function formatValue(value: number | null, unit: Unit): string {
-  if (value === null || !Number.isFinite(value)) return NA;
-  switch (unit) {
-    case 'fraction':
-      return formatPercent(value);
-    case 'percent':
-      return `${value.toFixed(1)}%`;
-    case 'points':
-      return `${value > 0 ? '+' : ''}${value.toFixed(1)} pts`;
-    case 'sigma':
-      return `${value > 0 ? '+' : ''}${value.toFixed(1)}σ`;
-    case 'count':
-      return formatNumber(value, 0);
-    case 'index':
-    case 'number':
-    case 'correlation':
-      return formatNumber(value, 2);
-  }
-}
-
-export function formatCell(cell: Cell, unit: Unit | 'text' | 'date'): string {
-  if (cell === null) return unit === 'text' ? '' : NA;
-  if (typeof cell === 'string') return cell;
-  return unit === 'text' || unit === 'date' ? String(cell) : formatValue(cell, unit);
-}
+import { asOfLine, formatCell, formatMetric } from '../reports/format.ts';
+import { renderMarkdownTable, renderTextTable, type Column } from './table.ts';
 
 const SEVERITY_MARK: Record<Severity, string> = { extreme: '!!', notable: '!', info: '-' };
 
@@ -57,8 +22,8 @@ export function tableParts(table: ReportTable): { columns: Column[]; rows: strin
 
 function metricRows(report: Report): string[][] {
   return Object.entries(report.metrics).map(([id, value]) => {
-    const info = report.metricInfo[id];
-    return [info?.label ?? id, formatValue(value, info?.unit ?? 'number'), id];
+    const { label, text } = formatMetric(report, id, value);
+    return [label, text, id];
   });
 }
 
@@ -72,7 +37,7 @@ export function reportHeader(report: Report): string {
     universe.covered === universe.size
       ? `${universe.size}`
       : `${universe.covered} of ${universe.size} with data`;
-  return `As of the close of ${report.asOf} · ${report.source.label} · ${universe.name} (${coverage})`;
+  return `${asOfLine(report)} · ${universe.name} (${coverage})`;
 }
 
 export function renderReportText(report: Report): string {

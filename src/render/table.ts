@@ -1,4 +1,4 @@
-/** Plain tables for the terminal and Markdown; every renderer formats numbers through these helpers. */
+/** Plain tables for the terminal and Markdown; cells arrive formatted (see reports/format.ts). */
 export type Align = 'left' | 'right';
 
 export interface Column {
@@ -32,33 +32,4 @@ export function renderMarkdownTable(
   const header = `| ${columns.map((c) => markdownCell(c.header)).join(' | ')} |`;
   const rule = `|${columns.map((c) => (c.align === 'right' ? '---:' : ':---')).join('|')}|`;
   return [header, rule, ...rows.map((row) => `| ${row.map(markdownCell).join(' | ')} |`)].join('\n');
-}
-
-export const NA = 'n/a';
-
-export function formatNumber(value: number | null | undefined, digits = 2): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return NA;
-  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-/** A fraction as a signed percentage: 0.0123 is "+1.23%". */
-export function formatPercent(fraction: number | null | undefined, digits = 2): string {
-  if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return NA;
-  const sign = fraction > 0 ? '+' : '';
-  return `${sign}${(fraction * 100).toFixed(digits)}%`;
-}
-
-/** Large amounts in thousands, millions, billions or trillions: 2.35T. */
-export function formatCompact(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return NA;
-  const units: [number, string][] = [
-    [1e12, 'T'],
-    [1e9, 'B'],
-    [1e6, 'M'],
-    [1e3, 'K'],
-  ];
-  for (const [size, suffix] of units) {
-    if (Math.abs(value) >= size) return `${(value / size).toFixed(2)}${suffix}`;
-  }
-  return value.toFixed(0);
 }

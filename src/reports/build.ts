@@ -3,6 +3,14 @@ import type { IsoDate } from '../market/types.ts';
 import type { Universe } from '../universes/index.ts';
 import { finite, type ReportSeries, type Unit } from './types.ts';
 
+/** Sessions of each series a report carries for its chart (about a year); `series` exports the whole history. */
+export const REPORT_SERIES_SESSIONS = 252;
+
+/** The index from which a report's series start, so that they end at `last` and span REPORT_SERIES_SESSIONS. */
+export function seriesStart(last: number): number {
+  return Math.max(0, last + 1 - REPORT_SERIES_SESSIONS);
+}
+
 /** The part of a series from index `from` on, with n/a as null. */
 export function seriesTail(
   id: string,

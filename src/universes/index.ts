@@ -1,10 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { TapewatchError, describeError } from '../errors.ts';
-import { listCsvSymbols } from '../market/csv.ts';
-import type { FetchFn } from '../market/http.ts';
+import { listCsvSymbols } from './price-files.ts';
 import { GICS_SECTORS, SECTOR_ETFS, type GicsSector } from './sectors.ts';
 import { SP500_AS_OF, SP500_MEMBERS, SP500_SOURCE } from './sp500.ts';
 
@@ -77,14 +75,14 @@ const refreshedSp500Schema = z.object({
   source: z.string(),
   members: z.array(memberSchema).min(400),
 });
-type Sp500List = z.infer<typeof refreshedSp500Schema>;
+export type Sp500List = z.infer<typeof refreshedSp500Schema>;
 
 export function sp500RefreshFile(homeDir: string): string {
   return path.join(homeDir, 'universes', 'sp500.json');
 }
 
 /** The refreshed list when `universe update sp500` has written one, else the built-in list. */
-function loadSp500(homeDir: string): Sp500List {
+export function loadSp500(homeDir: string): Sp500List {
   const file = sp500RefreshFile(homeDir);
   if (!existsSync(file))
     return { asOf: SP500_AS_OF, source: SP500_SOURCE, members: SP500_MEMBERS.map((m) => [...m]) };
@@ -210,67 +208,4 @@ export function resolveUniverse(spec: string, context: UniverseContext): Univers
       ? `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')} or a comma list of symbols such as AAPL,MSFT,NVDA.`
       : `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')}, a comma list of symbols, a text file of symbols, or a folder of price files.`,
   );
-}
-
-export interface Sp500UpdateResult {
-  readonly file: string;
-  readonly source: string;
-  readonly count: number;
-  readonly added: readonly string[];
-  readonly removed: readonly string[];
-}
-
-const constituentRowSchema = z.object({
-  Symbol: z.string().min(1),
-  Security: z.string(),
-  'GICS Sector': z.enum(GICS_SECTORS),
-});
-
-/** Refreshes the S&P 500 list from its public source into the home folder, replacing the file atomically. */
-export async function updateSp500(fetch: FetchFn, homeDir: string, now: Date): Promise<Sp500UpdateResult> {
-  let text: string;
-  try {
-    const response = await fetch(SP500_UPDATE_URL);
-    text = await response.text();
-  } catch (error) {
-    throw new TapewatchError(
-      'source_unreachable',
-      `Could not download the S&P 500 list from ${SP500_UPDATE_URL} (${describeError(error)}); the current list stays in use.`,
-    );
-  }
-  let rows: unknown[];
-  try {
-    rows = parse(text, { columns: true, skip_empty_lines: true, trim: true });
-  } catch (error) {
-    throw new TapewatchError(
-      'source_error',
-      `The S&P 500 list from ${SP500_UPDATE_URL} is not CSV (${describeError(error)}); the current list stays in use.`,
-    );
-  }
-  const members: [string, GicsSector, string][] = [];
-  for (const row of rows) {
-    const parsed = constituentRowSchema.safeParse(row);
-    if (parsed.success)
-      members.push([normalizeSymbol(parsed.data.Symbol), parsed.data['GICS Sector'], parsed.data.Security]);
-  }
-  if (members.length < 400) {
-    throw new TapewatchError(
-      'source_error',
-      `The S&P 500 list from ${SP500_UPDATE_URL} has only ${members.length} readable members; the current list stays in use.`,
-    );
-  }
-  const previous = new Set(loadSp500(homeDir).members.map(([symbol]) => symbol));
-  const next = new Set(members.map(([symbol]) => symbol));
-  const file = sp500RefreshFile(homeDir);
-  mkdirSync(path.dirname(file), { recursive: true });
-  const payload: Sp500List = { asOf: now.toISOString().slice(0, 10), source: SP500_UPDATE_URL, members };
-  writeFileSync(`${file}.tmp`, JSON.stringify(payload, null, 1));
-  renameSync(`${file}.tmp`, file);
-  return {
-    file,
-    source: SP500_UPDATE_URL,
-    count: members.length,
-    added: [...next].filter((symbol) => !previous.has(symbol)).sort(),
-    removed: [...previous].filter((symbol) => !next.has(symbol)).sort(),
-  };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { FetchFn } from '../../src/market/http.ts';
+import type { FetchFn } from '../../src/lib/http.ts';
 
 /**
  * A fake Yahoo Finance on loopback that replays the recorded real exchanges in ../shared/data/yahoo-http.
