@@ -9,8 +9,8 @@ import {
   nyseHolidays,
   previousTradingDay,
   tradingDays,
-} from '../src/market/calendar.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+} from '../../src/market/calendar.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
 
 describe('NYSE calendar', () => {
   it('lists the 2024 holidays as published by the NYSE', () => {

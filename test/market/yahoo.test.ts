@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { TapewatchError, UnknownSymbolError } from '../src/errors.ts';
-import { silentLogger } from '../src/log.ts';
-import { CachedMarketData } from '../src/market/cache.ts';
-import { YahooMarketData } from '../src/market/yahoo.ts';
-import { FakeClock } from './helpers/clock.ts';
-import { HAVE_SHARED_DATA, SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
-import { FakeYahoo, RECORDED_CRUMB } from './fakes/yahoo-server.ts';
+import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
+import { silentLogger } from '../../src/log.ts';
+import { CachedMarketData } from '../../src/market/cache.ts';
+import { YahooMarketData } from '../../src/market/yahoo.ts';
+import { FakeClock } from '../helpers/clock.ts';
+import { HAVE_SHARED_DATA, SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
+import { FakeYahoo, RECORDED_CRUMB } from '../fakes/yahoo-server.ts';
 
 const AAPL_RANGE = { from: '2020-08-31', to: '2020-11-06' };
 

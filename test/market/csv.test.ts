@@ -3,9 +3,9 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { TapewatchError, UnknownSymbolError } from '../src/errors.ts';
-import { CsvMarketData, parseYahooCsv } from '../src/market/csv.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
+import { CsvMarketData, parseYahooCsv } from '../../src/market/csv.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
 
 const HEADER = 'Date,Open,High,Low,Close,Adj Close,Volume';
 

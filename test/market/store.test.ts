@@ -3,11 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { TapewatchError } from '../src/errors.ts';
-import { BarStore, StoredMarketData } from '../src/market/store.ts';
-import { openDatabase } from '../src/store/database.ts';
-import { FakeClock } from './helpers/clock.ts';
-import { RecordingSource } from './fakes/recording-source.ts';
+import { TapewatchError } from '../../src/errors.ts';
+import { BarStore, StoredMarketData } from '../../src/market/store.ts';
+import { openDatabase } from '../../src/store/database.ts';
+import { FakeClock } from '../helpers/clock.ts';
+import { RecordingSource } from '../fakes/recording-source.ts';
 
 function tempStore(): string {
   return path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-store-')), 'bars.sqlite');

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openBot, type RunningBot } from '../src/bot/app.ts';
-import { deployCommands } from '../src/bot/deploy.ts';
-import { DISCORD_LIMITS, embedLength } from '../src/render/discord.ts';
-import { FakeClock } from './helpers/clock.ts';
-import { FakeOpenAI } from './fakes/openai.ts';
+import { openBot, type RunningBot } from '../../src/bot/app.ts';
+import { deployCommands } from '../../src/bot/deploy.ts';
+import { DISCORD_LIMITS, embedLength } from '../../src/render/discord.ts';
+import { FakeClock } from '../helpers/clock.ts';
+import { FakeOpenAI } from '../fakes/openai.ts';
 import {
   CHANNEL_ID,
   DM_CHANNEL_ID,
@@ -17,7 +17,7 @@ import {
   GUILD_ID,
   MANAGE_GUILD,
   type RecordedCall,
-} from './fakes/discord.ts';
+} from '../fakes/discord.ts';
 
 const TOKEN = 'ODg4.fake-token.do-not-log-me';
 const CALLBACK = /^\/api\/v10\/interactions\/\d+\/(token-\d+)\/callback$/;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { UnknownSymbolError } from '../src/errors.ts';
-import { DemoMarketData, generateDemoMarket } from '../src/market/demo.ts';
-import { resolveUniverse } from '../src/universes/index.ts';
-import { FakeClock } from './helpers/clock.ts';
+import { UnknownSymbolError } from '../../src/errors.ts';
+import { DemoMarketData, generateDemoMarket } from '../../src/market/demo.ts';
+import { resolveUniverse } from '../../src/universes/index.ts';
+import { FakeClock } from '../helpers/clock.ts';
 
 const market = generateDemoMarket(7, '2024-12-31');
 const dayReturn = (symbol: string, date: string): number => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../src/config/index.ts';
-import { TapewatchError } from '../src/errors.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { TapewatchError } from '../../src/errors.ts';
 
 describe('configuration', () => {
   it('has working defaults for an empty environment', () => {
@@ -37,6 +37,24 @@ describe('configuration', () => {
         error.message.includes('MARKET_DATA_SOURCE="bloomberg"') &&
         error.message.includes('YAHOO_TIMEOUT_MS="soon"') &&
         error.message.includes('YAHOO_RETRIES="9"'),
+    );
+  });
+});
+
+describe('Discord settings', () => {
+  it('reads the Discord settings, with a clear message for each bad one and the token never echoed', () => {
+    const config = parseConfig({ DISCORD_TOKEN: 'secret', DISCORD_API_URL: 'http://127.0.0.1:9/api/' });
+    assert.equal(config.discord.apiUrl, 'http://127.0.0.1:9/api');
+    assert.equal(config.discord.cooldownSeconds, 10);
+    assert.equal(parseConfig({}).discord.apiUrl, 'https://discord.com/api');
+    assert.equal(parseConfig({}).discord.token, null);
+    assert.throws(
+      () => parseConfig({ DISCORD_API_URL: 'ftp://x', DISCORD_GUILD_ID: '12', BOT_COOLDOWN_SECONDS: '-1' }),
+      (e: unknown) =>
+        e instanceof TapewatchError &&
+        /DISCORD_API_URL="ftp:\/\/x"/.test(e.message) &&
+        /DISCORD_GUILD_ID="12"/.test(e.message) &&
+        /BOT_COOLDOWN_SECONDS/.test(e.message),
     );
   });
 });

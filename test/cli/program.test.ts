@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { runCli, type CliIo } from '../src/cli/program.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+import { runCli, type CliIo } from '../../src/cli/program.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
 
 const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-cli-'));
 
@@ -186,7 +186,7 @@ describe('tapewatch CLI', () => {
   }
 
   it('runs as a real process through bin/tapewatch.js and fails with one line when offline', async () => {
-    const bin = path.resolve(import.meta.dirname, '..', 'bin', 'tapewatch.js');
+    const bin = path.resolve(import.meta.dirname, '..', '..', 'bin', 'tapewatch.js');
     const run = promisify(execFile);
     const { stdout } = await run(
       process.execPath,

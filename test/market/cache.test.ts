@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CachedMarketData } from '../src/market/cache.ts';
-import { FakeClock } from './helpers/clock.ts';
-import { RecordingSource } from './fakes/recording-source.ts';
+import { CachedMarketData } from '../../src/market/cache.ts';
+import { FakeClock } from '../helpers/clock.ts';
+import { RecordingSource } from '../fakes/recording-source.ts';
 
 const RANGE = { from: '2026-01-05', to: '2026-01-09' };
 

@@ -1,61 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { buildReport } from './helpers/reports.ts';
-import { REPORTS } from '../commands/index.ts';
-import { runCli } from '../src/cli/program.ts';
-import { parseConfig } from '../src/config/index.ts';
-import { silentLogger } from '../src/log.ts';
-import { factNumbers, reportFacts } from '../src/llm/facts.ts';
-import { extractNumbers, ungroundedNumbers } from '../src/llm/grounding.ts';
-import { fillPrompt, loadPrompt } from '../src/llm/prompts.ts';
-import { createLlmClient } from '../src/llm/client.ts';
-import { Summarizer } from '../src/llm/summarizer.ts';
-import { renderSummaryText, templateSummary } from '../src/llm/template.ts';
-import { DemoMarketData } from '../src/market/demo.ts';
-import type { Report } from '../src/reports/types.ts';
-import { formatValue } from '../src/reports/format.ts';
-import { FakeOpenAI } from './fakes/openai.ts';
-
-describe('number extraction and matching', () => {
-  it('finds numbers with their precision, thousands separators, signs and dates', () => {
-    const found = extractNumbers('Fell −7.7% on 2024-07-11, the 3rd time; 1,234 stocks and +0.45 pts.');
-    assert.deepEqual(
-      found.map((n) => [n.text, n.value, n.decimals]),
-      [
-        ['2024', 2024, 0],
-        ['07', 7, 0],
-        ['11', 11, 0],
-        ['−7.7', -7.7, 1],
-        ['3', 3, 0],
-        ['1,234', 1234, 0],
-        ['+0.45', 0.45, 2],
-      ],
-    );
-  });
-
-  it('accepts rounding to the stated precision, either sign, and fractions written as percentages', () => {
-    const facts = [-0.0771, 63.54, 1234, 2008];
-    assert.deepEqual(ungroundedNumbers('The factor fell 7.7% (7.71%, about 8%).', facts), []);
-    assert.deepEqual(
-      ungroundedNumbers('63.5% of stocks; 64% rounded; 1,234 members; since 2008.', facts),
-      [],
-    );
-    assert.deepEqual(ungroundedNumbers('It fell 7.6% and 63.6% are above.', facts), ['7.6', '63.6']);
-    assert.deepEqual(ungroundedNumbers('A 12.3% drop in 2009.', facts), ['12.3', '2009']);
-  });
-});
-
-describe('prompts', () => {
-  it('fills named placeholders and refuses a missing one; the version follows the text', () => {
-    const template = loadPrompt('summary');
-    const filled = fillPrompt(template, { report: 'breadth', asOf: '2024-07-11' });
-    assert.match(filled, /facts of a breadth report as of the close of 2024-07-11/);
-    assert.doesNotMatch(filled, /\{\{/);
-    assert.throws(() => fillPrompt(template, { report: 'breadth' }), /needs a value for \{\{asOf\}\}/);
-    assert.match(template.version, /^[0-9a-f]{12}$/);
-    assert.notEqual(fillPrompt({ ...template, text: 'x {{a}}' }, { a: '1' }), filled);
-  });
-});
+import { buildReport } from '../helpers/reports.ts';
+import { REPORTS } from '../../commands/index.ts';
+import { runCli } from '../../src/cli/program.ts';
+import { parseConfig } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/log.ts';
+import { factNumbers, reportFacts } from '../../src/llm/facts.ts';
+import { ungroundedNumbers } from '../../src/llm/grounding.ts';
+import { createLlmClient } from '../../src/llm/client.ts';
+import { Summarizer } from '../../src/llm/summarizer.ts';
+import { renderSummaryText, templateSummary } from '../../src/llm/template.ts';
+import { DemoMarketData } from '../../src/market/demo.ts';
+import type { Report } from '../../src/reports/types.ts';
+import { formatValue } from '../../src/reports/format.ts';
+import { FakeOpenAI } from '../fakes/openai.ts';
 
 describe('summaries through an OpenAI-compatible server on loopback', { timeout: 60_000 }, () => {
   let openai: FakeOpenAI;

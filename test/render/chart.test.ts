@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadImage, createCanvas } from '@napi-rs/canvas';
-import { buildReport } from './helpers/reports.ts';
-import { runCli } from '../src/cli/program.ts';
-import { CsvMarketData } from '../src/market/csv.ts';
-import { DemoMarketData } from '../src/market/demo.ts';
-import type { MarketData } from '../src/market/types.ts';
-import type { ReportContext } from '../src/reports/context.ts';
-import type { Report } from '../src/reports/types.ts';
+import { buildReport } from '../helpers/reports.ts';
+import { runCli } from '../../src/cli/program.ts';
+import { CsvMarketData } from '../../src/market/csv.ts';
+import { DemoMarketData } from '../../src/market/demo.ts';
+import type { MarketData } from '../../src/market/types.ts';
+import type { ReportContext } from '../../src/reports/context.ts';
+import type { Report } from '../../src/reports/types.ts';
 import {
   CHART_HEIGHT,
   CHART_WIDTH,
@@ -18,8 +18,8 @@ import {
   renderChartPng,
   renderDashboardPng,
   type ChartSpec,
-} from '../src/render/chart.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
+} from '../../src/render/chart.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
 
 /** Width and height from a PNG's IHDR chunk, after checking the signature. */
 function pngSize(png: Buffer): { width: number; height: number } {

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { analyzeMomentum, momentumOptionsSchema } from '../../commands/momentum.ts';
+import { TapewatchError } from '../../src/errors.ts';
+import { correlation } from '../../src/indicators/rolling.ts';
+import { CsvMarketData } from '../../src/market/csv.ts';
+import type { MarketData } from '../../src/market/types.ts';
+import { type ReportContext } from '../../src/reports/context.ts';
+import { SyntheticMarket } from '../fakes/synthetic-market.ts';
+import { paired, referenceSeries } from '../helpers/reference.ts';
+import { buildReport } from '../helpers/reports.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
+import { resolveUniverse } from '../../src/universes/index.ts';
+
+const universes = { homeDir: '/nonexistent-tapewatch-home', cwd: process.cwd() };
+
+describe('momentum report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
+  let csv: MarketData;
+  const sp500Folder = sharedPath('prices', 'sp500');
+  const context = (endDate: string): ReportContext => ({ marketData: csv, endDate });
+  const sp500Universe = () => resolveUniverse(sp500Folder, universes);
+  before(() => {
+    csv = new CsvMarketData([sp500Folder, sharedPath('prices', 'etf')]);
+  });
+
+  it('tracks the French momentum factor: daily returns correlate above 0.85 over 2005-2021', async () => {
+    const analysis = await analyzeMomentum(
+      context('2021-04-21'),
+      momentumOptionsSchema.parse({ universe: sp500Folder }),
+      sp500Universe(),
+    );
+    const [ours, french] = paired(
+      analysis.panel.dates,
+      analysis.factor.longShort,
+      referenceSeries('french_momentum_daily.csv', 0.01),
+    );
+    assert.ok(ours.length > 4000, `compared ${ours.length} days`);
+    // Measured 0.925: our factor is equal-weight S&P 500 stocks, French's value-weight all US stocks.
+    const r = correlation(ours, french);
+    assert.ok(r > 0.85, `correlation with the French factor is ${r.toFixed(3)}`);
+  });
+
+  it('reports the 2020-11-09 momentum crash as an extreme event with its event study', async () => {
+    const report = await buildReport(context('2020-11-09'), 'momentum', { universe: sp500Folder });
+    assert.equal(report.asOf, '2020-11-09');
+    const day = report.metrics.ls_return_1d ?? 0;
+    // French's factor lost 14.4% that day; ours, on large caps, about 19%.
+    assert.ok(day < -0.1, `long-short return ${day}`);
+    assert.ok((report.metrics.ls_return_1d_z ?? 0) <= -3);
+    assert.ok(
+      (report.metrics.short_leg_return_1d ?? 0) > 0.1,
+      'the losers (energy, travel) soared on the vaccine news',
+    );
+    const crash = report.events.find((e) => e.id === 'momentum_crash');
+    assert.ok(crash, 'a crash event');
+    assert.equal(crash.severity, 'extreme');
+    assert.ok(
+      crash.earlierDates.includes('2009-04-09') || crash.earlierDates.some((d) => d.startsWith('2009-')),
+      '2009 held the last great momentum crash',
+    );
+    assert.ok((crash.stats.days_as_extreme ?? -1) === 0, 'no earlier day was as bad');
+    assert.equal(report.metrics.mtum_vs_spy_1d !== null, true, 'MTUM is in prices/etf');
+  });
+});
+
+/**
+ * Ten stocks with returns set by rule: W1 and W2 (the winners) earn 0.2% a day plus 0.1% on even
+ * sessions and minus 0.1% on odd ones, L1 and L2 (the losers) lose 0.1% a day, and six others drift
+ * between them; all share a small market wave. A 12-1 ranking with 20% legs then holds W1, W2 long and
+ * L1, L2 short at every formation, so the factor's return on session t is worked out by hand:
+ * (0.002 ± 0.001) − (−0.001) = 0.003 ± 0.001, the market wave cancelling out.
+ */
+describe('momentum report on a market worked out by hand', () => {
+  const wave = (t: number) => 0.0005 * Math.sin(t / 7);
+  const swing = (t: number) => (t % 2 === 0 ? 0.001 : -0.001);
+  const rules = {
+    W1: (t: number) => wave(t) + 0.002 + swing(t),
+    W2: (t: number) => wave(t) + 0.002 + swing(t),
+    L1: (t: number) => wave(t) - 0.001,
+    L2: (t: number) => wave(t) - 0.001,
+    ...Object.fromEntries(
+      ['M1', 'M2', 'M3', 'M4', 'M5', 'M6'].map((symbol, i) => [symbol, (t: number) => wave(t) + 0.0001 * i]),
+    ),
+  };
+  const market = new SyntheticMarket(rules, '2021-01-04', '2024-06-28');
+  const context: ReportContext = { marketData: market, endDate: '2024-06-28' };
+  const universe = Object.keys(rules).join(',');
+  const factorReturn = (t: number) => 0.003 + swing(t);
+
+  it('fills every headline metric with the value worked out by hand', async () => {
+    const report = await buildReport(context, 'momentum', { universe });
+    const last = market.dates.length - 1;
+    assert.equal(report.asOf, '2024-06-28');
+    assert.equal(report.asOf, market.dates[last]);
+    const close = (actual: number | null | undefined, expected: number, what: string) => {
+      assert.ok(
+        actual !== null && actual !== undefined && Math.abs(actual - expected) < 1e-9,
+        `${what}: ${actual} against ${expected}`,
+      );
+    };
+    assert.equal(report.metrics.long_leg_size, 2, 'floor(10 × 0.2) winners');
+    assert.equal(report.metrics.short_leg_size, 2);
+    close(report.metrics.long_leg_return_1d, wave(last) + 0.002 + swing(last), 'long leg');
+    close(report.metrics.short_leg_return_1d, wave(last) - 0.001, 'short leg');
+    close(report.metrics.ls_return_1d, factorReturn(last), 'long-short, 1 day');
+    let fiveDays = 1;
+    for (let t = last - 4; t <= last; t++) fiveDays *= 1 + factorReturn(t);
+    close(report.metrics.ls_return_5d, fiveDays - 1, 'long-short, 5 days');
+    const yearBase = market.dates.findLastIndex((d) => d < '2024-01-01');
+    let ytd = 1;
+    for (let t = yearBase + 1; t <= last; t++) ytd *= 1 + factorReturn(t);
+    close(report.metrics.ls_return_ytd, ytd - 1, 'long-short, year to date');
+    // Every day earns 0.2% or 0.4%: the factor never falls, so it is always at its peak.
+    close(report.metrics.ls_drawdown, 0, 'drawdown');
+    // The previous 252 returns are 126 of 0.004 and 126 of 0.002: sample sd 0.001 × √(252/251).
+    close(report.metrics.ls_return_1d_z, factorReturn(last) / (0.001 * Math.sqrt(252 / 251)), 'z-score');
+    // W1 and W2 move identically: their returns correlate perfectly.
+    close(report.metrics.long_leg_crowding_63d, 1, 'crowding');
+    const leaders = report.tables[0];
+    assert.deepEqual(leaders?.rows.map((row) => row[0]).sort(), ['W1', 'W2']);
+  });
+
+  it('refuses a universe too small to sort into legs, naming the count', async () => {
+    await assert.rejects(
+      buildReport(context, 'momentum', { universe: 'W1,W2,L1' }),
+      (error: unknown) =>
+        error instanceof TapewatchError &&
+        error.code === 'not_enough_data' &&
+        /has 3 members with data.*at least 10/.test(error.message),
+    );
+  });
+
+  it('refuses a lookback longer than the history', async () => {
+    const short: ReportContext = { ...context, endDate: '2021-12-31' };
+    await assert.rejects(
+      buildReport(short, 'momentum', { universe }),
+      (error: unknown) =>
+        error instanceof TapewatchError &&
+        error.code === 'not_enough_data' &&
+        /needs at least 273 sessions/.test(error.message),
+    );
+  });
+});
