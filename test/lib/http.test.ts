@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { createRetryingFetch, HttpFailure, type RetryPolicy } from '../../src/lib/http.ts';
+import { silentLogger } from '../../src/log.ts';
+
+/** One scripted answer: a status (with Retry-After), or a delay longer than the client waits. */
+type Answer = { status: number; retryAfter?: string } | { delayMs: number };
+
+/**
+ * A loopback server that answers each request with the next scripted answer and then 200, so the
+ * retrying fetch is tested over real HTTP in every clone, with no recording needed.
+ */
+describe('retrying fetch against a scripted server on loopback', () => {
+  let server: Server;
+  let base = '';
+  let script: Answer[] = [];
+  let hits = 0;
+  let sleeps: number[] = [];
+
+  before(async () => {
+    server = createServer((_request, response) => {
+      hits++;
+      const answer = script.shift();
+      if (answer && 'delayMs' in answer) {
+        const timer = setTimeout(() => response.end('late'), answer.delayMs);
+        response.on('close', () => {
+          clearTimeout(timer);
+        });
+        return;
+      }
+      const status = answer?.status ?? 200;
+      response.writeHead(status, answer?.retryAfter ? { 'retry-after': answer.retryAfter } : {});
+      response.end(status === 200 ? 'ok' : `error ${status}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  beforeEach(() => {
+    script = [];
+    hits = 0;
+    sleeps = [];
+  });
+
+  function retrying(policy: Partial<RetryPolicy> = {}) {
+    return createRetryingFetch(
+      globalThis.fetch,
+      { timeoutMs: 2_000, retries: 2, baseDelayMs: 250, maxDelayMs: 8_000, ...policy },
+      {
+        logger: silentLogger,
+        random: () => 0.5,
+        sleep: (ms) => {
+          sleeps.push(ms);
+          return Promise.resolve();
+        },
+      },
+    );
+  }
+
+  it('retries 429 and 503 with exponential backoff and full jitter, then returns the answer', async () => {
+    script = [{ status: 429 }, { status: 503 }];
+    const response = await retrying()(`${base}/chart`);
+    assert.equal(await response.text(), 'ok');
+    assert.equal(hits, 3);
+    assert.deepEqual(sleeps, [125, 250], 'half of 250 ms, then half of 500 ms');
+  });
+
+  it('waits as long as Retry-After says, in seconds or as a date', async () => {
+    script = [{ status: 429, retryAfter: '2' }];
+    await retrying()(`${base}/chart`);
+    assert.deepEqual(sleeps, [2000]);
+    sleeps = [];
+    script = [{ status: 503, retryAfter: new Date(Date.now() + 5_000).toUTCString() }];
+    await retrying()(`${base}/chart`);
+    assert.equal(sleeps.length, 1);
+    assert.ok((sleeps[0] ?? 0) > 3_000 && (sleeps[0] ?? 0) <= 5_000, `waited ${sleeps[0]} ms`);
+  });
+
+  it('never waits beyond the ceiling, whatever Retry-After asks', async () => {
+    script = [{ status: 429, retryAfter: '3600' }];
+    await retrying()(`${base}/chart`);
+    assert.deepEqual(sleeps, [8000]);
+  });
+
+  it('does not retry a 404: the symbol does not exist, asking again will not help', async () => {
+    script = [{ status: 404 }];
+    await assert.rejects(
+      retrying()(`${base}/chart`),
+      (error: unknown) =>
+        error instanceof HttpFailure && error.kind === 'client_error' && error.status === 404,
+    );
+    assert.equal(hits, 1);
+    assert.deepEqual(sleeps, []);
+  });
+
+  it('gives up after the retries, saying why and after how many attempts', async () => {
+    script = [{ status: 500 }, { status: 500 }, { status: 500 }];
+    await assert.rejects(
+      retrying()(`${base}/chart?crumb=secret`),
+      (error: unknown) =>
+        error instanceof HttpFailure &&
+        error.kind === 'server_error' &&
+        error.attempts === 3 &&
+        error.message === `HTTP 500 from ${base}/chart`,
+    );
+    assert.equal(hits, 3);
+    script = [{ status: 429 }, { status: 429 }, { status: 429 }];
+    await assert.rejects(
+      retrying()(`${base}/chart`),
+      (error: unknown) => error instanceof HttpFailure && error.kind === 'rate_limited',
+    );
+  });
+
+  it('times out an attempt that does not answer, and retries it', async () => {
+    script = [{ delayMs: 1_000 }];
+    const started = Date.now();
+    const response = await retrying({ timeoutMs: 150, retries: 1 })(`${base}/chart`);
+    assert.equal(await response.text(), 'ok');
+    assert.ok(Date.now() - started < 900, 'the first attempt was abandoned before the server answered');
+    script = [{ delayMs: 1_000 }];
+    await assert.rejects(
+      retrying({ timeoutMs: 150, retries: 0 })(`${base}/chart`),
+      (error: unknown) =>
+        error instanceof HttpFailure && error.kind === 'timeout' && /within 150 ms/.test(error.message),
+    );
+  });
+
+  it('treats a refused connection as a network failure worth retrying', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    await assert.rejects(
+      retrying()(`http://127.0.0.1:${port}/chart`),
+      (error: unknown) => error instanceof HttpFailure && error.kind === 'network' && error.attempts === 3,
+    );
+    assert.equal(sleeps.length, 2);
+  });
+});
