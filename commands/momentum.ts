@@ -91,6 +91,14 @@ export const momentumOptions = {
     max: 10,
     default: 3,
   }),
+  rows: integerOption({
+    name: 'rows',
+    placeholder: 'n',
+    help: 'stocks listed for each leg, strongest first',
+    min: 1,
+    max: 50,
+    default: 10,
+  }),
 } as const satisfies OptionTable;
 
 export const momentumOptionsSchema = optionsSchema(momentumOptions).refine(
@@ -102,7 +110,6 @@ export type MomentumOptions = z.infer<typeof momentumOptionsSchema>;
 /** ETFs that track momentum, compared with SPY when the source has them. */
 const MOMENTUM_ETFS = ['MTUM', 'SPMO'] as const;
 const BENCHMARK = 'SPY';
-const TABLE_ROWS = 10;
 const CROWDING_WINDOW = 63;
 const FORWARD_WINDOWS = [21, 42] as const;
 
@@ -373,7 +380,7 @@ function legTables(analysis: MomentumAnalysis, last: number): ReportTable[] {
   const bySignal = (members: readonly number[], order: 1 | -1) =>
     [...members]
       .sort((a, b) => order * ((formation.signal[a] ?? 0) - (formation.signal[b] ?? 0)) || a - b)
-      .slice(0, TABLE_ROWS);
+      .slice(0, analysis.options.rows);
   const mix = new Map<string, { long: number; short: number }>();
   for (const [leg, members] of [
     ['long', formation.long],

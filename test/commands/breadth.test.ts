@@ -2,27 +2,17 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { analyzeBreadth, breadthOptionsSchema } from '../../commands/breadth.ts';
 import { correlation } from '../../src/indicators/rolling.ts';
-import { CsvMarketData } from '../../src/market/csv.ts';
 import { DemoMarketData } from '../../src/market/demo.ts';
-import type { MarketData } from '../../src/market/types.ts';
 import { type ReportContext } from '../../src/reports/context.ts';
 import type { Report } from '../../src/reports/types.ts';
 import { mean } from '../helpers/math.ts';
 import { paired, referenceSeries } from '../helpers/reference.ts';
-import { buildReport } from '../helpers/reports.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
+import { buildReport, testPolicy } from '../helpers/reports.ts';
+import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
 import { resolveUniverse } from '../../src/universes/index.ts';
 
-const universes = { homeDir: '/nonexistent-tapewatch-home', cwd: process.cwd() };
-
 describe('breadth report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
-  let csv: MarketData;
-  const sp500Folder = sharedPath('prices', 'sp500');
-  const context = (endDate: string): ReportContext => ({ marketData: csv, endDate });
-  const sp500Universe = () => resolveUniverse(sp500Folder, universes);
-  before(() => {
-    csv = new CsvMarketData([sp500Folder, sharedPath('prices', 'etf')]);
-  });
+  const { sp500Folder, context, sp500Universe } = realHistory();
 
   it('matches the published share of S&P 500 stocks above their 200-day average', async () => {
     const analysis = await analyzeBreadth(
@@ -58,7 +48,7 @@ describe('breadth report on the demo market, recomputed in plain loops over the 
     const spyDay = (spy.adjClose.at(-1) ?? Number.NaN) / (spy.adjClose.at(-2) ?? Number.NaN) - 1;
     const count = { adv: 0, dec: 0, unch: 0, highs: 0, lows: 0, beat: 0, compared: 0 };
     const above = new Map([20, 50, 200].map((n) => [n, { above: 0, counted: 0 }]));
-    for (const symbol of resolveUniverse('sp500', universes).symbols) {
+    for (const symbol of resolveUniverse('sp500', testPolicy().universes).symbols) {
       const bars = await demo.getDailyBars(symbol, range);
       if (bars.dates.at(-1) !== report.asOf || bars.close.length < 2) continue;
       const close = [...bars.close];

@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { analyzeMomentum, momentumOptionsSchema } from '../../commands/momentum.ts';
 import { TapewatchError } from '../../src/errors.ts';
 import { correlation } from '../../src/indicators/rolling.ts';
-import { CsvMarketData } from '../../src/market/csv.ts';
-import type { MarketData } from '../../src/market/types.ts';
 import { type ReportContext } from '../../src/reports/context.ts';
 import { SyntheticMarket } from '../fakes/synthetic-market.ts';
 import { paired, referenceSeries } from '../helpers/reference.ts';
 import { buildReport } from '../helpers/reports.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
-import { resolveUniverse } from '../../src/universes/index.ts';
-
-const universes = { homeDir: '/nonexistent-tapewatch-home', cwd: process.cwd() };
+import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
 
 describe('momentum report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
-  let csv: MarketData;
-  const sp500Folder = sharedPath('prices', 'sp500');
-  const context = (endDate: string): ReportContext => ({ marketData: csv, endDate });
-  const sp500Universe = () => resolveUniverse(sp500Folder, universes);
-  before(() => {
-    csv = new CsvMarketData([sp500Folder, sharedPath('prices', 'etf')]);
-  });
+  const { sp500Folder, context, sp500Universe } = realHistory();
 
   it('tracks the French momentum factor: daily returns correlate above 0.85 over 2005-2021', async () => {
     const analysis = await analyzeMomentum(
@@ -118,6 +107,8 @@ describe('momentum report on a market worked out by hand', () => {
     close(report.metrics.long_leg_crowding_63d, 1, 'crowding');
     const leaders = report.tables[0];
     assert.deepEqual(leaders?.rows.map((row) => row[0]).sort(), ['W1', 'W2']);
+    const one = await buildReport(context, 'momentum', { universe, rows: 1 });
+    assert.equal(one.tables[0]?.rows.length, 1, 'rows: 1 lists one stock per leg');
   });
 
   it('refuses a universe too small to sort into legs, naming the count', async () => {

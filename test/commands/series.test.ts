@@ -1,22 +1,10 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { computeSeries, seriesCsv } from '../../commands/series.ts';
-import { CsvMarketData } from '../../src/market/csv.ts';
-import type { MarketData } from '../../src/market/types.ts';
-import { type ReportContext } from '../../src/reports/context.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
-import { resolveUniverse } from '../../src/universes/index.ts';
-
-const universes = { homeDir: '/nonexistent-tapewatch-home', cwd: process.cwd() };
+import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
 
 describe('series export on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
-  let csv: MarketData;
-  const sp500Folder = sharedPath('prices', 'sp500');
-  const context = (endDate: string): ReportContext => ({ marketData: csv, endDate });
-  const sp500Universe = () => resolveUniverse(sp500Folder, universes);
-  before(() => {
-    csv = new CsvMarketData([sp500Folder, sharedPath('prices', 'etf')]);
-  });
+  const { context, sp500Universe } = realHistory();
 
   it('exports a series as date,value CSV with the warm-up left out', async () => {
     const series = await computeSeries(context('2021-04-21'), 'breadth.pct_above_200d', sp500Universe());

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { analyzeBreadth, breadthOptionsSchema } from '../../commands/breadth.ts';
-import { CsvMarketData } from '../../src/market/csv.ts';
-import type { MarketData } from '../../src/market/types.ts';
 import { PanelCache, type ReportContext } from '../../src/reports/context.ts';
 import { buildReport } from '../helpers/reports.ts';
-import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
-import { resolveUniverse } from '../../src/universes/index.ts';
-
-const universes = { homeDir: '/nonexistent-tapewatch-home', cwd: process.cwd() };
+import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
 
 describe('panel cache on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
-  let csv: MarketData;
-  const sp500Folder = sharedPath('prices', 'sp500');
-  const context = (endDate: string): ReportContext => ({ marketData: csv, endDate });
-  const sp500Universe = () => resolveUniverse(sp500Folder, universes);
-  before(() => {
-    csv = new CsvMarketData([sp500Folder, sharedPath('prices', 'etf')]);
-  });
+  const { sp500Folder, context, sp500Universe } = realHistory();
 
   it('serves a warm report from cached alignment with the same numbers', async () => {
     const panels = new PanelCache();
