@@ -1,3 +1,4 @@
+import { TapewatchError } from '../src/errors.ts';
 import { AsOfMarketData, resolveAsOf } from '../src/market/as-of.ts';
 import type { IsoDate } from '../src/market/types.ts';
 import type { ReportContext } from '../src/reports/context.ts';
@@ -13,7 +14,12 @@ import { optionsSchema, universeOption, type OptionTable } from '../src/reports/
 import { REPORT_COMMANDS, type Report, type ReportCommand } from '../src/reports/types.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
 import { breadthOptions, breadthOptionsSchema, buildBreadthReport } from './breadth.ts';
-import { buildMomentumReport, momentumOptions, momentumOptionsSchema } from './momentum.ts';
+import {
+  buildMomentumReport,
+  checkMomentumUniverse,
+  momentumOptions,
+  momentumOptionsSchema,
+} from './momentum.ts';
 import { buildRotationReport, rotationOptions, rotationOptionsSchema } from './rotation.ts';
 
 /** Every report, by name: a new report is one module in this folder and one line here. */
@@ -35,6 +41,7 @@ export const REPORTS: Readonly<Record<ReportCommand, ReportModule>> = {
       'long_leg_crowding_63d',
     ],
     build: buildMomentumReport,
+    check: checkMomentumUniverse,
   }),
   breadth: defineReport({
     name: 'breadth',
@@ -99,6 +106,19 @@ export function declarationOf(name: RequestName): {
   return name === BRIEF.name ? BRIEF : REPORTS[name];
 }
 
+/** A report the brief could not include, and why, in words for the user. */
+export interface Omission {
+  readonly command: ReportCommand;
+  readonly reason: string;
+}
+
+/** An expected refusal (the data cannot answer it) leaves one report out of a brief; anything else fails it. */
+function omissionOf(command: ReportCommand, error: unknown): Omission {
+  if (error instanceof TapewatchError && error.code !== 'bad_input' && error.code !== 'unknown_universe')
+    return { command, reason: error.message };
+  throw error;
+}
+
 /** A request checked once, ready to build: options parsed, universe and as-of day resolved. */
 export interface PreparedRequest {
   readonly name: RequestName;
@@ -111,6 +131,8 @@ export interface PreparedRequest {
   /** Set when the as-of day was not a session and the previous one is used. */
   readonly asOfNote: string | null;
   readonly reports: readonly PreparedReport[];
+  /** Reports of the brief left out, each with the reason a user reads (too few members for momentum). */
+  readonly omitted: readonly Omission[];
   /** Equal for requests that produce the same reports, so they can share one computation. */
   readonly key: string;
 }
@@ -128,19 +150,27 @@ export function prepare(
 ): PreparedRequest {
   const resolved = asOf === null ? null : resolveAsOf(asOf, policy.today, policy.optionLabel('as-of'));
   const input = givenOptions(raw);
-  let reports: PreparedReport[];
+  const reports: PreparedReport[] = [];
+  const omitted: Omission[] = [];
   if (name === BRIEF.name) {
     const parsed = briefSchema.safeParse(input);
     if (!parsed.success) throw optionsError(parsed.error, BRIEF.options, policy);
     const given = input.universe === undefined ? {} : { universe: parsed.data.universe };
     const universe = resolveUniverse(parsed.data.universe, policy.universes);
-    reports = REPORT_COMMANDS.map((command) =>
-      'universe' in REPORTS[command].options
-        ? REPORTS[command].prepare(given, policy, universe)
-        : REPORTS[command].prepare({}, policy),
-    );
+    // The brief shows what it can: a universe too small for momentum still has breadth and rotation.
+    for (const command of REPORT_COMMANDS) {
+      try {
+        reports.push(
+          'universe' in REPORTS[command].options
+            ? REPORTS[command].prepare(given, policy, universe)
+            : REPORTS[command].prepare({}, policy),
+        );
+      } catch (error) {
+        omitted.push(omissionOf(command, error));
+      }
+    }
   } else {
-    reports = [REPORTS[name].prepare(input, policy)];
+    reports.push(REPORTS[name].prepare(input, policy));
   }
   const endDate = resolved?.date ?? policy.today;
   return {
@@ -150,6 +180,7 @@ export function prepare(
     endDate,
     asOfNote: resolved?.note ?? null,
     reports,
+    omitted,
     key: JSON.stringify([name, reports.map((r) => r.options), endDate]),
   };
 }
@@ -157,8 +188,21 @@ export function prepare(
 /** The services a build uses; the request itself says up to which day. */
 export type ReportServices = Omit<ReportContext, 'endDate'>;
 
-/** Builds the reports of a prepared request; an as-of request sees no bar after its day. */
-export function buildReports(prepared: PreparedRequest, services: ReportServices): Promise<Report[]> {
+export interface BuiltReports {
+  readonly reports: readonly Report[];
+  /** The brief's reports left out, when preparing or building them, with the reason. */
+  readonly omitted: readonly Omission[];
+}
+
+/**
+ * Builds the reports of a prepared request; an as-of request sees no bar after its day. A lone report
+ * fails as it fails; the brief leaves out a report the data cannot answer and says why, and fails only
+ * when it has nothing left to show.
+ */
+export async function buildReports(
+  prepared: PreparedRequest,
+  services: ReportServices,
+): Promise<BuiltReports> {
   const context: ReportContext = {
     ...services,
     marketData:
@@ -167,5 +211,24 @@ export function buildReports(prepared: PreparedRequest, services: ReportServices
         : new AsOfMarketData(services.marketData, prepared.endDate),
     endDate: prepared.endDate,
   };
-  return Promise.all(prepared.reports.map((report) => report.build(context)));
+  if (prepared.name !== BRIEF.name) {
+    return {
+      reports: await Promise.all(prepared.reports.map((report) => report.build(context))),
+      omitted: [],
+    };
+  }
+  const settled = await Promise.allSettled(prepared.reports.map((report) => report.build(context)));
+  const reports: Report[] = [];
+  const omitted = [...prepared.omitted];
+  settled.forEach((outcome, i) => {
+    if (outcome.status === 'fulfilled') reports.push(outcome.value);
+    else omitted.push(omissionOf(prepared.reports[i]?.command ?? 'momentum', outcome.reason));
+  });
+  if (reports.length === 0) {
+    throw new TapewatchError(
+      'not_enough_data',
+      `Nothing in the brief could be computed: ${omitted.map((o) => o.reason).join(' ')}`,
+    );
+  }
+  return { reports, omitted };
 }

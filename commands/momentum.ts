@@ -107,6 +107,15 @@ export const momentumOptionsSchema = optionsSchema(momentumOptions).refine(
 );
 export type MomentumOptions = z.infer<typeof momentumOptionsSchema>;
 
+/** A universe too small to sort into legs is refused before anything loads. */
+export function checkMomentumUniverse(_options: MomentumOptions, universe: Universe): void {
+  if (universe.symbols.length >= MIN_RANKED) return;
+  throw new TapewatchError(
+    'not_enough_data',
+    `Universe "${universe.name}" has ${universe.symbols.length} members; the momentum factor needs at least ${MIN_RANKED} to sort into legs.`,
+  );
+}
+
 /** ETFs that track momentum, compared with SPY when the source has them. */
 const MOMENTUM_ETFS = ['MTUM', 'SPMO'] as const;
 const BENCHMARK = 'SPY';

@@ -24,6 +24,7 @@ import { answerSchedule, permanentPostFailure } from './handlers/schedule.ts';
 import { hashUserId } from './replies.ts';
 import { answerFailure, messageFiles, NO_MENTIONS, replyPrivately } from './respond.ts';
 import { ChannelUnavailableError, Scheduler } from './scheduler.ts';
+import { makeReplayableRequest } from './upload.ts';
 
 export type { BotDeps } from './context.ts';
 
@@ -46,7 +47,7 @@ type CommandHandler = (
 /** Slash commands other than the reports, by name; every report and the brief go to answerReport. */
 const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   schedule: (interaction, context) => answerSchedule(interaction, context),
-  ask: (interaction, context) => answerAsk(interaction, context),
+  ask: answerAsk,
   help: async (interaction) => {
     await replyPrivately(interaction, helpText());
     return 'ok';
@@ -66,7 +67,7 @@ export function createBot(deps: BotDeps): Bot {
     // DM channels are not cached before their first message; without this, DMs are never delivered.
     partials: [Partials.Channel],
     allowedMentions: NO_MENTIONS,
-    rest: { api: deps.apiUrl },
+    rest: { api: deps.apiUrl, makeRequest: makeReplayableRequest },
   });
   const inFlight = new Set<Promise<void>>();
   let stopping = false;
@@ -122,9 +123,15 @@ export function createBot(deps: BotDeps): Bot {
       await replyPrivately(interaction, 'The bot is restarting; please ask again in a minute.');
       return 'stopping';
     }
-    if (interaction.isButton()) return answerButton(interaction, context);
+    if (interaction.isButton()) return answerButton(interaction, context, log);
     const handler = commandHandler(interaction.commandName);
-    return handler === null ? 'unknown_command' : handler(interaction, context, log);
+    if (handler !== null) return handler(interaction, context, log);
+    // A command this version does not have: registered by an older one, or not yet deployed.
+    await replyPrivately(
+      interaction,
+      `I do not know \`/${interaction.commandName.slice(0, 32)}\` any more: see /help for what I can do.`,
+    );
+    return 'unknown_command';
   }
 
   async function onInteraction(interaction: Interaction): Promise<void> {

@@ -12,6 +12,11 @@ export class Cooldown {
     this.#now = now;
   }
 
+  /** Gives back a request that got the user nothing (its interaction expired before it was acknowledged). */
+  refund(userId: string): void {
+    this.#lastRun.delete(userId);
+  }
+
   /** Records the request and returns 0, or the seconds the user still has to wait (nothing recorded). */
   take(userId: string): number {
     if (this.#windowMs === 0) return 0;

@@ -1,6 +1,7 @@
 import { loadDotEnv, processEnvironment } from '../config/index.ts';
 import { describeError, isTapewatchError } from '../errors.ts';
 import { openBot, type RunningBot } from './app.ts';
+import { installCrashGuard } from './crash-guard.ts';
 
 /** `npm start`: runs the bot until SIGINT or SIGTERM, then shuts down gracefully. */
 let running: RunningBot;
@@ -13,20 +14,34 @@ try {
 }
 const { logger } = running;
 let closing = false;
+function shutDown(exitCode: number): void {
+  if (closing) return;
+  closing = true;
+  running.close().then(
+    () => process.exit(exitCode),
+    (error: unknown) => {
+      logger.error({ err: describeError(error) }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    if (closing) return;
-    closing = true;
     logger.info({ signal }, 'shutting down');
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: describeError(error) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    shutDown(0);
   });
 }
+installCrashGuard(process, {
+  logger,
+  now: () => Date.now(),
+  onFatal: (reason) => {
+    logger.fatal(
+      { reason },
+      'too many unexpected failures; shutting down so the supervisor restarts the bot',
+    );
+    shutDown(1);
+  },
+});
 try {
   await running.bot.start();
 } catch (error) {

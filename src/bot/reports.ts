@@ -29,7 +29,6 @@ export interface ReportRunnerDeps {
 }
 
 type Progress = (done: number, total: number) => void;
-const noop = (): void => undefined;
 
 /** The reply, and the reports it was made from (for summaries). */
 export interface ReportAnswer {
@@ -40,6 +39,13 @@ export interface ReportAnswer {
 interface Flight {
   readonly promise: Promise<ReportAnswer>;
   readonly listeners: Set<Progress>;
+  /** Counts the askers' acknowledgements: the first to go out starts the work, all failing cancel it. */
+  readonly acknowledged: (acknowledgement: Promise<unknown>) => void;
+}
+
+/** Every asker's interaction expired before it was acknowledged: nobody is left to answer. */
+export class NobodyWaitingError extends Error {
+  override readonly name = 'NobodyWaitingError';
 }
 
 /**
@@ -71,37 +77,61 @@ export class ReportRunner {
   }
 
   /**
-   * The reply for a prepared request; shares the computation with an identical one in progress. A new
-   * computation waits for `acknowledged` (the Discord deferral) to settle: report code can hold the
-   * CPU for a while, and Discord's 3-second acknowledgement must not wait behind it.
+   * The reply for a prepared request; shares the computation with an identical one in progress, so
+   * identical requests arriving together meet. Work starts once an asker's acknowledgement (the Discord
+   * deferral) has gone out: report code can hold the CPU for a while, and Discord's 3-second
+   * acknowledgement must not wait behind it. If every asker's acknowledgement fails (the interactions
+   * expired), nothing is computed. Without an acknowledgement (schedules, DMs), work starts at once.
    */
   run(
     request: PreparedRequest,
     onProgress?: Progress,
-    acknowledged?: Promise<unknown>,
+    acknowledgement?: Promise<unknown>,
   ): Promise<ReportAnswer> {
     let flight = this.#flights.get(request.key);
     if (!flight) {
-      const listeners = new Set<Progress>();
-      const start = acknowledged ? acknowledged.then(noop, noop) : Promise.resolve();
-      const promise = start
-        .then(() =>
-          this.#compute(request, (done, total) => {
-            for (const listener of listeners) listener(done, total);
-          }),
-        )
-        .finally(() => this.#flights.delete(request.key));
-      flight = { promise, listeners };
+      flight = this.#startFlight(request);
       this.#flights.set(request.key, flight);
     } else {
       this.#deps.logger.debug({ report: request.name }, 'joined an identical request in progress');
     }
     if (onProgress) flight.listeners.add(onProgress);
+    flight.acknowledged(acknowledgement ?? Promise.resolve());
     return flight.promise;
   }
 
+  #startFlight(request: PreparedRequest): Flight {
+    const listeners = new Set<Progress>();
+    let waiting = 0;
+    let begin = (): void => undefined;
+    let giveUp = (): void => undefined;
+    const started = new Promise<void>((resolve, reject) => {
+      begin = resolve;
+      giveUp = () => {
+        reject(new NobodyWaitingError('every interaction for this request expired'));
+      };
+    });
+    const promise = started
+      .then(() =>
+        this.#compute(request, (done, total) => {
+          for (const listener of listeners) listener(done, total);
+        }),
+      )
+      .finally(() => this.#flights.delete(request.key));
+    return {
+      promise,
+      listeners,
+      acknowledged: (acknowledgement) => {
+        waiting++;
+        acknowledgement.then(begin, () => {
+          if (--waiting === 0) giveUp();
+        });
+      },
+    };
+  }
+
   async #compute(request: PreparedRequest, onProgress: Progress): Promise<ReportAnswer> {
-    const reports = await buildReports(request, {
+    const { reports, omitted } = await buildReports(request, {
       marketData: this.#deps.marketData,
       panels: this.#deps.panels,
       onProgress,
@@ -110,6 +140,7 @@ export class ReportRunner {
     if (request.name === BRIEF.name || single === undefined) {
       const message = renderBriefMessage(
         reports.map((report) => ({ report, headline: REPORTS[report.command].headline })),
+        omitted,
       );
       return {
         message: await this.#withChart(message, `market-${request.endDate}.png`, () =>

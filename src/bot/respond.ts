@@ -9,6 +9,7 @@ import {
   type Interaction,
 } from 'discord.js';
 import type { PreparedRequest } from '../../commands/index.ts';
+import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import type { ButtonAction } from './buttons.ts';
@@ -93,6 +94,27 @@ export async function withCooldown(
     return 'cooldown';
   }
   return work();
+}
+
+/**
+ * Sends the acknowledgement (deferral) and says whether it went out. An interaction Discord no longer
+ * knows (it expired, 10062) cannot be answered: nothing is computed for it and the user's cooldown is
+ * given back, since they got nothing.
+ */
+export async function acknowledge(
+  defer: () => Promise<unknown>,
+  userId: string,
+  context: HandlerContext,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    await defer();
+    return true;
+  } catch (error) {
+    context.cooldown.refund(userId);
+    log.warn({ err: describeError(error) }, 'could not acknowledge the interaction; nothing computed');
+    return false;
+  }
 }
 
 /** Maps a failure to what the user reads and logs it: refusals as info, bugs and outages as errors. */

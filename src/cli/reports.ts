@@ -45,7 +45,7 @@ export async function runReport(
   const { services, finish } = reportServices(context);
   let report;
   try {
-    [report] = await buildReports(prepared, services);
+    [report] = (await buildReports(prepared, services)).reports;
   } finally {
     finish();
   }

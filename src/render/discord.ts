@@ -250,6 +250,7 @@ export function renderReportMessage(report: Report, headline: readonly string[])
 /** The /market brief: one short embed per report, headline numbers and the top event of each. */
 export function renderBriefMessage(
   parts: readonly { readonly report: Report; readonly headline: readonly string[] }[],
+  omitted: readonly { readonly command: string; readonly reason: string }[] = [],
 ): RenderedMessage {
   const embeds = parts.map(({ report, headline }): APIEmbed => ({
     title: report.title,
@@ -260,7 +261,9 @@ export function renderBriefMessage(
   }));
   const text = parts.map(({ report }) => renderReportMarkdown(report)).join('\n---\n\n');
   const asOf = parts[0]?.report.asOf ?? 'today';
-  return fitMessage({ content: '', embeds, attachment: { name: `market-${asOf}.md`, text } });
+  // Whatever the brief had to leave out is said above it, so a missing panel is never a mystery.
+  const content = omitted.map((o) => `Not in this brief: ${o.command}. ${o.reason}`).join('\n');
+  return fitMessage({ content, embeds, attachment: { name: `market-${asOf}.md`, text } });
 }
 
 /**

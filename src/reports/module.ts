@@ -38,6 +38,11 @@ export interface ReportDefinition<Table extends OptionTable, Schema extends z.Zo
     options: z.output<Schema>,
     universe: UniverseOf<Table>,
   ) => Promise<Report>;
+  /**
+   * Refuses, before anything is loaded, a request the report cannot answer whatever the data (a
+   * universe too small to sort into legs), so the user hears it at once instead of after a wait.
+   */
+  readonly check?: (options: z.output<Schema>, universe: UniverseOf<Table>) => void;
 }
 
 /** A report as every surface sees it: its declaration, and the one way to turn raw options into a build. */
@@ -92,6 +97,7 @@ export function defineReport<Table extends OptionTable, Schema extends z.ZodType
         'universe' in options
           ? (resolved ?? resolveUniverse((values as { universe: string }).universe, policy.universes))
           : null;
+      definition.check?.(values, universe as UniverseOf<Table>);
       return {
         command: name,
         options: values as Readonly<Record<string, unknown>>,

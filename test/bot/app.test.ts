@@ -287,6 +287,64 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     });
   }
 
+  it('refuses /momentum on a universe too small for legs at once, and briefs /market on it without momentum', async () => {
+    const refused = discord.slashCommand('momentum', [{ name: 'universe', type: 3, value: 'mag7' }], {
+      userId: freshUser(),
+    });
+    const reply = callbackData(await discord.waitForCall(callbackFor(refused)));
+    assert.equal(reply.type, 4, 'answered directly, nothing deferred');
+    assert.match(reply.data?.content ?? '', /"mag7" has 7 members; the momentum factor needs at least 10/);
+    const brief = discord.slashCommand('market', [{ name: 'universe', type: 3, value: 'mag7' }], {
+      userId: freshUser(),
+    });
+    const body = bodyOf(await discord.waitForCall(originalFor(brief)));
+    assert.equal(body.embeds?.length, 2, 'breadth and rotation');
+    assert.match(body.embeds[0]?.title ?? '', /Breadth/);
+    assert.match(body.content ?? '', /^Not in this brief: momentum\. Universe "mag7" has 7 members/);
+  });
+
+  it('computes nothing for an interaction that expired before its deferral, and gives the cooldown back', async () => {
+    const user = freshUser();
+    const computedBefore = logs.filter(
+      (l) => l.includes('"msg":"interaction"') && l.includes('"outcome":"ok"'),
+    ).length;
+    const lost = discord.slashCommand('breadth', [{ name: 'top', type: 4, value: 3 }], { userId: user });
+    discord.expiredTokens.add(lost);
+    await discord.waitForCall(callbackFor(lost));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(!discord.calls.some(originalFor(lost)), 'no answer was sent for it');
+    assert.ok(logs.some((l) => l.includes('"outcome":"expired"')));
+    assert.equal(
+      logs.filter((l) => l.includes('"msg":"interaction"') && l.includes('"outcome":"ok"')).length,
+      computedBefore,
+    );
+    const again = discord.slashCommand('rotation', [], { userId: user });
+    const answer = await discord.waitForCall(originalFor(again));
+    assert.equal(bodyOf(answer).embeds?.length, 1, 'the same user is answered, not cooled down');
+  });
+
+  it('answers an unknown command and an option of the wrong type with one private line', async () => {
+    const stale = discord.slashCommand('portfolio', [], { userId: freshUser() });
+    const unknown = callbackData(await discord.waitForCall(callbackFor(stale)));
+    assert.equal(unknown.data?.flags, 64);
+    assert.match(unknown.data.content ?? '', /I do not know `\/portfolio`.*\/help/);
+    const mistyped = discord.slashCommand('momentum', [{ name: 'lookback', type: 3, value: 'six' }], {
+      userId: freshUser(),
+    });
+    const wrong = callbackData(await discord.waitForCall(callbackFor(mistyped)));
+    assert.equal(wrong.data?.flags, 64);
+    assert.match(wrong.data.content ?? '', /Option `lookback` arrived as the wrong kind of value/);
+  });
+
+  it('edits in no "Loading prices" progress when the answer comes at once', async () => {
+    const token = discord.slashCommand('rotation', [], { userId: freshUser() });
+    await discord.waitForCall(originalFor(token));
+    const edits = discord.calls.filter(
+      (c) => c.method === 'PATCH' && c.path.endsWith(`/${token}/messages/@original`),
+    );
+    assert.equal(edits.length, 1, 'only the answer itself');
+  });
+
   it('turns a failure after the deferral into an ephemeral follow-up and keeps serving', async () => {
     const token = discord.slashCommand('breadth', [{ name: 'index', type: 3, value: 'NOPE' }], {
       userId: freshUser(),
@@ -483,6 +541,83 @@ describe('npm start as a process', { timeout: 60_000 }, () => {
       assert.match(out, /"signal":"SIGTERM".*shutting down/);
       assert.match(out, /disconnected from Discord/);
       assert.ok(!out.includes(TOKEN), 'the token appeared in the output');
+    } finally {
+      await discord.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('survives a connection reset mid-upload and malformed gateway payloads, and keeps answering', async () => {
+    const discord = await FakeDiscord.start();
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-resilience-'));
+    const child = spawn(process.execPath, [BOT_MAIN], {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? '', ...botEnvironment(discord, home), BOT_COOLDOWN_SECONDS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let exited: number | null | undefined;
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => (exited = code));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes('connected to Discord') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(out, /connected to Discord/);
+      discord.resetUploads = 1;
+      const first = discord.slashCommand('rotation', [], { userId: freshUser() });
+      await discord.waitForCall((c) => c.path.startsWith('RESET'));
+      // The answer still arrives: the upload is sent again with a fresh body.
+      const answered = await discord.waitForCall(originalFor(first), 30_000);
+      assert.deepEqual(answered.fileNames.length > 0, true, 'the retried upload carries its files');
+      discord.sendRaw('not json at all');
+      discord.sendRaw(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: 90, d: null }));
+      discord.sendRaw(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: 91, d: { id: '1', type: 2 } }));
+      discord.sendRaw(JSON.stringify({ op: 0, t: 'MESSAGE_CREATE', s: 92, d: { id: '2' } }));
+      const second = discord.slashCommand('rotation', [], { userId: freshUser() });
+      await discord.waitForCall(originalFor(second), 30_000);
+      assert.equal(exited, undefined, `the bot exited (${String(exited)}):\n${out.slice(-2000)}`);
+      assert.match(
+        out,
+        /"reference":"[0-9a-f]{8}","kind":"(uncaught exception|unhandled rejection)".*still serving/,
+      );
+    } catch (error) {
+      throw new Error(`${String(error)}\nbot output (exit ${String(exited)}):\n${out.slice(-3000)}`);
+    } finally {
+      child.kill('SIGTERM');
+      if (exited === undefined) await once(child, 'exit');
+      await discord.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('passes SIGTERM through `npm start` to the bot, which shuts down instead of living on orphaned', async () => {
+    const discord = await FakeDiscord.start();
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-npm-start-'));
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: path.resolve(import.meta.dirname, '..', '..'),
+      env: { PATH: process.env.PATH ?? '', HOME: home, ...botEnvironment(discord, home) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    npm.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    npm.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes('connected to Discord') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(out, /connected to Discord/);
+      npm.kill('SIGTERM');
+      await once(npm, 'exit');
+      const settled = Date.now() + 10_000;
+      while (!out.includes('disconnected from Discord') && Date.now() < settled) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(out, /"signal":"SIGTERM".*shutting down/, 'the bot itself received the signal');
+      assert.match(out, /disconnected from Discord/);
     } finally {
       await discord.close();
       rmSync(home, { recursive: true, force: true });

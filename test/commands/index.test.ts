@@ -188,21 +188,21 @@ describe('one declaration per report, the same on every surface', () => {
 describe('one request path', () => {
   it('prepare fills defaults, resolves the universe and as-of day once, and keys identical requests alike', () => {
     const policy = testPolicy('2026-11-21');
-    const a = prepare('momentum', { universe: 'mag7', lookbackMonths: 6 }, '2024-07-13', policy);
+    const a = prepare('momentum', { universe: 'sectors', lookbackMonths: 6 }, '2024-07-13', policy);
     assert.equal(a.endDate, '2024-07-12', 'a Saturday falls back to Friday');
     assert.match(a.asOfNote ?? '', /2024-07-13 was not a trading day/);
-    assert.deepEqual(a.input, { universe: 'mag7', lookbackMonths: 6 });
+    assert.deepEqual(a.input, { universe: 'sectors', lookbackMonths: 6 });
     const [momentum] = a.reports;
     assert.equal(momentum?.options.skipMonths, 1, 'defaults filled');
-    assert.equal(momentum.universe?.symbols.length, 7, 'mag7 resolved');
+    assert.equal(momentum.universe?.symbols.length, 11, 'the eleven sector ETFs resolved');
     const b = prepare(
       'momentum',
-      { universe: 'mag7', lookbackMonths: 6, skipMonths: 1 },
+      { universe: 'sectors', lookbackMonths: 6, skipMonths: 1 },
       '2024-07-12',
       policy,
     );
     assert.equal(b.key, a.key, 'the same reports on the same day share a key');
-    const c = prepare('momentum', { universe: 'mag7' }, '2024-07-12', policy);
+    const c = prepare('momentum', { universe: 'sectors' }, '2024-07-12', policy);
     assert.notEqual(c.key, a.key);
   });
 
@@ -220,6 +220,32 @@ describe('one request path', () => {
     assert.throws(() => prepare('market', { top: 3 }, null, testPolicy()), /Unrecognized key/);
   });
 
+  it('leaves out of the brief what the universe cannot answer, says why, and shows the rest', async () => {
+    const small = prepare('market', { universe: 'AAPL,MSFT,NVDA' }, '2024-07-11', testPolicy('2026-11-21'));
+    assert.deepEqual(
+      small.reports.map((r) => r.command),
+      ['breadth', 'rotation'],
+    );
+    assert.match(small.omitted[0]?.reason ?? '', /has 3 members; the momentum factor needs at least 10/);
+    const demo = new DemoMarketData(20240711, () => new Date('2026-11-20T22:00:00Z'));
+    const built = await buildReports(small, { marketData: demo });
+    assert.deepEqual(
+      built.reports.map((r) => r.command),
+      ['rotation'],
+      'breadth needs five members with data',
+    );
+    assert.deepEqual(
+      built.omitted.map((o) => o.command),
+      ['momentum', 'breadth'],
+    );
+    const single = prepare('breadth', { universe: 'AAPL,MSFT,NVDA' }, '2024-07-11', testPolicy('2026-11-21'));
+    await assert.rejects(
+      buildReports(single, { marketData: demo }),
+      /members/,
+      'a lone report fails as it fails',
+    );
+  });
+
   it('refuses a future as-of day and an unknown universe before anything is built', () => {
     assert.throws(
       () => prepare('breadth', {}, '2027-01-04', testPolicy('2026-11-21')),
@@ -234,7 +260,7 @@ describe('one request path', () => {
   it('builds an as-of request on data up to that day only', async () => {
     const demo = new DemoMarketData(20240711, () => new Date('2026-11-20T22:00:00Z'));
     const request = prepare('rotation', {}, '2024-07-11', testPolicy('2026-11-20'));
-    const [report] = await buildReports(request, { marketData: demo });
+    const [report] = (await buildReports(request, { marketData: demo })).reports;
     assert.equal(report?.asOf, '2024-07-11');
     assert.ok(
       report.series.every((s) => s.dates.every((d) => d <= '2024-07-11')),

@@ -111,9 +111,17 @@ describe('momentum report on a market worked out by hand', () => {
     assert.equal(one.tables[0]?.rows.length, 1, 'rows: 1 lists one stock per leg');
   });
 
-  it('refuses a universe too small to sort into legs, naming the count', async () => {
+  it('refuses a universe too small to sort into legs before loading anything, naming the count', async () => {
     await assert.rejects(
       buildReport(context, 'momentum', { universe: 'W1,W2,L1' }),
+      (error: unknown) =>
+        error instanceof TapewatchError &&
+        error.code === 'not_enough_data' &&
+        /"W1,W2,L1" has 3 members; the momentum factor needs at least 10/.test(error.message),
+    );
+    // Ten listed, three with data: refused once the data shows it.
+    await assert.rejects(
+      buildReport(context, 'momentum', { universe: 'W1,W2,L1,X1,X2,X3,X4,X5,X6,X7' }),
       (error: unknown) =>
         error instanceof TapewatchError &&
         error.code === 'not_enough_data' &&

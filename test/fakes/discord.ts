@@ -89,6 +89,10 @@ export class FakeDiscord {
   readonly identifies: unknown[] = [];
   /** Channels where posting fails as Discord would say it. */
   readonly failingChannels = new Map<string, Failure>();
+  /** Interaction tokens Discord no longer knows: their callbacks fail with 10062, as after 3 seconds. */
+  readonly expiredTokens = new Set<string>();
+  /** How many of the next file uploads (multipart requests) have their connection reset mid-body. */
+  resetUploads = 0;
   readonly #server: Server;
   readonly #gateway: WebSocketServer;
   #socket: WebSocket | null = null;
@@ -96,7 +100,26 @@ export class FakeDiscord {
 
   private constructor() {
     this.#server = createServer((request, response) => {
-      void this.#handle(request, response);
+      if (
+        this.resetUploads > 0 &&
+        (request.headers['content-type'] ?? '').startsWith('multipart/form-data')
+      ) {
+        this.resetUploads--;
+        this.calls.push({
+          method: request.method ?? 'GET',
+          path: 'RESET ' + (request.url ?? '/'),
+          body: null,
+          fileNames: [],
+          at: Date.now(),
+          authorization: request.headers.authorization,
+        });
+        // A connection reset while the bot is still sending the files, as a flaky network does it.
+        request.on('error', () => undefined);
+        request.once('data', () => request.socket.destroy());
+        return;
+      }
+      // A client that gives up mid-request (a reset, a broken retry) is the bot's problem, not the fake's.
+      this.#handle(request, response).catch(() => response.destroy());
     });
     this.#gateway = new WebSocketServer({ server: this.#server, path: '/gateway' });
     this.#gateway.on('connection', (socket) => {
@@ -152,6 +175,12 @@ export class FakeDiscord {
         shard: [0, 1],
       });
     }
+  }
+
+  /** Sends any text on the gateway, well-formed or not: for malformed-payload tests. */
+  sendRaw(text: string): void {
+    if (!this.#socket) throw new Error('the bot has not connected to the fake gateway');
+    this.#socket.send(text);
   }
 
   dispatch(event: string, data: unknown): void {
@@ -278,8 +307,12 @@ export class FakeDiscord {
           application_id: APP_ID,
         })),
       );
-    } else if (method === 'POST' && /^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/.test(path)) {
-      response.writeHead(204).end();
+    } else if (
+      (match = /^\/api\/v10\/interactions\/\d+\/([^/]+)\/callback$/.exec(path)) &&
+      method === 'POST'
+    ) {
+      if (this.expiredTokens.has(match[1] ?? '')) json(404, { message: 'Unknown interaction', code: 10062 });
+      else response.writeHead(204).end();
     } else if (/^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(path)) {
       if (method === 'DELETE') response.writeHead(204).end();
       else json(200, messageObject(CHANNEL_ID, record));

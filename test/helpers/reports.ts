@@ -13,7 +13,7 @@ export function testPolicy(today = '2026-12-31'): RequestPolicy {
 }
 
 /** One report through the request path every surface uses: options checked, universe resolved, built. */
-export function buildReport(
+export async function buildReport(
   context: ReportContext,
   name: ReportCommand,
   raw: Readonly<Record<string, unknown>> = {},

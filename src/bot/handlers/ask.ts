@@ -1,10 +1,11 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { isRequestName, REPORTS, type PreparedRequest } from '../../../commands/index.ts';
+import type { Logger } from '../../log.ts';
 import type { Report, Summary } from '../../reports/types.ts';
 import { fitMessage, renderSummaryMessage, textMessage, type RenderedMessage } from '../../render/discord.ts';
 import type { Asker, HandlerContext, Outcome } from '../context.ts';
 import { describeRequest, DM_HELP, routeDirectMessage } from '../dm-router.ts';
-import { NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
+import { acknowledge, NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
 
 const OFF_TOPIC =
   'I can only help with the US stock market: momentum, breadth (how many stocks take part) and sector rotation. Try "how is breadth?" or /help.';
@@ -79,6 +80,7 @@ export async function answerWithSummary(
 export function answerAsk(
   interaction: ChatInputCommandInteraction,
   context: HandlerContext,
+  log: Logger,
 ): Promise<Outcome> {
   const who = { userId: interaction.user.id, guildId: interaction.guildId };
   return withCooldown(
@@ -86,7 +88,7 @@ export function answerAsk(
     who.userId,
     (text) => replyPrivately(interaction, text),
     async () => {
-      await interaction.deferReply();
+      if (!(await acknowledge(() => interaction.deferReply(), who.userId, context, log))) return 'expired';
       const placed = await understand(interaction.options.getString('question', true), who, true, context);
       if ('reply' in placed) {
         await interaction.editReply({

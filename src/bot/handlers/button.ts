@@ -1,8 +1,9 @@
 import { MessageFlags, type ButtonInteraction } from 'discord.js';
 import type { PreparedRequest } from '../../../commands/index.ts';
+import type { Logger } from '../../log.ts';
 import { renderSummaryMessage } from '../../render/discord.ts';
 import type { HandlerContext, Outcome } from '../context.ts';
-import { NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
+import { acknowledge, NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
 import { summarizeAll } from './ask.ts';
 
 /** Explain answers privately: a summary per report, by the model within the daily budgets. */
@@ -24,6 +25,7 @@ async function explain(
 export async function answerButton(
   interaction: ButtonInteraction,
   context: HandlerContext,
+  log: Logger,
 ): Promise<Outcome> {
   const pressed = context.buttons.request(interaction.customId);
   if (pressed === null) {
@@ -43,7 +45,9 @@ export async function answerButton(
     interaction.user.id,
     (text) => replyPrivately(interaction, text),
     async () => {
-      await interaction.deferUpdate();
+      if (!(await acknowledge(() => interaction.deferUpdate(), interaction.user.id, context, log))) {
+        return 'expired';
+      }
       const { message } = await context.deps.runner.run(request);
       await interaction.editReply(reportPayload(message, request, context));
       return 'ok';

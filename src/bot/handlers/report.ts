@@ -1,9 +1,10 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { declarationOf, type RequestName } from '../../../commands/index.ts';
+import { TapewatchError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { HandlerContext, Outcome } from '../context.ts';
 import { AS_OF_OPTION } from '../definitions.ts';
-import { NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
+import { acknowledge, NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
 
 /** Progress edits at most this often, well under Discord's rate limits for one message. */
 const PROGRESS_EVERY_MS = 2_000;
@@ -13,27 +14,39 @@ function slashOptions(interaction: ChatInputCommandInteraction, name: RequestNam
   const { options } = interaction;
   const raw: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(declarationOf(name).options)) {
-    switch (spec.kind) {
-      case 'integer':
-        raw[key] = options.getInteger(spec.name);
-        break;
-      case 'number':
-        raw[key] = options.getNumber(spec.name);
-        break;
-      case 'boolean':
-        raw[key] = options.getBoolean(spec.name);
-        break;
-      default:
-        raw[key] = options.getString(spec.name);
+    try {
+      switch (spec.kind) {
+        case 'integer':
+          raw[key] = options.getInteger(spec.name);
+          break;
+        case 'number':
+          raw[key] = options.getNumber(spec.name);
+          break;
+        case 'boolean':
+          raw[key] = options.getBoolean(spec.name);
+          break;
+        default:
+          raw[key] = options.getString(spec.name);
+      }
+    } catch {
+      // discord.js refuses a value of another type than asked for: the server still has an older
+      // definition of this command.
+      throw new TapewatchError(
+        'bad_input',
+        `Option \`${spec.name}\` arrived as the wrong kind of value; the command may have just changed, so try again in a minute.`,
+      );
     }
   }
   return raw;
 }
 
-/** Edits the deferred reply with loading progress, never more often than every two seconds. */
-function progressEditor(interaction: ChatInputCommandInteraction, deferral: Promise<unknown>) {
-  let lastEdit = 0;
-  let chain: Promise<unknown> = deferral.catch(() => undefined);
+/**
+ * Edits the deferred reply with loading progress, never more often than every two seconds, and not at
+ * all for an answer that comes within two seconds (data already in memory): "thinking…" says enough.
+ */
+function progressEditor(interaction: ChatInputCommandInteraction) {
+  let lastEdit = Date.now();
+  let chain: Promise<unknown> = Promise.resolve();
   return {
     onProgress: (done: number, total: number) => {
       const now = Date.now();
@@ -71,14 +84,13 @@ export async function answerReport(
     (text) => replyPrivately(interaction, text),
     async () => {
       // The request joins (or starts) its flight at once, so identical requests arriving together meet;
-      // the work itself begins once the deferral has gone out.
+      // the work itself begins once a deferral has gone out, and not at all if none does.
       const deferral = interaction.deferReply();
-      const progress = progressEditor(interaction, deferral);
+      const progress = progressEditor(interaction);
       const answer = runner.run(request, progress.onProgress, deferral);
-      // A failure before the deferral lands must still be answered as a follow-up, so wait for it first;
-      // this handler only keeps an early rejection from counting as unhandled meanwhile.
+      // Whatever happens to the deferral, the shared answer must not count as an unhandled rejection.
       void answer.catch(() => undefined);
-      await deferral;
+      if (!(await acknowledge(() => deferral, interaction.user.id, context, log))) return 'expired';
       const { message } = await answer;
       await progress.settled();
       await interaction.editReply(reportPayload(message, request, context));
