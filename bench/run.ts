@@ -14,7 +14,8 @@ import path from 'node:path';
 import { REPORTS } from '../commands/index.ts';
 import type { RequestPolicy } from '../src/reports/module.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
-import { PanelCache, type ReportContext } from '../src/reports/context.ts';
+import { loadPanel, PanelCache, type ReportContext } from '../src/reports/context.ts';
+import { resolveUniverse } from '../src/universes/index.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const data = path.resolve(root, '..', 'shared', 'data');
@@ -74,8 +75,41 @@ const reports = Object.fromEntries(
       REPORTS[name].prepare(name === 'rotation' ? {} : { universe: sp500 }, policy).build(c),
   ]),
 );
-// Load every file once: the dataset is in memory from here on.
+/**
+ * The longest the event loop went without turning while `work` ran: what a bot's other users wait
+ * before their interaction is even seen. A 1 ms interval records the gaps between its ticks.
+ */
+async function longestStall(work: () => Promise<unknown>): Promise<{ totalMs: number; stallMs: number }> {
+  let last = performance.now();
+  let stallMs = 0;
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 1);
+  const start = performance.now();
+  await work();
+  const totalMs = performance.now() - start;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  clearInterval(ticker);
+  return { totalMs, stallMs: Math.max(stallMs, performance.now() - last) };
+}
+
+// Load every file once (the first momentum report reads all of prices/sp500 and the ETFs): the dataset
+// is in memory from here on.
+const coldLoad = await longestStall(() =>
+  loadPanel({ marketData, endDate }, resolveUniverse(sp500, policy.universes).symbols),
+);
+console.log(
+  `CSV load of prices/sp500, cold: ${coldLoad.totalMs.toFixed(0)} ms, longest event-loop stall ${coldLoad.stallMs.toFixed(0)} ms`,
+);
 for (const build of Object.values(reports)) await build({ marketData, endDate });
+const freshBreadth = await longestStall(() =>
+  REPORTS.breadth.prepare({ universe: sp500 }, policy).build({ marketData, endDate }),
+);
+console.log(
+  `breadth report computed afresh: longest event-loop stall ${freshBreadth.stallMs.toFixed(0)} ms (report code still runs on the main thread)`,
+);
 
 for (const [name, build] of Object.entries(reports)) {
   const fresh: number[] = [];

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { SingleFlight } from '../lib/single-flight.ts';
 import { TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { quoteFromBars } from './quotes.ts';
 import type { DailyBars, DateRange, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
@@ -157,8 +158,9 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
 export class CsvMarketData implements MarketData {
   readonly source = 'csv' as const;
   readonly label: string;
-  private readonly files = new Map<string, string>();
-  private readonly loaded = new Map<string, ParsedCsv>();
+  readonly #files = new Map<string, string>();
+  readonly #loaded = new Map<string, ParsedCsv>();
+  readonly #reads = new SingleFlight();
 
   /** Earlier folders win when two hold the same symbol. */
   constructor(dirs: readonly string[]) {
@@ -170,44 +172,53 @@ export class CsvMarketData implements MarketData {
     }
     for (const dir of dirs) {
       for (const [symbol, file] of listCsvSymbols(dir)) {
-        if (!this.files.has(symbol)) this.files.set(symbol, file);
+        if (!this.#files.has(symbol)) this.#files.set(symbol, file);
       }
     }
     this.label = `CSV files (${dirs.join(', ')})`;
   }
 
   symbols(): string[] {
-    return [...this.files.keys()];
+    return [...this.#files.keys()];
   }
 
-  /** Parses a file once per process; later requests slice the same arrays. */
-  load(symbol: string): ParsedCsv {
+  /**
+   * Parses a file once per process; later requests slice the same arrays. The file is read
+   * asynchronously and each one parsed in a single short step (a few milliseconds for twenty years of
+   * one symbol), so loading 500 files leaves the event loop free between them for the bot's other
+   * users; concurrent requests for one file share its read.
+   */
+  #load(symbol: string): Promise<ParsedCsv> {
     const key = symbol.toUpperCase();
-    const cached = this.loaded.get(key);
-    if (cached) return cached;
-    const file = this.files.get(key);
-    if (file === undefined) throw new UnknownSymbolError(symbol, 'no price file for it in the data folders');
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new TapewatchError('data_file', `Cannot read "${file}".`, { cause: error });
+    const cached = this.#loaded.get(key);
+    if (cached) return Promise.resolve(cached);
+    const file = this.#files.get(key);
+    if (file === undefined) {
+      return Promise.reject(new UnknownSymbolError(symbol, 'no price file for it in the data folders'));
     }
-    const parsed = parseYahooCsv(key, text, file);
-    this.loaded.set(key, parsed);
-    return parsed;
+    return this.#reads.run(key, async () => {
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        throw new TapewatchError('data_file', `Cannot read "${file}".`, { cause: error });
+      }
+      const parsed = parseYahooCsv(key, text, file);
+      this.#loaded.set(key, parsed);
+      return parsed;
+    });
   }
 
-  getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
-    return Promise.resolve().then(() => sliceBars(this.load(symbol).bars, range));
+  async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+    return sliceBars((await this.#load(symbol)).bars, range);
   }
 
-  getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
+  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
     const quotes: Quote[] = [];
     const missing: MissingSymbol[] = [];
     for (const symbol of symbols) {
       try {
-        const quote = quoteFromBars(this.load(symbol).bars, null);
+        const quote = quoteFromBars((await this.#load(symbol)).bars, null);
         if (quote) quotes.push(quote);
         else missing.push({ symbol, reason: 'the price file has no rows' });
       } catch (error) {
@@ -215,6 +226,6 @@ export class CsvMarketData implements MarketData {
         missing.push({ symbol, reason: 'no price file for it in the data folders' });
       }
     }
-    return Promise.resolve({ quotes, missing });
+    return { quotes, missing };
   }
 }

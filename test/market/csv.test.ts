@@ -107,6 +107,34 @@ describe('Yahoo CSV reader', () => {
     );
   });
 
+  it('reads files without holding the event loop: other work runs between files, and one read serves concurrent requests', async () => {
+    const rows = Array.from({ length: 300 }, (_, i) => {
+      const day = new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10);
+      return `${day},1,1,1,1,1,1`;
+    }).join('\n');
+    const files = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`S${i}.csv`, `${HEADER}\n${rows}\n`]),
+    );
+    const source = new CsvMarketData([folderWith(files)]);
+    let ticks = 0;
+    let loading = true;
+    const tick = (): void => {
+      ticks++;
+      if (loading) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const range = { from: '2020-01-01', to: '2021-12-31' };
+    const [first, again] = await Promise.all([
+      source.getDailyBars('S0', range),
+      source.getDailyBars('S0', range),
+    ]);
+    await Promise.all(Array.from({ length: 40 }, (_, i) => source.getDailyBars(`S${i}`, range)));
+    loading = false;
+    // A reader that read and parsed everything in one go (as this one once did) lets it turn 0 times.
+    assert.ok(ticks >= 3, `the event loop turned ${ticks} times while 40 files loaded`);
+    assert.equal(first.close.buffer, again.close.buffer, 'both requests got the one parsed file');
+  });
+
   it('lets the first folder win when two hold the same symbol', async () => {
     const first = folderWith({ 'ABC.csv': `${HEADER}\n2024-01-02,1,1,1,1,1,1\n` });
     const second = folderWith({ 'ABC.csv': `${HEADER}\n2024-01-02,9,9,9,9,9,9\n` });
