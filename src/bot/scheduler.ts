@@ -2,7 +2,7 @@ import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import type { ReportRunner } from './reports.ts';
-import { decideSlot, ON_TIME_MS, type Schedule, type ScheduleStore } from './schedules.ts';
+import { decideSlot, MAX_POST_ATTEMPTS, ON_TIME_MS, type Schedule, type ScheduleStore } from './schedules.ts';
 
 /** Posting failed for good: the channel is gone or the bot lost the right to post there. */
 export class ChannelUnavailableError extends Error {
@@ -13,7 +13,8 @@ export type PostToChannel = (channelId: string, message: RenderedMessage) => Pro
 
 export interface SchedulerDeps {
   readonly store: ScheduleStore;
-  readonly runner: ReportRunner;
+  /** Only what the scheduler asks of the runner, so a test can stand in for it. */
+  readonly runner: Pick<ReportRunner, 'prepare' | 'run'>;
   readonly post: PostToChannel;
   readonly now: () => Date;
   readonly logger: Logger;
@@ -77,23 +78,47 @@ export class Scheduler {
   }
 
   async #handle(schedule: Schedule): Promise<void> {
-    const { store, runner, post, logger } = this.#deps;
+    const { store, logger } = this.#deps;
     const now = this.#deps.now();
     const decision = decideSlot(schedule, now);
     if (decision.action === 'wait') return;
-    const log = logger.child({ schedule: schedule.id, slot: decision.slot.date, report: schedule.report });
-    if (decision.action === 'skip') {
-      const outcome = `skipped ${decision.slot.date} ${schedule.time}: the bot was offline and it was ${minutesLate(decision.lateMs)} late`;
-      if (store.claim(schedule.id, decision.slot.date, outcome))
-        log.warn({ outcome }, 'schedule slot skipped');
-      return;
+    const { slot, lateMs } = decision;
+    const log = logger.child({ schedule: schedule.id, slot: slot.date, report: schedule.report });
+    switch (decision.action) {
+      case 'skip': {
+        const outcome = `skipped ${slot.date} ${schedule.time}: the bot was offline and it was ${minutesLate(lateMs)} late`;
+        if (store.claim(schedule.id, slot.date, outcome, now)) log.warn({ outcome }, 'schedule slot skipped');
+        return;
+      }
+      case 'abandon': {
+        const why =
+          schedule.attempts >= MAX_POST_ATTEMPTS
+            ? `after ${schedule.attempts} attempts`
+            : `it was ${minutesLate(lateMs)} late`;
+        const outcome = `not posted ${slot.date} ${schedule.time}: ${why} (${schedule.lastOutcome ?? 'no answer'})`;
+        store.recordOutcome(schedule.id, outcome);
+        log.error({ outcome }, 'scheduled report given up');
+        return;
+      }
+      case 'retry':
+        if (!store.reclaim(schedule, `posting ${slot.date} (attempt ${schedule.attempts + 1})`, now)) return;
+        await this.#post(schedule, slot.date, lateMs, schedule.attempts + 1, log);
+        return;
+      case 'post':
+        if (!store.claim(schedule.id, slot.date, `posting ${slot.date}`, now)) return;
+        await this.#post(schedule, slot.date, lateMs, 1, log);
+        return;
     }
-    if (!store.claim(schedule.id, decision.slot.date, `posting ${decision.slot.date}`)) return;
-    const late = decision.lateMs > ON_TIME_MS;
+  }
+
+  /** Posts one claimed slot; a failure that may pass is left for the next pass to try again. */
+  async #post(schedule: Schedule, date: string, lateMs: number, attempt: number, log: Logger): Promise<void> {
+    const { store, runner, post } = this.#deps;
+    const late = lateMs > ON_TIME_MS;
     try {
       const { message } = await runner.run(runner.prepare(schedule.report, {}, null));
       const note = late
-        ? `Scheduled for ${schedule.time} ${schedule.timeZone}; posted ${minutesLate(decision.lateMs)} late because the bot was offline.`
+        ? `Scheduled for ${schedule.time} ${schedule.timeZone}; posted ${minutesLate(lateMs)} late because the bot was offline.`
         : '';
       await post(schedule.channelId, {
         ...message,
@@ -101,17 +126,19 @@ export class Scheduler {
       });
       store.recordOutcome(
         schedule.id,
-        `posted ${decision.slot.date} ${schedule.time}${late ? ` (${minutesLate(decision.lateMs)} late)` : ''}`,
+        `posted ${date} ${schedule.time}${late ? ` (${minutesLate(lateMs)} late)` : ''}`,
       );
-      log.info({ late }, 'scheduled report posted');
+      log.info({ late, attempt }, 'scheduled report posted');
     } catch (error) {
       if (error instanceof ChannelUnavailableError) {
         store.disable(schedule.id, `disabled: ${error.message}`);
         log.warn({ reason: error.message }, 'schedule disabled');
         return;
       }
-      store.recordOutcome(schedule.id, `failed ${decision.slot.date}: ${describeError(error)}`);
-      log.error({ err: describeError(error) }, 'scheduled report failed');
+      const failure = `failed ${date} (attempt ${attempt} of ${MAX_POST_ATTEMPTS}): ${describeError(error)}`;
+      if (attempt < MAX_POST_ATTEMPTS) store.recordRetry(schedule.id, `${failure}; trying again`);
+      else store.recordOutcome(schedule.id, `not posted ${date}: ${failure}`);
+      log.error({ err: describeError(error), attempt }, 'scheduled report failed');
     }
   }
 }

@@ -42,9 +42,22 @@ export interface Schedule {
   /** The date of the latest slot claimed (posted or deliberately skipped), in timeZone. */
   readonly lastSlot: IsoDate | null;
   readonly lastOutcome: string | null;
+  /** When lastSlot was claimed (its latest attempt), and how many attempts it has had. */
+  readonly claimedAt: Date | null;
+  readonly attempts: number;
+  /** The latest attempt failed for a reason that may pass (a timeout, a 5xx): try it again. */
+  readonly retryPending: boolean;
   /** Set when the bot could no longer post in the channel; the schedule then stays off. */
   readonly disabledReason: string | null;
 }
+
+/** Attempts at one slot's post before it is given up and listed as not posted. */
+export const MAX_POST_ATTEMPTS = 3;
+/**
+ * A claim still "posting" after this long was left by a process that stopped mid-post (a crash, a
+ * kill): the slot is tried again rather than lost.
+ */
+export const STALE_CLAIM_MS = 10 * 60_000;
 
 export type NewSchedule = Pick<
   Schedule,
@@ -145,7 +158,21 @@ export function nextSlot(schedule: Pick<Schedule, 'days' | 'time' | 'timeZone'>,
 export type SlotDecision =
   | { readonly action: 'wait' }
   | { readonly action: 'post'; readonly slot: Slot; readonly lateMs: number }
-  | { readonly action: 'skip'; readonly slot: Slot; readonly lateMs: number };
+  | { readonly action: 'skip'; readonly slot: Slot; readonly lateMs: number }
+  /** The slot was claimed but its post failed or was cut off: try again. */
+  | { readonly action: 'retry'; readonly slot: Slot; readonly lateMs: number }
+  /** The slot's post failed and can no longer be tried (too late, or out of attempts): list it. */
+  | { readonly action: 'abandon'; readonly slot: Slot; readonly lateMs: number };
+
+/** A claim whose post did not finish: it failed for a passing reason, or its process stopped mid-post. */
+function unfinished(schedule: Schedule, now: Date): boolean {
+  if (schedule.retryPending) return true;
+  return (
+    (schedule.lastOutcome ?? '').startsWith('posting') &&
+    schedule.claimedAt !== null &&
+    now.getTime() - schedule.claimedAt.getTime() > STALE_CLAIM_MS
+  );
+}
 
 /**
  * What to do about a schedule now. A slot before the schedule existed, or one already claimed, waits;
@@ -155,8 +182,13 @@ export function decideSlot(schedule: Schedule, now: Date): SlotDecision {
   if (schedule.disabledReason !== null) return { action: 'wait' };
   const slot = latestSlot(schedule, now);
   if (!slot || slot.at.getTime() < schedule.createdAt.getTime()) return { action: 'wait' };
-  if (schedule.lastSlot !== null && slot.date <= schedule.lastSlot) return { action: 'wait' };
   const lateMs = now.getTime() - slot.at.getTime();
+  if (schedule.lastSlot !== null && slot.date <= schedule.lastSlot) {
+    if (slot.date !== schedule.lastSlot || !unfinished(schedule, now)) return { action: 'wait' };
+    return lateMs > LATE_LIMIT_MS || schedule.attempts >= MAX_POST_ATTEMPTS
+      ? { action: 'abandon', slot, lateMs }
+      : { action: 'retry', slot, lateMs };
+  }
   return lateMs > LATE_LIMIT_MS ? { action: 'skip', slot, lateMs } : { action: 'post', slot, lateMs };
 }
 
@@ -173,6 +205,9 @@ const rowSchema = z.object({
   last_slot: z.string().nullable(),
   last_outcome: z.string().nullable(),
   disabled_reason: z.string().nullable(),
+  claimed_at: z.string().nullable(),
+  attempts: z.number().int(),
+  retry_pending: z.number().int(),
 });
 
 function toSchedule(row: unknown): Schedule {
@@ -189,6 +224,9 @@ function toSchedule(row: unknown): Schedule {
     createdAt: new Date(r.created_at),
     lastSlot: r.last_slot,
     lastOutcome: r.last_outcome,
+    claimedAt: r.claimed_at === null ? null : new Date(r.claimed_at),
+    attempts: r.attempts,
+    retryPending: r.retry_pending === 1,
     disabledReason: r.disabled_reason,
   };
 }
@@ -270,20 +308,50 @@ export class ScheduleStore {
    * Claims a slot before anything is posted: only one claim per slot can succeed, also across a
    * restart or a second process, so a slot is never posted twice (at most once, by design).
    */
-  claim(id: number, slotDate: IsoDate, outcome: string): boolean {
+  claim(id: number, slotDate: IsoDate, outcome: string, now: Date): boolean {
     return this.#run(
       () =>
         this.#db
           .prepare(
-            `UPDATE schedules SET last_slot = ?, last_outcome = ?
+            `UPDATE schedules SET last_slot = ?, last_outcome = ?, claimed_at = ?, attempts = 1, retry_pending = 0
              WHERE id = ? AND disabled_reason IS NULL AND (last_slot IS NULL OR last_slot < ?)`,
           )
-          .run(slotDate, outcome, id, slotDate).changes === 1,
+          .run(slotDate, outcome, now.toISOString(), id, slotDate).changes === 1,
     );
   }
 
+  /**
+   * Claims another attempt at a slot whose post did not finish; it succeeds only for the caller that
+   * saw the attempt count as it still is, so two processes never retry the same post together.
+   */
+  reclaim(schedule: Schedule, outcome: string, now: Date): boolean {
+    return this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `UPDATE schedules SET last_outcome = ?, claimed_at = ?, attempts = attempts + 1, retry_pending = 0
+             WHERE id = ? AND disabled_reason IS NULL AND last_slot = ? AND attempts = ?`,
+          )
+          .run(outcome, now.toISOString(), schedule.id, schedule.lastSlot, schedule.attempts).changes === 1,
+    );
+  }
+
+  /** Records how the slot ended: posted, skipped, given up. */
   recordOutcome(id: number, outcome: string): void {
-    this.#run(() => this.#db.prepare('UPDATE schedules SET last_outcome = ? WHERE id = ?').run(outcome, id));
+    this.#run(() =>
+      this.#db
+        .prepare('UPDATE schedules SET last_outcome = ?, retry_pending = 0 WHERE id = ?')
+        .run(outcome, id),
+    );
+  }
+
+  /** The attempt failed for a reason that may pass: the next pass tries again. */
+  recordRetry(id: number, outcome: string): void {
+    this.#run(() =>
+      this.#db
+        .prepare('UPDATE schedules SET last_outcome = ?, retry_pending = 1 WHERE id = ?')
+        .run(outcome, id),
+    );
   }
 
   disable(id: number, reason: string): void {

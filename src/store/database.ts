@@ -43,6 +43,24 @@ CREATE TABLE IF NOT EXISTS schedules (
 CREATE INDEX IF NOT EXISTS schedules_by_guild ON schedules (guild_id);
 `;
 
+/**
+ * Columns added after the first release, added in place to a store made by an older version (SQLite
+ * has no ADD COLUMN IF NOT EXISTS): what a post attempt left behind, so a failed post is retried.
+ */
+const ADDED_COLUMNS: readonly [table: string, column: string, definition: string][] = [
+  ['schedules', 'claimed_at', 'TEXT'],
+  ['schedules', 'attempts', 'INTEGER NOT NULL DEFAULT 0'],
+  ['schedules', 'retry_pending', 'INTEGER NOT NULL DEFAULT 0'],
+];
+
+function addMissingColumns(db: DatabaseSync): void {
+  for (const [table, column, definition] of ADDED_COLUMNS) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+    if (!columns.some((c) => c.name === column))
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
+}
+
 export function storeError(file: string, error: unknown): TapewatchError {
   const detail = describeError(error);
   if (/locked|busy/i.test(detail)) {
@@ -73,6 +91,7 @@ export function openDatabase(file: string): DatabaseSync {
       throw new Error(`corrupt: integrity check says ${check?.quick_check ?? 'nothing'}`);
     }
     db.exec(SCHEMA);
+    addMissingColumns(db);
     return db;
   } catch (error) {
     throw storeError(file, error);

@@ -12,7 +12,9 @@ import {
   ScheduleStore,
   type Schedule,
 } from '../../src/bot/schedules.ts';
+import { Scheduler } from '../../src/bot/scheduler.ts';
 import { TapewatchError } from '../../src/errors.ts';
+import { silentLogger } from '../../src/log.ts';
 import { openDatabase } from '../../src/store/database.ts';
 
 describe('schedules', () => {
@@ -28,6 +30,9 @@ describe('schedules', () => {
     createdAt: new Date('2024-01-01T00:00:00Z'),
     lastSlot: null,
     lastOutcome: null,
+    claimedAt: null,
+    attempts: 0,
+    retryPending: false,
     disabledReason: null,
   };
 
@@ -118,18 +123,22 @@ describe('schedules', () => {
         store.list('g1').map((s) => [s.id, s.report, s.createdAt.toISOString()]),
         [[added.id, 'market', '2024-07-11T12:00:00.000Z']],
       );
-      assert.equal(store.claim(added.id, '2024-07-11', 'posting'), true);
-      assert.equal(store.claim(added.id, '2024-07-11', 'posting'), false, 'the same slot twice');
+      assert.equal(store.claim(added.id, '2024-07-11', 'posting', now), true);
+      assert.equal(store.claim(added.id, '2024-07-11', 'posting', now), false, 'the same slot twice');
       db.close();
 
       db = openDatabase(file);
       store = new ScheduleStore(db, file);
-      assert.equal(store.claim(added.id, '2024-07-11', 'posting'), false, 'the same slot after a restart');
-      assert.equal(store.claim(added.id, '2024-07-12', 'posting'), true);
+      assert.equal(
+        store.claim(added.id, '2024-07-11', 'posting', now),
+        false,
+        'the same slot after a restart',
+      );
+      assert.equal(store.claim(added.id, '2024-07-12', 'posting', now), true);
       assert.equal(store.remove('g2', added.id), false, 'another server cannot remove it');
       store.disable(added.id, 'disabled: the channel no longer exists');
       assert.equal(
-        store.claim(added.id, '2024-07-15', 'posting'),
+        store.claim(added.id, '2024-07-15', 'posting', now),
         false,
         'a disabled schedule claims nothing',
       );
@@ -143,6 +152,94 @@ describe('schedules', () => {
       assert.throws(() => store.add({ ...base, guildId: 'g2' }, now), /already has 25 schedules/);
       db.close();
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('retries a claimed slot whose post failed or was cut off, within the hour and three attempts', () => {
+    const claimed = {
+      ...base,
+      lastSlot: '2024-07-12',
+      attempts: 1,
+      claimedAt: new Date('2024-07-12T20:15:05Z'),
+    };
+    const at = (iso: string, schedule: Schedule) => decideSlot(schedule, new Date(iso)).action;
+    assert.equal(
+      at('2024-07-12T20:16:00Z', { ...claimed, lastOutcome: 'posting 2024-07-12' }),
+      'wait',
+      'still posting',
+    );
+    assert.equal(at('2024-07-12T20:16:00Z', { ...claimed, retryPending: true }), 'retry');
+    assert.equal(at('2024-07-12T20:16:00Z', { ...claimed, retryPending: true, attempts: 3 }), 'abandon');
+    assert.equal(
+      at('2024-07-12T21:20:00Z', { ...claimed, retryPending: true }),
+      'abandon',
+      'over an hour late',
+    );
+    assert.equal(
+      at('2024-07-12T20:30:00Z', { ...claimed, lastOutcome: 'posting 2024-07-12' }),
+      'retry',
+      'a claim left "posting" for 15 minutes was cut off by a stopped process',
+    );
+    assert.equal(at('2024-07-12T20:30:00Z', { ...claimed, lastOutcome: 'posted 2024-07-12 16:15' }), 'wait');
+  });
+
+  it('posts a slot again after a passing failure and after a crash mid-post, and lists one it gave up', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-scheduler-'));
+    const file = path.join(dir, 'store.sqlite');
+    const db = openDatabase(file);
+    try {
+      const store = new ScheduleStore(db, file);
+      let now = new Date('2024-07-12T20:15:00Z');
+      const schedule = store.add({ ...base, guildId: 'g' }, new Date('2024-07-01T00:00:00Z'));
+      const posts: string[] = [];
+      let failures = 1;
+      const message = { content: '', embeds: [], attachment: null };
+      const scheduler = new Scheduler({
+        store,
+        runner: {
+          prepare: () => ({}) as never,
+          run: () => Promise.resolve({ message, reports: [] }),
+        },
+        post: (channelId) => {
+          if (failures > 0) {
+            failures--;
+            return Promise.reject(new Error('HTTP 503 from Discord'));
+          }
+          posts.push(channelId);
+          return Promise.resolve();
+        },
+        now: () => now,
+        logger: silentLogger,
+      });
+      const outcome = () => store.list('g')[0]?.lastOutcome ?? '';
+      await scheduler.tick();
+      assert.match(outcome(), /^failed 2024-07-12 \(attempt 1 of 3\): HTTP 503 from Discord; trying again$/);
+      await scheduler.tick();
+      assert.deepEqual(posts, ['c']);
+      assert.match(outcome(), /^posted 2024-07-12 16:15$/);
+      await scheduler.tick();
+      assert.equal(posts.length, 1, 'posted once');
+
+      // A process that claimed Monday's slot and died before posting leaves it "posting".
+      now = new Date('2024-07-15T20:15:00Z');
+      assert.equal(store.claim(schedule.id, '2024-07-15', 'posting 2024-07-15', now), true);
+      now = new Date('2024-07-15T20:20:00Z');
+      await scheduler.tick();
+      assert.equal(posts.length, 1, 'not yet: the claim may still be posting');
+      now = new Date('2024-07-15T20:30:00Z');
+      await scheduler.tick();
+      assert.equal(posts.length, 2, 'the cut-off post is made');
+      assert.match(outcome(), /^posted 2024-07-15 16:15 \(15 min late\)$/);
+
+      // Three failures in a row: given up, and /schedule list says so.
+      now = new Date('2024-07-16T20:15:00Z');
+      failures = 3;
+      for (let pass = 0; pass < 4; pass++) await scheduler.tick();
+      assert.equal(posts.length, 2);
+      assert.match(outcome(), /^not posted 2024-07-16: failed 2024-07-16 \(attempt 3 of 3\)/);
+    } finally {
+      db.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
