@@ -49,5 +49,6 @@ export type Outcome =
   | 'template'
   | 'expired'
   | 'stopping'
+  | 'busy'
   | 'error'
   | 'unknown_command';

@@ -39,6 +39,11 @@ export function hashUserId(userId: string): string {
   return createHash('sha256').update(`tapewatch-user:${userId}`).digest('hex').slice(0, 12);
 }
 
+/** The queue of reports is full: an honest wait instead of a request that would time out unseen. */
+export function busyMessage(seconds: number): string {
+  return `I am busy working through many reports right now; please ask again in about ${seconds} s.`;
+}
+
 export function cooldownMessage(seconds: number): string {
   return `One report at a time, please: you can ask again in ${seconds} s.`;
 }

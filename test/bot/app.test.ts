@@ -11,6 +11,7 @@ import { DISCORD_LIMITS, embedLength } from '../../src/render/discord.ts';
 import { FakeClock } from '../helpers/clock.ts';
 import { FakeOpenAI } from '../fakes/openai.ts';
 import {
+  APP_ID,
   CHANNEL_ID,
   DM_CHANNEL_ID,
   FakeDiscord,
@@ -343,6 +344,43 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
       (c) => c.method === 'PATCH' && c.path.endsWith(`/${token}/messages/@original`),
     );
     assert.equal(edits.length, 1, 'only the answer itself');
+  });
+
+  it('answers a burst of 30 commands from 30 users within 300 ms: every one acknowledged in time and answered', async () => {
+    discord.acknowledgeWithinMs = 3_000;
+    try {
+      const reports = ['breadth', 'rotation', 'momentum', 'market'] as const;
+      const tokens: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const asOf =
+          i % 3 === 0
+            ? [{ name: 'as-of', type: 3, value: `2024-06-${String(10 + (i % 15)).padStart(2, '0')}` }]
+            : [];
+        tokens.push(
+          discord.slashCommand(reports[i % reports.length] ?? 'breadth', asOf, { userId: freshUser() }),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      for (const token of tokens) {
+        const answer = await discord.waitForCall(
+          (c) =>
+            originalFor(token)(c) ||
+            (callbackFor(token)(c) && callbackData(c).type === 4) ||
+            c.path.endsWith(`/webhooks/${APP_ID}/${token}`),
+          60_000,
+        );
+        assert.ok(answer, token);
+      }
+      const late = tokens.filter((token) => discord.expiredTokens.has(token));
+      assert.deepEqual(late, [], 'acknowledged later than Discord allows');
+      const deferrals = tokens.map((token) => {
+        const callback = discord.calls.find(callbackFor(token));
+        return (callback?.at ?? Number.POSITIVE_INFINITY) - (discord.dispatchedAt.get(token) ?? 0);
+      });
+      assert.ok(Math.max(...deferrals) < 3_000, `slowest acknowledgement ${Math.max(...deferrals)} ms`);
+    } finally {
+      discord.acknowledgeWithinMs = Number.POSITIVE_INFINITY;
+    }
   });
 
   it('turns a failure after the deferral into an ephemeral follow-up and keeps serving', async () => {

@@ -91,6 +91,12 @@ export class FakeDiscord {
   readonly failingChannels = new Map<string, Failure>();
   /** Interaction tokens Discord no longer knows: their callbacks fail with 10062, as after 3 seconds. */
   readonly expiredTokens = new Set<string>();
+  /** Like Discord, refuse (10062) an acknowledgement that comes later than this after the dispatch. */
+  acknowledgeWithinMs = Number.POSITIVE_INFINITY;
+  /** How many of the next edits of an answer fail with a 500, as Discord does now and then. */
+  failEdits = 0;
+  /** When each interaction was dispatched, by token. */
+  readonly dispatchedAt = new Map<string, number>();
   /** How many of the next file uploads (multipart requests) have their connection reset mid-body. */
   resetUploads = 0;
   readonly #server: Server;
@@ -196,6 +202,7 @@ export class FakeDiscord {
     extra: { permissions?: bigint; resolved?: unknown; userId?: string; autocomplete?: boolean } = {},
   ): string {
     const token = `token-${snowflake()}`;
+    this.dispatchedAt.set(token, Date.now());
     this.dispatch('INTERACTION_CREATE', {
       ...this.#interactionBase(token, extra.permissions ?? 0n, extra.userId ?? USER_ID),
       // 4 is an autocomplete request: the same command data, with the option being typed marked focused.
@@ -311,10 +318,16 @@ export class FakeDiscord {
       (match = /^\/api\/v10\/interactions\/\d+\/([^/]+)\/callback$/.exec(path)) &&
       method === 'POST'
     ) {
-      if (this.expiredTokens.has(match[1] ?? '')) json(404, { message: 'Unknown interaction', code: 10062 });
+      const token = match[1] ?? '';
+      const late = Date.now() - (this.dispatchedAt.get(token) ?? Date.now()) > this.acknowledgeWithinMs;
+      if (late) this.expiredTokens.add(token);
+      if (this.expiredTokens.has(token)) json(404, { message: 'Unknown interaction', code: 10062 });
       else response.writeHead(204).end();
     } else if (/^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(path)) {
-      if (method === 'DELETE') response.writeHead(204).end();
+      if (method === 'PATCH' && this.failEdits > 0) {
+        this.failEdits--;
+        json(500, { message: '500: Internal Server Error', code: 0 });
+      } else if (method === 'DELETE') response.writeHead(204).end();
       else json(200, messageObject(CHANNEL_ID, record));
     } else if (method === 'POST' && /^\/api\/v10\/webhooks\/\d+\/[^/]+$/.test(path)) {
       json(200, messageObject(CHANNEL_ID, record));

@@ -4,6 +4,7 @@ import { TapewatchError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { HandlerContext, Outcome } from '../context.ts';
 import { AS_OF_OPTION } from '../definitions.ts';
+import { busyMessage } from '../replies.ts';
 import { acknowledge, NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
 
 /** Progress edits at most this often, well under Discord's rate limits for one message. */
@@ -78,6 +79,11 @@ export async function answerReport(
     slashOptions(interaction, name),
     interaction.options.getString(AS_OF_OPTION),
   );
+  const busy = runner.busyFor(request);
+  if (busy !== null) {
+    await replyPrivately(interaction, busyMessage(busy));
+    return 'busy';
+  }
   return withCooldown(
     context,
     interaction.user.id,
