@@ -8,7 +8,7 @@
  *            sends malformed gateway payloads
  * For each it reports deferral and answer percentiles (from dispatch), lost interactions (never
  * acknowledged in time, or never answered), whether the bot crashed, and its peak RSS.
- * Usage: node bench/loadtest.ts [--scenario burst|as-of|faults|all]
+ * Usage: node bench/loadtest.ts [--scenario burst|as-of|faults|all] [--bot OTHER/src/bot/main.ts]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,7 +20,13 @@ import { FakeDiscord, type RecordedCall } from '../test/fakes/discord.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shared = path.resolve(root, '..', 'shared', 'data', 'prices');
-const { values } = parseArgs({ options: { scenario: { type: 'string', default: 'all' } } });
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'all' },
+    // Another checkout's entry point, to measure an older version the same way.
+    bot: { type: 'string', default: path.join(root, 'src', 'bot', 'main.ts') },
+  },
+});
 
 interface Sent {
   readonly token: string;
@@ -46,7 +52,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startBot(discord: FakeDiscord, home: string) {
   const csv = existsSync(path.join(shared, 'sp500')) && existsSync(path.join(shared, 'etf'));
-  const child = spawn(process.execPath, [path.join(root, 'src', 'bot', 'main.ts')], {
+  const child = spawn(process.execPath, [path.resolve(values.bot)], {
     cwd: home,
     env: {
       PATH: process.env.PATH ?? '',
