@@ -10,13 +10,14 @@
  * acknowledged in time, or never answered), whether the bot crashed, and its peak RSS.
  * Usage: node bench/loadtest.ts [--scenario burst|as-of|faults|all] [--bot OTHER/src/bot/main.ts]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { tradingDays } from '../src/market/calendar.ts';
 import { FakeDiscord, type RecordedCall } from '../test/fakes/discord.ts';
+import { startProcess } from '../test/helpers/process.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const shared = path.resolve(root, '..', 'shared', 'data', 'prices');
@@ -52,7 +53,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startBot(discord: FakeDiscord, home: string) {
   const csv = existsSync(path.join(shared, 'sp500')) && existsSync(path.join(shared, 'etf'));
-  const child = spawn(process.execPath, [path.resolve(values.bot)], {
+  const bot = startProcess(process.execPath, [path.resolve(values.bot)], {
     cwd: home,
     env: {
       PATH: process.env.PATH ?? '',
@@ -60,7 +61,8 @@ async function startBot(discord: FakeDiscord, home: string) {
       DISCORD_API_URL: discord.apiUrl,
       TAPEWATCH_HOME: home,
       BOT_COOLDOWN_SECONDS: '0',
-      LOG_LEVEL: 'warn',
+      // Warnings and errors only, and the line that says the bot is up.
+      LOG_LEVEL: 'info',
       ...(csv
         ? {
             MARKET_DATA_SOURCE: 'csv',
@@ -68,23 +70,12 @@ async function startBot(discord: FakeDiscord, home: string) {
           }
         : { MARKET_DATA_SOURCE: 'demo' }),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  let exitCode: number | null | undefined;
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.on('exit', (code) => (exitCode = code));
-  const deadline = Date.now() + 30_000;
-  while (!discord.calls.some((c) => c.path === '/api/v10/gateway/bot') && Date.now() < deadline)
-    await sleep(50);
-  await sleep(500);
+  await bot.waitFor(/connected to Discord/);
   return {
-    child,
+    ...bot,
     source: csv ? 'csv (../shared/data)' : 'demo',
     asOfRange: csv ? (['2006-01-03', '2021-04-20'] as const) : (['2016-01-04', '2024-07-10'] as const),
-    output: () => output,
-    exited: () => exitCode,
   };
 }
 
@@ -144,8 +135,7 @@ async function scenario(
     if (bot.exited() !== undefined) console.log(bot.output().slice(-2000));
   } finally {
     clearInterval(sampler);
-    bot.child.kill('SIGTERM');
-    if (bot.exited() === undefined) await new Promise((resolve) => bot.child.once('exit', resolve));
+    await bot.stop();
     await discord.close();
     rmSync(home, { recursive: true, force: true });
   }

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +8,7 @@ import { deployCommands } from '../../src/bot/deploy.ts';
 import { DISCORD_LIMITS, embedLength } from '../../src/render/discord.ts';
 import { FakeClock } from '../helpers/clock.ts';
 import { FakeOpenAI } from '../fakes/openai.ts';
+import { startProcess, type RunningProcess } from '../helpers/process.ts';
 import {
   APP_ID,
   CHANNEL_ID,
@@ -553,109 +552,72 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
 const BOT_MAIN = path.resolve('src/bot/main.ts');
 
 describe('npm start as a process', { timeout: 60_000 }, () => {
-  it('connects with the settings from its environment and exits 0 on SIGTERM', async () => {
+  /** The bot as `node src/bot/main.ts` against its own fake Discord, removed with its home afterwards. */
+  async function withBotProcess(
+    work: (bot: RunningProcess, discord: FakeDiscord, home: string) => Promise<void>,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
     const discord = await FakeDiscord.start();
-    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-start-'));
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-process-'));
+    const bot = startProcess(process.execPath, [BOT_MAIN], {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? '', ...botEnvironment(discord, home), ...env },
+    });
     try {
-      const child = spawn(process.execPath, [BOT_MAIN], {
-        cwd: home,
-        env: {
-          PATH: process.env.PATH ?? '',
-          ...botEnvironment(discord, home),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      const deadline = Date.now() + 30_000;
-      while (!out.includes('connected to Discord') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.match(out, /connected to Discord/);
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      assert.equal(code, 0);
-      assert.match(out, /"signal":"SIGTERM".*shutting down/);
-      assert.match(out, /disconnected from Discord/);
-      assert.ok(!out.includes(TOKEN), 'the token appeared in the output');
+      await bot.waitFor(/connected to Discord/);
+      await work(bot, discord, home);
     } finally {
+      await bot.stop();
       await discord.close();
       rmSync(home, { recursive: true, force: true });
     }
+  }
+
+  it('connects with the settings from its environment and exits 0 on SIGTERM', async () => {
+    await withBotProcess(async (bot) => {
+      assert.equal(await bot.stop('SIGTERM'), 0);
+      assert.match(bot.output(), /"signal":"SIGTERM".*shutting down/);
+      assert.match(bot.output(), /disconnected from Discord/);
+      assert.ok(!bot.output().includes(TOKEN), 'the token appeared in the output');
+    });
   });
 
   it('survives a connection reset mid-upload and malformed gateway payloads, and keeps answering', async () => {
-    const discord = await FakeDiscord.start();
-    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-resilience-'));
-    const child = spawn(process.execPath, [BOT_MAIN], {
-      cwd: home,
-      env: { PATH: process.env.PATH ?? '', ...botEnvironment(discord, home), BOT_COOLDOWN_SECONDS: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let exited: number | null | undefined;
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) => (exited = code));
-    try {
-      const deadline = Date.now() + 30_000;
-      while (!out.includes('connected to Discord') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.match(out, /connected to Discord/);
-      discord.resetUploads = 1;
-      const first = discord.slashCommand('rotation', [], { userId: freshUser() });
-      await discord.waitForCall((c) => c.path.startsWith('RESET'));
-      // The answer still arrives: the upload is sent again with a fresh body.
-      const answered = await discord.waitForCall(originalFor(first), 30_000);
-      assert.deepEqual(answered.fileNames.length > 0, true, 'the retried upload carries its files');
-      discord.sendRaw('not json at all');
-      discord.sendRaw(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: 90, d: null }));
-      discord.sendRaw(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: 91, d: { id: '1', type: 2 } }));
-      discord.sendRaw(JSON.stringify({ op: 0, t: 'MESSAGE_CREATE', s: 92, d: { id: '2' } }));
-      const second = discord.slashCommand('rotation', [], { userId: freshUser() });
-      await discord.waitForCall(originalFor(second), 30_000);
-      assert.equal(exited, undefined, `the bot exited (${String(exited)}):\n${out.slice(-2000)}`);
-      assert.match(
-        out,
-        /"reference":"[0-9a-f]{8}","kind":"(uncaught exception|unhandled rejection)".*still serving/,
-      );
-    } catch (error) {
-      throw new Error(`${String(error)}\nbot output (exit ${String(exited)}):\n${out.slice(-3000)}`);
-    } finally {
-      child.kill('SIGTERM');
-      if (exited === undefined) await once(child, 'exit');
-      await discord.close();
-      rmSync(home, { recursive: true, force: true });
-    }
+    await withBotProcess(
+      async (bot, discord) => {
+        discord.resetUploads = 1;
+        const first = discord.slashCommand('rotation', [], { userId: freshUser() });
+        await discord.waitForCall((c) => c.path.startsWith('RESET'));
+        // The answer still arrives: the upload is sent again with a fresh body.
+        const answered = await discord.waitForCall(originalFor(first), 30_000);
+        assert.ok(answered.fileNames.length > 0, 'the retried upload carries its files');
+        discord.sendRaw('not json at all');
+        discord.sendRaw(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: 90, d: null }));
+        discord.sendRaw(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: 91, d: { id: '1', type: 2 } }));
+        discord.sendRaw(JSON.stringify({ op: 0, t: 'MESSAGE_CREATE', s: 92, d: { id: '2' } }));
+        const second = discord.slashCommand('rotation', [], { userId: freshUser() });
+        await discord.waitForCall(originalFor(second), 30_000);
+        assert.equal(bot.exited(), undefined, `the bot exited:\n${bot.output().slice(-2000)}`);
+        await bot.waitFor(
+          /"reference":"[0-9a-f]{8}","kind":"(uncaught exception|unhandled rejection)".*still serving/,
+        );
+      },
+      { BOT_COOLDOWN_SECONDS: '0' },
+    );
   });
 
   it('passes SIGTERM through `npm start` to the bot, which shuts down instead of living on orphaned', async () => {
     const discord = await FakeDiscord.start();
     const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-npm-start-'));
-    const npm = spawn('npm', ['start', '--silent'], {
+    const npm = startProcess('npm', ['start', '--silent'], {
       cwd: path.resolve(import.meta.dirname, '..', '..'),
       env: { PATH: process.env.PATH ?? '', HOME: home, ...botEnvironment(discord, home) },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let out = '';
-    npm.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    npm.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
-      const deadline = Date.now() + 30_000;
-      while (!out.includes('connected to Discord') && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.match(out, /connected to Discord/);
-      npm.kill('SIGTERM');
-      await once(npm, 'exit');
-      const settled = Date.now() + 10_000;
-      while (!out.includes('disconnected from Discord') && Date.now() < settled) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      assert.match(out, /"signal":"SIGTERM".*shutting down/, 'the bot itself received the signal');
-      assert.match(out, /disconnected from Discord/);
+      await npm.waitFor(/connected to Discord/);
+      await npm.stop('SIGTERM');
+      await npm.waitFor(/disconnected from Discord/, 10_000);
+      assert.match(npm.output(), /"signal":"SIGTERM".*shutting down/, 'the bot itself received the signal');
     } finally {
       await discord.close();
       rmSync(home, { recursive: true, force: true });
@@ -664,15 +626,12 @@ describe('npm start as a process', { timeout: 60_000 }, () => {
 
   it('says plainly that DISCORD_TOKEN is missing and exits 1', async () => {
     // Run from an empty folder, so a developer's own .env cannot supply a token.
-    const child = spawn(process.execPath, [BOT_MAIN], {
+    const bot = startProcess(process.execPath, [BOT_MAIN], {
       cwd: tmpdir(),
       env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 1);
+    assert.equal(await bot.exit(), 1);
+    const err = bot.output();
     assert.match(err, /^tapewatch: DISCORD_TOKEN is not set: create a bot in the Discord developer portal/);
     assert.equal(err.trim().split('\n').length, 1, 'one line, no stack trace');
   });
