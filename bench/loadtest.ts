@@ -4,8 +4,8 @@
  * with the real CSV data when ../shared/data is there and the demo market otherwise, and replays:
  *   burst    100 slash commands from 50 users within 1 s on a cold bot
  *   as-of    100 commands with 100 distinct as-of dates
- *   faults   40 commands while Discord resets uploads, fails edits with 500, expires interactions and
- *            sends malformed gateway payloads
+ *   faults   40 commands while Discord resets uploads, fails edits with 500, expires interactions,
+ *            sends malformed gateway payloads and drops the gateway (1006, 4000, 4009)
  * For each it reports deferral and answer percentiles (from dispatch), lost interactions (never
  * acknowledged in time, or never answered), whether the bot crashed, and its peak RSS.
  * Usage: node bench/loadtest.ts [--scenario burst|as-of|faults|all] [--bot OTHER/src/bot/main.ts]
@@ -184,6 +184,10 @@ if (wanted === 'all' || wanted === 'faults') {
     for (let i = 0; i < 5; i++) {
       const token = discord.slashCommand('rotation', [], { userId: user(100 + i) });
       discord.expiredTokens.add(token);
+    }
+    for (const code of [1006, 4000, 4009] as const) {
+      discord.dropGateway(code);
+      await discord.waitForGateway();
     }
     return [...sent, ...(await spread(discord, 20, 1_000, 10, () => []))];
   });

@@ -382,6 +382,19 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     }
   });
 
+  it('reconnects after the gateway drops (1006, 4000 resumed; 4009 identified anew) and keeps answering', async () => {
+    for (const code of [1006, 4000, 4009] as const) {
+      const [resumes, identifies] = [discord.resumes.length, discord.identifies.length];
+      discord.dropGateway(code);
+      await discord.waitForGateway();
+      if (code === 4009)
+        assert.equal(discord.identifies.length, identifies + 1, 'a timed-out session identifies again');
+      else assert.equal(discord.resumes.length, resumes + 1, `the session resumes after ${code}`);
+      const token = discord.slashCommand('rotation', [], { userId: freshUser() });
+      await discord.waitForCall(originalFor(token));
+    }
+  });
+
   it('turns a failure after the deferral into an ephemeral follow-up and keeps serving', async () => {
     const token = discord.slashCommand('breadth', [{ name: 'index', type: 3, value: 'NOPE' }], {
       userId: freshUser(),

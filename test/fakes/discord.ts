@@ -87,6 +87,8 @@ async function readBody(request: IncomingMessage): Promise<{ body: unknown; file
 export class FakeDiscord {
   readonly calls: RecordedCall[] = [];
   readonly identifies: unknown[] = [];
+  /** RESUME payloads the bot sent after a dropped connection. */
+  readonly resumes: unknown[] = [];
   /** Channels where posting fails as Discord would say it. */
   readonly failingChannels = new Map<string, Failure>();
   /** Interaction tokens Discord no longer knows: their callbacks fail with 10062, as after 3 seconds. */
@@ -130,6 +132,7 @@ export class FakeDiscord {
     this.#gateway = new WebSocketServer({ server: this.#server, path: '/gateway' });
     this.#gateway.on('connection', (socket) => {
       this.#socket = socket;
+      this.#ready = false;
       socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null }));
       socket.on('message', (data) => {
         this.#onGatewayMessage(
@@ -167,10 +170,49 @@ export class FakeDiscord {
     });
   }
 
+  /**
+   * Drops the gateway connection as Discord or a network does: 1006 is an abnormal closure (no close
+   * frame, as when a connection dies), 4000 an unknown error (resumable), 4009 a timed-out session
+   * (the bot must identify again).
+   */
+  dropGateway(code: 1006 | 4000 | 4009): void {
+    if (!this.#socket) throw new Error('the bot has not connected to the fake gateway');
+    if (code === 1006) this.#socket.terminate();
+    else this.#socket.close(code, 'dropped by the test');
+    this.#socket = null;
+    // Discord forgets a timed-out session: a RESUME for it is answered "invalid session".
+    this.#sessionValid = code !== 4009;
+  }
+
+  /** Resolves once the bot is connected again (resumed or identified anew). */
+  async waitForGateway(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#socket || !this.#ready) {
+      if (Date.now() > deadline) throw new Error(`the bot did not reconnect within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  #ready = false;
+  #sessionValid = true;
+
   #onGatewayMessage(socket: WebSocket, payload: { op: number; d: unknown }): void {
     if (payload.op === 1) socket.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
+    if (payload.op === 6 && !this.#sessionValid) {
+      socket.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
+      return;
+    }
+    if (payload.op === 6) {
+      this.resumes.push(payload.d);
+      this.#socket = socket;
+      this.#ready = true;
+      this.dispatch('RESUMED', {});
+    }
     if (payload.op === 2) {
+      this.#sessionValid = true;
       this.identifies.push(payload.d);
+      this.#socket = socket;
+      this.#ready = true;
       this.dispatch('READY', {
         v: 10,
         user: user(BOT_USER_ID, 'tapewatch', true),
