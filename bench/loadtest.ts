@@ -4,11 +4,12 @@
  * with the real CSV data when ../shared/data is there and the demo market otherwise, and replays:
  *   burst    100 slash commands from 50 users within 1 s on a cold bot
  *   as-of    100 commands with 100 distinct as-of dates
- *   faults   40 commands while Discord resets uploads, fails edits with 500, expires interactions,
+ *   faults   40 commands while Discord resets uploads, fails edits with 500 and 429, expires interactions,
  *            sends malformed gateway payloads and drops the gateway (1006, 4000, 4009)
  * For each it reports deferral and answer percentiles (from dispatch), lost interactions (never
  * acknowledged in time, or never answered), whether the bot crashed, and its peak RSS.
- * Usage: node bench/loadtest.ts [--scenario burst|as-of|faults|all] [--bot OTHER/src/bot/main.ts]
+ *   sustained  1,000 commands from 200 users over 3 minutes (only when asked for by name)
+ * Usage: node bench/loadtest.ts [--scenario burst|as-of|faults|sustained|all] [--bot OTHER/src/bot/main.ts]
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -173,10 +174,15 @@ if (wanted === 'all' || wanted === 'as-of') {
     ]),
   );
 }
+if (wanted === 'sustained') {
+  // Not part of "all": it takes over three minutes.
+  await scenario('sustained', (discord) => spread(discord, 1_000, 180_000, 200, () => []));
+}
 if (wanted === 'all' || wanted === 'faults') {
   await scenario('faults', async (discord) => {
     discord.resetUploads = 5;
     discord.failEdits = 5;
+    discord.rateLimitEdits = 5;
     const sent = await spread(discord, 20, 1_000, 10, () => []);
     discord.sendRaw('not json at all');
     discord.sendRaw(JSON.stringify({ op: 0, t: 'INTERACTION_CREATE', s: 900, d: null }));

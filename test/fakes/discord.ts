@@ -97,6 +97,8 @@ export class FakeDiscord {
   acknowledgeWithinMs = Number.POSITIVE_INFINITY;
   /** How many of the next edits of an answer fail with a 500, as Discord does now and then. */
   failEdits = 0;
+  /** How many of the next edits of an answer are refused with 429 and a retry-after of 200 ms. */
+  rateLimitEdits = 0;
   /** When each interaction was dispatched, by token. */
   readonly dispatchedAt = new Map<string, number>();
   /** How many of the next file uploads (multipart requests) have their connection reset mid-body. */
@@ -366,7 +368,18 @@ export class FakeDiscord {
       if (this.expiredTokens.has(token)) json(404, { message: 'Unknown interaction', code: 10062 });
       else response.writeHead(204).end();
     } else if (/^\/api\/v10\/webhooks\/\d+\/[^/]+\/messages\/@original$/.test(path)) {
-      if (method === 'PATCH' && this.failEdits > 0) {
+      if (method === 'PATCH' && this.rateLimitEdits > 0) {
+        this.rateLimitEdits--;
+        response.writeHead(429, {
+          'content-type': 'application/json',
+          'retry-after': '1',
+          'x-ratelimit-scope': 'user',
+          'x-ratelimit-reset-after': '0.2',
+        });
+        response.end(
+          JSON.stringify({ message: 'You are being rate limited.', retry_after: 0.2, global: false }),
+        );
+      } else if (method === 'PATCH' && this.failEdits > 0) {
         this.failEdits--;
         json(500, { message: '500: Internal Server Error', code: 0 });
       } else if (method === 'DELETE') response.writeHead(204).end();
