@@ -1,4 +1,4 @@
-import { TapewatchError } from '../src/errors.ts';
+import { TapewatchError, type ErrorCode } from '../src/errors.ts';
 import { AsOfMarketData, resolveAsOf } from '../src/market/as-of.ts';
 import type { IsoDate } from '../src/market/types.ts';
 import type { ReportContext } from '../src/reports/context.ts';
@@ -112,10 +112,15 @@ export interface Omission {
   readonly reason: string;
 }
 
-/** An expected refusal (the data cannot answer it) leaves one report out of a brief; anything else fails it. */
+/**
+ * The data cannot answer one report of the brief (too few members, no data for a symbol it needs): the
+ * brief leaves that report out and says why. Anything else (bad input, the source or the store failing)
+ * fails the whole request as usual.
+ */
+const OMITTABLE: ReadonlySet<ErrorCode> = new Set(['not_enough_data', 'no_data', 'unknown_symbol']);
+
 function omissionOf(command: ReportCommand, error: unknown): Omission {
-  if (error instanceof TapewatchError && error.code !== 'bad_input' && error.code !== 'unknown_universe')
-    return { command, reason: error.message };
+  if (error instanceof TapewatchError && OMITTABLE.has(error.code)) return { command, reason: error.message };
   throw error;
 }
 
