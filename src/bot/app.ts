@@ -50,6 +50,8 @@ export function openBot(io: BotIo): RunningBot {
     now: io.now,
     panels: new PanelCache(),
     logger: logger.child({ component: 'reports' }),
+    maxConcurrent: config.discord.reportConcurrency,
+    maxWaitSeconds: config.discord.maxWaitSeconds,
   });
   const llm = createLlmClient(config.llm, io.fetch);
   const summarizer = new Summarizer({ client: llm, model: config.llm.model, logger });

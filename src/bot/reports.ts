@@ -30,12 +30,13 @@ export interface ReportRunnerDeps {
   /**
    * Reports computed at once. Computation holds the CPU and a panel of every member's prices in
    * memory, so more at a time only slows each and multiplies memory (100 distinct as-of dates in
-   * flight together took 2.4 GB); the rest wait their turn. Default: 2, the machine's cores.
+   * flight together took 2.4 GB); the rest wait their turn. Default: 2, the cores of the machines we
+   * measured on (BOT_REPORT_CONCURRENCY).
    */
   readonly maxConcurrent?: number;
   /**
    * A request that would wait longer than this for its turn (judged from how long reports took
-   * lately) is turned away at once with "busy, ask again in N s". Default 60 s.
+   * lately) is turned away at once with "busy, ask again in N s". Default 60 s (BOT_MAX_WAIT_SECONDS).
    */
   readonly maxWaitSeconds?: number;
 }

@@ -67,6 +67,8 @@ const envSchema = z.object({
       .default(DEFAULT_DISCORD_API_URL),
   ),
   BOT_COOLDOWN_SECONDS: integerInRange(0, 600, 10),
+  BOT_REPORT_CONCURRENCY: integerInRange(1, 16, 2),
+  BOT_MAX_WAIT_SECONDS: integerInRange(5, 600, 60),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(
     blankToUndefined,
@@ -100,6 +102,10 @@ export interface DiscordSettings {
   readonly apiUrl: string;
   /** Seconds one user waits between two report requests; 0 turns the cooldown off. */
   readonly cooldownSeconds: number;
+  /** Reports computed at once; the rest wait their turn. */
+  readonly reportConcurrency: number;
+  /** A request that would wait longer for its turn is told "busy" at once. */
+  readonly maxWaitSeconds: number;
 }
 
 export interface LlmSettings {
@@ -158,6 +164,8 @@ export function parseConfig(env: Environment): Config {
       guildId: values.DISCORD_GUILD_ID ?? null,
       apiUrl: values.DISCORD_API_URL,
       cooldownSeconds: values.BOT_COOLDOWN_SECONDS,
+      reportConcurrency: values.BOT_REPORT_CONCURRENCY,
+      maxWaitSeconds: values.BOT_MAX_WAIT_SECONDS,
     }),
     llm: Object.freeze({
       apiKey: values.OPENAI_API_KEY ?? null,

@@ -46,15 +46,28 @@ describe('Discord settings', () => {
     const config = parseConfig({ DISCORD_TOKEN: 'secret', DISCORD_API_URL: 'http://127.0.0.1:9/api/' });
     assert.equal(config.discord.apiUrl, 'http://127.0.0.1:9/api');
     assert.equal(config.discord.cooldownSeconds, 10);
+    assert.equal(config.discord.reportConcurrency, 2);
+    assert.equal(config.discord.maxWaitSeconds, 60);
+    const tuned = parseConfig({ BOT_REPORT_CONCURRENCY: '4', BOT_MAX_WAIT_SECONDS: '120' }).discord;
+    assert.deepEqual([tuned.reportConcurrency, tuned.maxWaitSeconds], [4, 120]);
     assert.equal(parseConfig({}).discord.apiUrl, 'https://discord.com/api');
     assert.equal(parseConfig({}).discord.token, null);
     assert.throws(
-      () => parseConfig({ DISCORD_API_URL: 'ftp://x', DISCORD_GUILD_ID: '12', BOT_COOLDOWN_SECONDS: '-1' }),
+      () =>
+        parseConfig({
+          DISCORD_API_URL: 'ftp://x',
+          DISCORD_GUILD_ID: '12',
+          BOT_COOLDOWN_SECONDS: '-1',
+          BOT_REPORT_CONCURRENCY: '0',
+          BOT_MAX_WAIT_SECONDS: 'soon',
+        }),
       (e: unknown) =>
         e instanceof TapewatchError &&
         /DISCORD_API_URL="ftp:\/\/x"/.test(e.message) &&
         /DISCORD_GUILD_ID="12"/.test(e.message) &&
-        /BOT_COOLDOWN_SECONDS/.test(e.message),
+        /BOT_COOLDOWN_SECONDS/.test(e.message) &&
+        /BOT_REPORT_CONCURRENCY/.test(e.message) &&
+        /BOT_MAX_WAIT_SECONDS/.test(e.message),
     );
   });
 });
