@@ -131,6 +131,8 @@ export interface PreparedRequest {
   readonly input: Readonly<Record<string, unknown>>;
   /** The as-of day as asked, or null for the latest close. */
   readonly asOf: string | null;
+  /** The exchange day the request was made on, against which the as-of day was checked. */
+  readonly today: IsoDate;
   /** The last session the reports may use. */
   readonly endDate: IsoDate;
   /** Set when the as-of day was not a session and the previous one is used. */
@@ -182,6 +184,7 @@ export function prepare(
     name,
     input,
     asOf,
+    today: policy.today,
     endDate,
     asOfNote: resolved?.note ?? null,
     reports,

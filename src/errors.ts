@@ -53,3 +53,38 @@ export function describeError(error: unknown): string {
 export function newReference(): string {
   return randomUUID().slice(0, 8);
 }
+
+/**
+ * A thrown value as plain data, to cross a thread boundary: structured cloning keeps an Error's message
+ * but drops its class and code, which decide what a user is told.
+ */
+export interface ErrorRecord {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string | undefined;
+  readonly code?: ErrorCode | undefined;
+  readonly symbol?: string | undefined;
+}
+
+export function errorRecord(error: unknown): ErrorRecord {
+  if (error instanceof UnknownSymbolError) {
+    return { name: error.name, message: error.message, code: error.code, symbol: error.symbol };
+  }
+  if (error instanceof TapewatchError) return { name: error.name, message: error.message, code: error.code };
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: String(error) };
+}
+
+/** The error a record stands for: expected failures keep their class and code, bugs stay bugs. */
+export function errorFromRecord(record: ErrorRecord): Error {
+  if (record.symbol !== undefined) {
+    const error = new UnknownSymbolError(record.symbol);
+    error.message = record.message;
+    return error;
+  }
+  if (record.code !== undefined) return new TapewatchError(record.code, record.message);
+  const error = new Error(record.message);
+  error.name = record.name;
+  if (record.stack !== undefined) error.stack = record.stack;
+  return error;
+}

@@ -2,14 +2,15 @@ import type { DestinationStream } from 'pino';
 import { parseConfig, requireDiscordToken, type Environment } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { FetchFn } from '../lib/http.ts';
+import { generateDemoInWorker } from '../market/demo.ts';
 import { openMarketData } from '../market/index.ts';
-import { PanelCache } from '../reports/context.ts';
 import { openDatabase } from '../store/database.ts';
 import { QuestionRouter } from '../llm/ask.ts';
 import { createLlmClient } from '../llm/client.ts';
 import { Summarizer } from '../llm/summarizer.ts';
 import { createBot, type Bot } from './bot.ts';
 import { LlmBudget } from './budget.ts';
+import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
 import { ScheduleStore } from './schedules.ts';
 
@@ -39,18 +40,24 @@ export function openBot(io: BotIo): RunningBot {
   const token = requireDiscordToken(config);
   const logger = createLogger(config.logLevel, io.logDestination);
   const db = openDatabase(config.storePath);
+  const pool = new ReportPool({ threads: config.discord.reportConcurrency, homeDir: config.homeDir });
   const opened = openMarketData(
     config,
     { source: config.marketDataSource, dataDirs: config.marketDataDirs },
-    { fetch: io.fetch, now: io.now, logger, database: db },
+    {
+      fetch: io.fetch,
+      now: io.now,
+      logger,
+      database: db,
+      generateDemo: generateDemoInWorker,
+    },
   );
   const runner = new ReportRunner({
     marketData: opened.marketData,
     homeDir: config.homeDir,
     now: io.now,
-    panels: new PanelCache(),
+    pool,
     logger: logger.child({ component: 'reports' }),
-    maxConcurrent: config.discord.reportConcurrency,
     maxWaitSeconds: config.discord.maxWaitSeconds,
   });
   const llm = createLlmClient(config.llm, io.fetch);
@@ -76,11 +83,13 @@ export function openBot(io: BotIo): RunningBot {
     bot,
     logger,
     close() {
-      closed ??= bot.stop().finally(() => {
-        summarizer.close();
-        opened.close();
-        db.close();
-      });
+      closed ??= bot.stop().finally(() =>
+        pool.close().finally(() => {
+          summarizer.close();
+          opened.close();
+          db.close();
+        }),
+      );
       return closed;
     },
   };

@@ -1,39 +1,23 @@
-import {
-  BRIEF,
-  buildReports,
-  prepare,
-  REPORTS,
-  type PreparedRequest,
-  type RequestName,
-} from '../../commands/index.ts';
-import { describeError } from '../errors.ts';
+import type { PreparedRequest, RequestName } from '../../commands/index.ts';
+import { prepare } from '../../commands/index.ts';
 import type { Logger } from '../log.ts';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { exchangeDateOf } from '../market/calendar.ts';
 import type { MarketData } from '../market/types.ts';
-import type { PanelCache } from '../reports/context.ts';
-import type { Report } from '../reports/types.ts';
-import { chartSpec, renderChartPng, renderDashboardPng } from '../render/chart.ts';
-import {
-  renderBriefMessage,
-  renderReportMessage,
-  withChart,
-  type RenderedMessage,
-} from '../render/discord.ts';
+import { botRequestPolicy, type ReportAnswer } from './answer.ts';
+import type { ReportPool } from './report-pool.ts';
 
 export interface ReportRunnerDeps {
   readonly marketData: MarketData;
   readonly homeDir: string;
   readonly now: () => Date;
-  readonly panels: PanelCache;
-  readonly logger: Logger;
   /**
-   * Reports computed at once. Computation holds the CPU and a panel of every member's prices in
-   * memory, so more at a time only slows each and multiplies memory (100 distinct as-of dates in
-   * flight together took 2.4 GB); the rest wait their turn. Default: 2, the cores of the machines we
-   * measured on (BOT_REPORT_CONCURRENCY).
+   * The worker threads that compute, one report each at a time; the runner decides when. More at once
+   * only slows each and multiplies memory (100 distinct as-of dates in flight together took 2.4 GB), so
+   * the rest wait their turn in the runner's queue.
    */
-  readonly maxConcurrent?: number;
+  readonly pool: ReportPool;
+  readonly logger: Logger;
   /**
    * A request that would wait longer than this for its turn (judged from how long reports took
    * lately) is turned away at once with "busy, ask again in N s". Default 60 s (BOT_MAX_WAIT_SECONDS).
@@ -42,12 +26,6 @@ export interface ReportRunnerDeps {
 }
 
 type Progress = (done: number, total: number) => void;
-
-/** The reply, and the reports it was made from (for summaries). */
-export interface ReportAnswer {
-  readonly message: RenderedMessage;
-  readonly reports: readonly Report[];
-}
 
 interface Flight {
   readonly promise: Promise<ReportAnswer>;
@@ -75,7 +53,7 @@ export class ReportRunner {
 
   constructor(deps: ReportRunnerDeps) {
     this.#deps = deps;
-    this.#limit = pLimit(deps.maxConcurrent ?? 2);
+    this.#limit = pLimit(deps.pool.threads);
     this.#maxWaitSeconds = deps.maxWaitSeconds ?? 60;
   }
 
@@ -90,16 +68,9 @@ export class ReportRunner {
     return waitSeconds > this.#maxWaitSeconds ? Math.ceil(waitSeconds) : null;
   }
 
-  /**
-   * Checks a request before anything is computed, so bad input is answered at once. Discord users name
-   * universes and symbols, never files: the bot's files are not theirs to read.
-   */
+  /** Checks a request before anything is computed, so bad input is answered at once. */
   prepare(name: RequestName, raw: Readonly<Record<string, unknown>>, asOf: string | null): PreparedRequest {
-    return prepare(name, raw, asOf, {
-      today: this.today(),
-      universes: { homeDir: this.#deps.homeDir, cwd: this.#deps.homeDir, allowFiles: false },
-      optionLabel: (option) => `Option \`${option}\``,
-    });
+    return prepare(name, raw, asOf, botRequestPolicy(this.today(), this.#deps.homeDir));
   }
 
   today(): string {
@@ -169,44 +140,8 @@ export class ReportRunner {
   }
 
   async #compute(request: PreparedRequest, onProgress: Progress): Promise<ReportAnswer> {
-    const { reports, omitted } = await buildReports(request, {
-      marketData: this.#deps.marketData,
-      panels: this.#deps.panels,
-      onProgress,
-    });
-    const [single] = reports;
-    if (request.name === BRIEF.name || single === undefined) {
-      const message = renderBriefMessage(
-        reports.map((report) => ({ report, headline: REPORTS[report.command].headline })),
-        omitted,
-      );
-      return {
-        message: await this.#withChart(message, `market-${request.endDate}.png`, () =>
-          renderDashboardPng(reports),
-        ),
-        reports,
-      };
-    }
-    const message = renderReportMessage(single, REPORTS[single.command].headline);
-    return {
-      message: await this.#withChart(message, `${single.command}-${single.asOf}.png`, () =>
-        renderChartPng(chartSpec(single)),
-      ),
-      reports,
-    };
-  }
-
-  /** A chart makes the answer better but is not the answer: if drawing fails, the answer goes without it. */
-  async #withChart(
-    message: RenderedMessage,
-    name: string,
-    draw: () => Promise<Buffer>,
-  ): Promise<RenderedMessage> {
-    try {
-      return withChart(message, { name, png: await draw() });
-    } catch (error) {
-      this.#deps.logger.warn({ err: describeError(error), chart: name }, 'chart could not be drawn');
-      return message;
-    }
+    const { answer, warnings } = await this.#deps.pool.answer(request, this.#deps.marketData, onProgress);
+    for (const warning of warnings) this.#deps.logger.warn({ report: request.name }, warning);
+    return answer;
   }
 }

@@ -102,7 +102,7 @@ export interface DiscordSettings {
   readonly apiUrl: string;
   /** Seconds one user waits between two report requests; 0 turns the cooldown off. */
   readonly cooldownSeconds: number;
-  /** Reports computed at once; the rest wait their turn. */
+  /** Worker threads computing reports, one report each at a time; the rest wait their turn. */
   readonly reportConcurrency: number;
   /** A request that would wait longer for its turn is told "busy" at once. */
   readonly maxWaitSeconds: number;

@@ -3,7 +3,7 @@ import { SingleFlight } from '../lib/single-flight.ts';
 import { TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { quoteFromBars } from './quotes.ts';
 import type { DailyBars, DateRange, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
-import { sliceBars } from './types.ts';
+import { allocateBars, sliceBars } from './types.ts';
 import { listCsvSymbols } from '../universes/price-files.ts';
 
 /**
@@ -144,15 +144,11 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
     dates.push(date);
   }
   const n = dates.length;
-  const [open, high, low, close, adjClose, volume] = columns.map((column) => column.slice(0, n)) as [
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-    Float64Array,
-  ];
-  return { bars: { symbol, dates, open, high, low, close, adjClose, volume }, skippedNullRows };
+  const bars = allocateBars(symbol, dates);
+  [bars.open, bars.high, bars.low, bars.close, bars.adjClose, bars.volume].forEach((column, c) => {
+    column.set((columns[c] as Float64Array).subarray(0, n));
+  });
+  return { bars, skippedNullRows };
 }
 
 export class CsvMarketData implements MarketData {

@@ -1,3 +1,6 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { UnknownSymbolError } from '../errors.ts';
 import { GICS_SECTORS, SECTOR_ETFS, type GicsSector } from '../universes/sectors.ts';
 import { SP500_MEMBERS } from '../universes/sp500.ts';
@@ -5,6 +8,8 @@ import { marketStatus, tradingDays } from './calendar.ts';
 import { quoteFromBars } from './quotes.ts';
 import {
   allocateBars,
+  sharedColumn,
+  sharedColumns,
   sliceBars,
   type DailyBars,
   type DateRange,
@@ -302,7 +307,8 @@ export function generateDemoMarket(seed: number, end: IsoDate): DemoMarket {
   }));
 
   const n = members.length;
-  const closes = members.map(() => new Float64Array(days));
+  // Shared memory, so a market generated in a worker thread reaches the main thread without a copy.
+  const closes = sharedColumns(members.length, days);
   const logPrices = members.map(() => new Float64Array(days));
   const returns = members.map(() => new Float64Array(days));
   members.forEach((m, i) => {
@@ -363,7 +369,7 @@ export function generateDemoMarket(seed: number, end: IsoDate): DemoMarket {
 
   for (const fund of fundDefinitions()) {
     const fixed = fund.select(members);
-    const series = new Float64Array(days);
+    const series = sharedColumn(days);
     series[0] = fund.startPrice;
     let holdings = fixed;
     for (let t = 1; t < days; t++) {
@@ -427,32 +433,67 @@ function barsOf(symbol: string, dates: readonly IsoDate[], closes: Float64Array,
   return bars;
 }
 
+/** Builds the demo market for a seed up to a day; the bot runs it in a worker thread (600 ms of CPU). */
+export type DemoGenerator = (seed: number, end: IsoDate) => Promise<DemoMarket>;
+
+const generateHere: DemoGenerator = (seed, end) =>
+  Promise.resolve().then(() => generateDemoMarket(seed, end));
+
+const DEMO_WORKER = new URL(`./demo-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * Generates in a thread of its own, started for the purpose (once a trading day), so the bot's main
+ * thread keeps answering Discord meanwhile. Not in the report workers: their reports wait for this
+ * market, and would hold every worker the generation needs.
+ */
+export const generateDemoInWorker: DemoGenerator = (seed, end) =>
+  new Promise((resolve, reject) => {
+    const worker = new Worker(DEMO_WORKER, { workerData: { seed, end } });
+    worker.once('message', (market: DemoMarket) => {
+      resolve(market);
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      reject(new Error(`the demo market worker exited with code ${code}`));
+    });
+  });
+
 export class DemoMarketData implements MarketData {
   readonly source = 'demo' as const;
   readonly label = DEMO_LABEL;
-  private market: { end: IsoDate; data: DemoMarket } | null = null;
+  private market: { end: IsoDate; data: Promise<DemoMarket> } | null = null;
   private readonly bars = new Map<string, DailyBars>();
   private readonly seed: number;
   private readonly now: () => Date;
+  private readonly generate: DemoGenerator;
 
-  constructor(seed: number, now: () => Date) {
+  constructor(seed: number, now: () => Date, generate: DemoGenerator = generateHere) {
     this.seed = seed;
     this.now = now;
+    this.generate = generate;
   }
 
-  /** Generated once per closed session: the demo market "trades" along with the real calendar. */
-  private data(): DemoMarket {
+  /**
+   * Generated once per closed session (the demo market "trades" along with the real calendar); requests
+   * arriving while it is generated wait for the same market.
+   */
+  private data(): Promise<DemoMarket> {
     const end = marketStatus(this.now()).lastClosedSession;
     if (this.market?.end !== end) {
-      this.market = { end, data: generateDemoMarket(this.seed, end) };
+      const data = this.generate(this.seed, end);
+      this.market = { end, data };
       this.bars.clear();
+      data.catch(() => {
+        if (this.market?.data === data) this.market = null;
+      });
     }
     return this.market.data;
   }
 
-  private fullBars(symbol: string): DailyBars {
+  private async fullBars(symbol: string): Promise<DailyBars> {
     const key = symbol.toUpperCase();
-    const market = this.data();
+    const market = await this.data();
     const cached = this.bars.get(key);
     if (cached) return cached;
     const closes = market.closes.get(key);
@@ -466,21 +507,21 @@ export class DemoMarketData implements MarketData {
     return bars;
   }
 
-  getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
-    return Promise.resolve().then(() => sliceBars(this.fullBars(symbol), range));
+  async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+    return sliceBars(await this.fullBars(symbol), range);
   }
 
-  getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
+  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
     const quotes: Quote[] = [];
     const missing: MissingSymbol[] = [];
-    const market = this.data();
+    const market = await this.data();
     for (const symbol of symbols) {
       const key = symbol.toUpperCase();
       if (!market.closes.has(key)) {
         missing.push({ symbol, reason: 'the demo market has no such symbol' });
         continue;
       }
-      const bars = this.fullBars(key);
+      const bars = await this.fullBars(key);
       const shares = market.shares.get(key);
       const last = bars.close[bars.close.length - 1] ?? 0;
       const quote = quoteFromBars(
@@ -490,6 +531,6 @@ export class DemoMarketData implements MarketData {
       );
       if (quote) quotes.push(quote);
     }
-    return Promise.resolve({ quotes, missing });
+    return { quotes, missing };
   }
 }

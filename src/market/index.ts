@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { CachedMarketData } from './cache.ts';
 import { CsvMarketData } from './csv.ts';
-import { DemoMarketData } from './demo.ts';
+import { DemoMarketData, type DemoGenerator } from './demo.ts';
 import type { FetchFn } from '../lib/http.ts';
 import { BarStore, StoredMarketData } from './store.ts';
 import type { MarketData } from './types.ts';
@@ -24,6 +24,8 @@ export interface MarketDataDeps {
    * once; its owner closes it. Without it, live data opens the store itself and closes it with the source.
    */
   readonly database?: DatabaseSync;
+  /** Where the demo market is generated; in this thread when absent (the bot uses its report workers). */
+  readonly generateDemo?: DemoGenerator;
 }
 
 export interface OpenedMarketData {
@@ -43,7 +45,10 @@ export function openMarketData(
 ): OpenedMarketData {
   switch (choice.source) {
     case 'demo':
-      return { marketData: new DemoMarketData(config.demoSeed, deps.now), close: () => undefined };
+      return {
+        marketData: new DemoMarketData(config.demoSeed, deps.now, deps.generateDemo),
+        close: () => undefined,
+      };
     case 'csv':
       return { marketData: new CsvMarketData(choice.dataDirs), close: () => undefined };
     case 'yahoo': {

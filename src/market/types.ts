@@ -86,19 +86,27 @@ export function barRows(bars: DailyBars): Bar[] {
   return bars.dates.map((_, i) => barAt(bars, i));
 }
 
-/** Bars with the given dates and zero-filled columns, for a producer to fill in. */
+/**
+ * Bars with the given dates and zero-filled columns, for a producer to fill in. The six columns live in
+ * one shared memory block, so the bot's report workers read them in place instead of copying every
+ * member's history for every request (see remote.ts).
+ */
 export function allocateBars(symbol: string, dates: readonly IsoDate[]): DailyBars {
-  const n = dates.length;
-  return {
-    symbol,
-    dates,
-    open: new Float64Array(n),
-    high: new Float64Array(n),
-    low: new Float64Array(n),
-    close: new Float64Array(n),
-    adjClose: new Float64Array(n),
-    volume: new Float64Array(n),
-  };
+  const [open, high, low, close, adjClose, volume] = sharedColumns(6, dates.length);
+  return { symbol, dates, open, high, low, close, adjClose, volume } as DailyBars;
+}
+
+export function sharedColumn(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
+}
+
+/** `count` zero-filled columns of `length` numbers in one SharedArrayBuffer. */
+export function sharedColumns(count: number, length: number): Float64Array[] {
+  const buffer = new SharedArrayBuffer(count * length * Float64Array.BYTES_PER_ELEMENT);
+  return Array.from(
+    { length: count },
+    (_, k) => new Float64Array(buffer, k * length * Float64Array.BYTES_PER_ELEMENT, length),
+  );
 }
 
 export function barsFromRows(symbol: string, rows: readonly Bar[]): DailyBars {

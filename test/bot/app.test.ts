@@ -345,7 +345,7 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     assert.equal(edits.length, 1, 'only the answer itself');
   });
 
-  it('answers a burst of 30 commands from 30 users within 300 ms: every one acknowledged in time and answered', async () => {
+  it('answers a burst of 30 commands from 30 users within 300 ms: every one acknowledged within a second and answered', async () => {
     discord.acknowledgeWithinMs = 3_000;
     try {
       const reports = ['breadth', 'rotation', 'momentum', 'market'] as const;
@@ -376,7 +376,8 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
         const callback = discord.calls.find(callbackFor(token));
         return (callback?.at ?? Number.POSITIVE_INFINITY) - (discord.dispatchedAt.get(token) ?? 0);
       });
-      assert.ok(Math.max(...deferrals) < 3_000, `slowest acknowledgement ${Math.max(...deferrals)} ms`);
+      // Discord allows 3 s; reports compute in worker threads, so this thread only acknowledges.
+      assert.ok(Math.max(...deferrals) < 1_000, `slowest acknowledgement ${Math.max(...deferrals)} ms`);
     } finally {
       discord.acknowledgeWithinMs = Number.POSITIVE_INFINITY;
     }

@@ -12,13 +12,11 @@ import {
   type RequestName,
 } from '../../commands/index.ts';
 import { slashCommandDefinitions } from '../../src/bot/definitions.ts';
-import { ReportRunner } from '../../src/bot/reports.ts';
+import { botRequestPolicy } from '../../src/bot/answer.ts';
 import { createProgram, runCli } from '../../src/cli/program.ts';
 import { reportTools } from '../../src/llm/ask.ts';
-import { silentLogger } from '../../src/log.ts';
 import { DemoMarketData } from '../../src/market/demo.ts';
 import { TapewatchError } from '../../src/errors.ts';
-import { PanelCache } from '../../src/reports/context.ts';
 import { describeOption, type OptionSpec } from '../../src/reports/options.ts';
 import { REPORT_COMMANDS } from '../../src/reports/types.ts';
 import { testPolicy } from '../helpers/reports.ts';
@@ -153,13 +151,7 @@ describe('one declaration per report, the same on every surface', () => {
   });
 
   it('an out-of-bounds value is refused on the CLI and in Discord, each naming the option its own way', async () => {
-    const runner = new ReportRunner({
-      marketData: new DemoMarketData(1, () => new Date('2026-11-21T12:00:00Z')),
-      homeDir: '/nonexistent-tapewatch-home',
-      now: () => new Date('2026-11-21T12:00:00Z'),
-      panels: new PanelCache(),
-      logger: silentLogger,
-    });
+    const discordPolicy = botRequestPolicy('2026-11-21', '/nonexistent-tapewatch-home');
     for (const name of REPORT_COMMANDS) {
       for (const [key, spec] of entries(name)) {
         if (spec.max === null) continue;
@@ -174,7 +166,7 @@ describe('one declaration per report, the same on every surface', () => {
         assert.equal(code, 2, `${name} --${spec.name} ${tooBig}`);
         assert.match(err, new RegExp(`^tapewatch: --${spec.name}: Too big`));
         assert.throws(
-          () => runner.prepare(name, { [key]: tooBig }, null),
+          () => prepare(name, { [key]: tooBig }, null, discordPolicy),
           (error: unknown) =>
             error instanceof TapewatchError &&
             error.code === 'bad_input' &&

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UnknownSymbolError } from '../../src/errors.ts';
-import { DemoMarketData, generateDemoMarket } from '../../src/market/demo.ts';
+import { DemoMarketData, generateDemoInWorker, generateDemoMarket } from '../../src/market/demo.ts';
 import { resolveUniverse } from '../../src/universes/index.ts';
 import { FakeClock } from '../helpers/clock.ts';
 
@@ -27,6 +27,37 @@ describe('demo market', () => {
       [...(generateDemoMarket(8, '2024-12-31').closes.get('AAPL') ?? [])],
       [...(market.closes.get('AAPL') ?? [])],
     );
+  });
+
+  it('is the same market when generated in a worker thread, its prices arriving in shared memory', async () => {
+    const there = await generateDemoInWorker(7, '2024-12-31');
+    assert.deepEqual(there.dates, market.dates);
+    assert.deepEqual([...there.shares], [...market.shares]);
+    for (const symbol of ['AAPL', 'SPY', 'IWM']) {
+      assert.deepEqual([...(there.closes.get(symbol) ?? [])], [...(market.closes.get(symbol) ?? [])], symbol);
+    }
+    assert.ok(there.closes.get('AAPL')?.buffer instanceof SharedArrayBuffer);
+  });
+
+  it('generates once for requests that arrive together, and again after a failed generation', async () => {
+    const clock = new FakeClock('2024-07-13T12:00:00Z');
+    let generations = 0;
+    let fail = true;
+    const demo = new DemoMarketData(7, clock.now, (seed, end) => {
+      generations++;
+      if (fail) return Promise.reject(new Error('worker died'));
+      return Promise.resolve(generateDemoMarket(seed, end));
+    });
+    const range = { from: '2024-07-01', to: '2024-07-12' };
+    await assert.rejects(
+      Promise.all([demo.getDailyBars('SPY', range), demo.getDailyBars('AAPL', range)]),
+      /worker died/,
+    );
+    assert.equal(generations, 1);
+    fail = false;
+    const [spy] = await Promise.all([demo.getDailyBars('SPY', range), demo.getQuotes(['AAPL'])]);
+    assert.equal(generations, 2);
+    assert.equal(spy.dates.at(-1), '2024-07-12');
   });
 
   it('has every member of the sp500, sectors, styles and mag7 universes', () => {

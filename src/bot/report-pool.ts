@@ -1,0 +1,93 @@
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import type { PreparedRequest } from '../../commands/index.ts';
+import { errorFromRecord } from '../errors.ts';
+import { serveMarketData } from '../market/remote.ts';
+import type { MarketData } from '../market/types.ts';
+import type { ComputedAnswer } from './answer.ts';
+import type { AnswerOutcome, AnswerTask, ProgressMessage } from './report-worker.ts';
+
+export interface ReportPoolOptions {
+  /** Worker threads, each computing one report at a time. */
+  readonly threads: number;
+  /** Where the bot's own universe files are. */
+  readonly homeDir: string;
+}
+
+/** The worker module beside this one, whether the bot runs from its TypeScript or from a build. */
+const WORKER = new URL(`./report-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+
+/**
+ * Report computation in worker threads: panel alignment, indicators and charts hold the CPU for up to a
+ * few hundred milliseconds per report, and on the main thread that delayed every other user's Discord
+ * acknowledgement. The source stays on the main thread (one cache, one Yahoo budget); workers read its
+ * prices in place from shared memory (see market/remote.ts). A worker that dies fails only the request it
+ * was computing, and piscina starts another.
+ */
+export class ReportPool {
+  readonly #pool: Piscina;
+  readonly #homeDir: string;
+  readonly threads: number;
+
+  constructor(options: ReportPoolOptions) {
+    this.#homeDir = options.homeDir;
+    this.threads = options.threads;
+    this.#pool = new Piscina({
+      filename: WORKER,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      // The runner queues requests itself (to answer "busy" with a wait time), so this queue stays short.
+      concurrentTasksPerWorker: 1,
+    });
+  }
+
+  async answer(
+    request: PreparedRequest,
+    marketData: MarketData,
+    onProgress: (done: number, total: number) => void,
+  ): Promise<ComputedAnswer> {
+    const { port1, port2 } = new MessageChannel();
+    serveMarketData(port1, marketData);
+    port1.on('message', (message: ProgressMessage | { kind: string }) => {
+      if (message.kind === 'progress') {
+        const progress = message as ProgressMessage;
+        onProgress(progress.done, progress.total);
+      }
+    });
+    const task: AnswerTask = {
+      name: request.name,
+      input: request.input,
+      asOf: request.asOf,
+      today: request.today,
+      homeDir: this.#homeDir,
+      source: { name: marketData.source, label: marketData.label },
+      port: port2,
+    };
+    try {
+      const outcome = (await this.#pool.run(task, { transferList: [port2] })) as AnswerOutcome;
+      if (!outcome.ok) throw errorFromRecord(outcome.error);
+      const { chart } = outcome.answer.message;
+      // Structured cloning hands a Buffer back as a plain Uint8Array.
+      const message =
+        chart === undefined
+          ? outcome.answer.message
+          : {
+              ...outcome.answer.message,
+              chart: {
+                ...chart,
+                png: Buffer.from(chart.png.buffer, chart.png.byteOffset, chart.png.byteLength),
+              },
+            };
+      return { answer: { ...outcome.answer, message }, warnings: outcome.warnings };
+    } finally {
+      port1.close();
+    }
+  }
+
+  /** Stops the workers once their current reports are done. */
+  close(): Promise<void> {
+    return this.#pool.close();
+  }
+}
