@@ -58,6 +58,10 @@ async function startBot(discord: FakeDiscord, home: string) {
     cwd: home,
     env: {
       PATH: process.env.PATH ?? '',
+      // glibc's allocator setting, passed through to measure its effect on a multi-threaded bot's RSS.
+      ...(process.env.MALLOC_ARENA_MAX === undefined
+        ? {}
+        : { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX }),
       DISCORD_TOKEN: 'load-test-token',
       DISCORD_API_URL: discord.apiUrl,
       TAPEWATCH_HOME: home,

@@ -18,6 +18,7 @@ import type { RequestPolicy } from '../src/reports/module.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
 import { loadPanel, PanelCache, type ReportContext } from '../src/reports/context.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
+import { longestStall } from '../test/helpers/event-loop.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const data = path.resolve(root, '..', 'shared', 'data');
@@ -77,26 +78,6 @@ const reports = Object.fromEntries(
       REPORTS[name].prepare(name === 'rotation' ? {} : { universe: sp500 }, policy).build(c),
   ]),
 );
-/**
- * The longest the event loop went without turning while `work` ran: what a bot's other users wait
- * before their interaction is even seen. A 1 ms interval records the gaps between its ticks.
- */
-async function longestStall(work: () => Promise<unknown>): Promise<{ totalMs: number; stallMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 1);
-  const start = performance.now();
-  await work();
-  const totalMs = performance.now() - start;
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  clearInterval(ticker);
-  return { totalMs, stallMs: Math.max(stallMs, performance.now() - last) };
-}
-
 // Load every file once (the first momentum report reads all of prices/sp500 and the ETFs): the dataset
 // is in memory from here on.
 const coldLoad = await longestStall(() =>

@@ -39,6 +39,20 @@ export class UnknownSymbolError extends TapewatchError {
   }
 }
 
+/**
+ * One symbol's data cannot be used (a broken price file, a payload that cannot be read): that member is
+ * left out with this message as the reason, and the other symbols of the request still work.
+ */
+export class SymbolDataError extends TapewatchError {
+  override readonly name = 'SymbolDataError';
+  readonly symbol: string;
+
+  constructor(symbol: string, message: string, options?: { cause?: unknown }) {
+    super('data_file', message, options);
+    this.symbol = symbol;
+  }
+}
+
 export function isTapewatchError(error: unknown): error is TapewatchError {
   return error instanceof TapewatchError;
 }
@@ -67,7 +81,7 @@ export interface ErrorRecord {
 }
 
 export function errorRecord(error: unknown): ErrorRecord {
-  if (error instanceof UnknownSymbolError) {
+  if (error instanceof UnknownSymbolError || error instanceof SymbolDataError) {
     return { name: error.name, message: error.message, code: error.code, symbol: error.symbol };
   }
   if (error instanceof TapewatchError) return { name: error.name, message: error.message, code: error.code };
@@ -77,6 +91,9 @@ export function errorRecord(error: unknown): ErrorRecord {
 
 /** The error a record stands for: expected failures keep their class and code, bugs stay bugs. */
 export function errorFromRecord(record: ErrorRecord): Error {
+  if (record.symbol !== undefined && record.name === 'SymbolDataError') {
+    return new SymbolDataError(record.symbol, record.message);
+  }
   if (record.symbol !== undefined) {
     const error = new UnknownSymbolError(record.symbol);
     error.message = record.message;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { SingleFlight } from '../lib/single-flight.ts';
-import { TapewatchError, UnknownSymbolError } from '../errors.ts';
+import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { quoteFromBars } from './quotes.ts';
 import type { DailyBars, DateRange, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
 import { allocateBars, sliceBars } from './types.ts';
@@ -22,10 +22,25 @@ const DATE_SHAPE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 export interface ParsedCsv {
   readonly bars: DailyBars;
   readonly skippedNullRows: number;
+  /** Rows repeated word for word (seen in real exports), dropped. */
+  readonly duplicateRows: number;
 }
 
-function fail(file: string, line: number, problem: string): never {
-  throw new TapewatchError('data_file', `${file}:${line}: ${problem}`);
+/**
+ * Above any real price: split-adjusted history of a fund with many reverse splits reaches 1e7 (SQQQ in
+ * 2010); a field of 1e308 is a corrupt file, not a price.
+ */
+const MAX_PRICE = 1e12;
+
+function fail(symbol: string, file: string, line: number, problem: string): never {
+  throw new SymbolDataError(symbol, `${file}:${line}: ${problem}`);
+}
+
+/** A YYYY-MM-DD that names a real day (2024-02-30 does not). */
+function isCalendarDate(date: string): boolean {
+  const [year = 0, month = 0, day = 0] = date.split('-').map(Number);
+  const parsed = new Date(Date.UTC(year, month - 1, day));
+  return parsed.getUTCMonth() === month - 1 && parsed.getUTCDate() === day;
 }
 
 const CHAR_0 = 48;
@@ -80,7 +95,7 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
   const headerEnd = body.indexOf('\n');
   const header = (headerEnd < 0 ? body : body.slice(0, headerEnd)).trim().toLowerCase().split(',');
   if (header.length !== 7 || header.some((name, i) => name.trim() !== EXPECTED_HEADER[i])) {
-    fail(file, 1, `expected the header "Date,Open,High,Low,Close,Adj Close,Volume"`);
+    fail(symbol, file, 1, `expected the header "Date,Open,High,Low,Close,Adj Close,Volume"`);
   }
   // One row per line at most; the columns are trimmed to the rows actually read.
   let capacity = 0;
@@ -88,7 +103,9 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
   const dates: string[] = [];
   const columns = Array.from({ length: 6 }, () => new Float64Array(capacity + 1));
   let skippedNullRows = 0;
+  let duplicateRows = 0;
   let previousDate = '';
+  let previousLine = { number: 0, start: 0, end: 0 };
   let lineNumber = 1;
   let position = headerEnd < 0 ? body.length : headerEnd + 1;
   while (position < body.length) {
@@ -106,16 +123,33 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
     const sliced = body.slice(lineStart, lineStart + 10);
     let date = knownDates.get(sliced);
     if (date === undefined && DATE_SHAPE.test(sliced)) {
+      if (!isCalendarDate(sliced)) fail(symbol, file, lineNumber, `"${sliced}" is not a real calendar date`);
       date = sliced;
       knownDates.set(date, date);
     }
     if (body.charCodeAt(lineStart + 10) !== CHAR_COMMA || date === undefined) {
       const fields = body.slice(lineStart, lineEnd).split(',');
-      if (fields.length !== 7) fail(file, lineNumber, `expected 7 fields, found ${fields.length}`);
-      fail(file, lineNumber, `"${fields[0] ?? ''}" is not a YYYY-MM-DD date`);
+      if (fields.length !== 7) fail(symbol, file, lineNumber, `expected 7 fields, found ${fields.length}`);
+      fail(symbol, file, lineNumber, `"${fields[0] ?? ''}" is not a YYYY-MM-DD date`);
     }
-    if (date <= previousDate) fail(file, lineNumber, `date ${date} is not after ${previousDate}`);
+    if (date === previousDate) {
+      // A row repeated word for word says nothing new; two different rows for one day leave no way to
+      // know which is right.
+      const previous = body.slice(previousLine.start, previousLine.end);
+      if (lineEnd - lineStart === previous.length && body.startsWith(previous, lineStart)) {
+        duplicateRows++;
+        continue;
+      }
+      fail(
+        symbol,
+        file,
+        lineNumber,
+        `a second, different row for ${date} (the first is line ${previousLine.number})`,
+      );
+    }
+    if (date < previousDate) fail(symbol, file, lineNumber, `date ${date} is not after ${previousDate}`);
     previousDate = date;
+    previousLine = { number: lineNumber, start: lineStart, end: lineEnd };
     if (body.startsWith('null,', lineStart + 11)) {
       skippedNullRows++;
       continue;
@@ -126,6 +160,7 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
       let fieldEnd = body.indexOf(',', fieldStart);
       if (c < 5 ? fieldEnd < 0 || fieldEnd >= lineEnd : fieldEnd >= 0 && fieldEnd < lineEnd) {
         fail(
+          symbol,
           file,
           lineNumber,
           `expected 7 fields, found ${body.slice(lineStart, lineEnd).split(',').length}`,
@@ -136,7 +171,17 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
       if (!Number.isFinite(value) || (value < 0 && !signed)) {
         const raw = body.slice(fieldStart, fieldEnd);
         const wanted = signed ? 'a number' : 'a non-negative number';
-        fail(file, lineNumber, `${EXPECTED_HEADER[c + 1] ?? 'value'} "${raw}" is not ${wanted}`);
+        fail(symbol, file, lineNumber, `${EXPECTED_HEADER[c + 1] ?? 'value'} "${raw}" is not ${wanted}`);
+      }
+      // Prices (every column but volume) of a security are positive and finite in size.
+      if (c < 5 && !signed && (value === 0 || value > MAX_PRICE)) {
+        const raw = body.slice(fieldStart, fieldEnd);
+        fail(
+          symbol,
+          file,
+          lineNumber,
+          `${EXPECTED_HEADER[c + 1] ?? 'value'} "${raw}" is not a possible price`,
+        );
       }
       (columns[c] as Float64Array)[row] = value;
       fieldStart = fieldEnd + 1;
@@ -148,7 +193,11 @@ export function parseYahooCsv(symbol: string, text: string, file: string): Parse
   [bars.open, bars.high, bars.low, bars.close, bars.adjClose, bars.volume].forEach((column, c) => {
     column.set((columns[c] as Float64Array).subarray(0, n));
   });
-  return { bars, skippedNullRows };
+  const notes =
+    duplicateRows === 0
+      ? []
+      : [`${symbol}: ${duplicateRows} repeated row${duplicateRows === 1 ? '' : 's'} in ${file} dropped.`];
+  return { bars: notes.length === 0 ? bars : { ...bars, notes }, skippedNullRows, duplicateRows };
 }
 
 export class CsvMarketData implements MarketData {
@@ -197,7 +246,7 @@ export class CsvMarketData implements MarketData {
       try {
         text = await readFile(file, 'utf8');
       } catch (error) {
-        throw new TapewatchError('data_file', `Cannot read "${file}".`, { cause: error });
+        throw new SymbolDataError(key, `Cannot read "${file}".`, { cause: error });
       }
       const parsed = parseYahooCsv(key, text, file);
       this.#loaded.set(key, parsed);
@@ -218,8 +267,10 @@ export class CsvMarketData implements MarketData {
         if (quote) quotes.push(quote);
         else missing.push({ symbol, reason: 'the price file has no rows' });
       } catch (error) {
-        if (!(error instanceof UnknownSymbolError)) throw error;
-        missing.push({ symbol, reason: 'no price file for it in the data folders' });
+        if (error instanceof SymbolDataError) missing.push({ symbol, reason: error.message });
+        else if (error instanceof UnknownSymbolError)
+          missing.push({ symbol, reason: 'no price file for it in the data folders' });
+        else throw error;
       }
     }
     return { quotes, missing };

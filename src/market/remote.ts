@@ -28,6 +28,7 @@ interface WireBars {
   /** Dates as yyyymmdd numbers. */
   readonly days: SharedView;
   readonly columns: readonly SharedView[];
+  readonly notes: readonly string[] | undefined;
 }
 
 type MarketRequest =
@@ -54,6 +55,7 @@ class BarsSharer {
       symbol: shared.symbol,
       days: this.#view(this.#dayNumbers(shared.dates)),
       columns: COLUMNS.map((column) => this.#view(shared[column])),
+      notes: bars.notes,
     };
   }
 
@@ -166,7 +168,8 @@ class BarsReceiver {
     const [open, high, low, close, adjClose, volume] = wire.columns.map(
       (view) => new Float64Array(this.#adopt(view), view.byteOffset, view.length),
     ) as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array, Float64Array];
-    return { symbol: wire.symbol, dates, open, high, low, close, adjClose, volume };
+    const bars = { symbol: wire.symbol, dates, open, high, low, close, adjClose, volume };
+    return wire.notes === undefined ? bars : { ...bars, notes: wire.notes };
   }
 
   #adopt(view: SharedView): SharedArrayBuffer {

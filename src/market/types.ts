@@ -22,6 +22,8 @@ export interface DailyBars {
   readonly close: Float64Array;
   readonly adjClose: Float64Array;
   readonly volume: Float64Array;
+  /** What the source noticed in these bars and put right (identical duplicate rows dropped), for reports. */
+  readonly notes?: readonly string[];
 }
 
 export interface Bar {
@@ -132,6 +134,7 @@ export function sliceBars(bars: DailyBars, range: DateRange): DailyBars {
   if (start === 0 && end === bars.dates.length) return bars;
   return {
     symbol: bars.symbol,
+    ...(bars.notes === undefined ? {} : { notes: bars.notes }),
     dates: bars.dates.slice(start, end),
     open: bars.open.subarray(start, end),
     high: bars.high.subarray(start, end),

@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { TapewatchError, UnknownSymbolError } from '../errors.ts';
+import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
 import type { DailyBars, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
 import { alignBars, type AlignedPanel, type Panel } from '../indicators/panel.ts';
@@ -100,6 +100,8 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
             : { symbol, reason: `no bars from ${range.from} to ${range.to}` };
         } catch (error) {
           if (error instanceof UnknownSymbolError) return { symbol, reason: 'not in the data source' };
+          // One member's unusable data (a broken file) leaves that member out, never the report.
+          if (error instanceof SymbolDataError) return { symbol, reason: error.message };
           throw error;
         } finally {
           done++;
@@ -116,10 +118,12 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
   }
   const key = `${range.from}|${range.to}|${loaded.map((b) => b.symbol).join(',')}`;
   const { panel, offCalendarRows } = context.panels ? context.panels.align(key, loaded) : alignBars(loaded);
-  const notes =
-    offCalendarRows > 0
+  const notes = [
+    ...loaded.flatMap((bars) => bars.notes ?? []),
+    ...(offCalendarRows > 0
       ? [`${offCalendarRows} price rows dated on days the NYSE was closed were ignored.`]
-      : [];
+      : []),
+  ];
   return { panel, missing, notes };
 }
 

@@ -6,6 +6,7 @@ import { ReportPool } from '../../src/bot/report-pool.ts';
 import { TapewatchError } from '../../src/errors.ts';
 import { DemoMarketData, generateDemoInWorker } from '../../src/market/demo.ts';
 import type { MarketData } from '../../src/market/types.ts';
+import { longestStall } from '../helpers/event-loop.ts';
 
 const HOME = '/nonexistent-tapewatch-home';
 const TODAY = '2026-11-20';
@@ -17,23 +18,6 @@ after(() => pool.close());
 
 const request = (name: 'breadth' | 'market', input: Record<string, unknown>, asOf: string | null = null) =>
   prepare(name, input, asOf, botRequestPolicy(TODAY, HOME));
-
-/** The longest the event loop went without turning while `work` ran. */
-async function longestStall<T>(work: () => Promise<T>): Promise<{ value: T; stallMs: number }> {
-  let last = performance.now();
-  let stallMs = 0;
-  const ticker = setInterval(() => {
-    const at = performance.now();
-    stallMs = Math.max(stallMs, at - last);
-    last = at;
-  }, 5);
-  try {
-    const value = await work();
-    return { value, stallMs: Math.max(stallMs, performance.now() - last) };
-  } finally {
-    clearInterval(ticker);
-  }
-}
 
 describe('report worker pool', () => {
   it('generates the market and computes a 500-member report in workers while this thread keeps turning', async () => {

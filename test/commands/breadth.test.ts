@@ -8,7 +8,8 @@ import type { Report } from '../../src/reports/types.ts';
 import { mean } from '../helpers/math.ts';
 import { paired, referenceSeries } from '../helpers/reference.ts';
 import { buildReport, testPolicy } from '../helpers/reports.ts';
-import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
+import { realHistory, sharedPath, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
+import { CsvMarketData } from '../../src/market/csv.ts';
 import { resolveUniverse } from '../../src/universes/index.ts';
 
 describe('breadth report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
@@ -31,6 +32,27 @@ describe('breadth report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, (
     // Measured: r 0.993, mean gap 2.9 points (our members are the 2021 list, so history is survivor-biased).
     assert.ok(r > 0.98, `correlation ${r.toFixed(4)}`);
     assert.ok(meanGap < 4, `mean gap ${meanGap.toFixed(2)} points`);
+  });
+});
+
+describe('breadth report on a folder with a broken file', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
+  it('reports on the Nasdaq folder, naming PCLN (two different rows for one day) as left out', async () => {
+    const nasdaq = sharedPath('prices', 'nasdaq100');
+    const source = new CsvMarketData([nasdaq, sharedPath('prices', 'etf')]);
+    const report = await buildReport({ marketData: source, endDate: '2026-06-18' }, 'breadth', {
+      universe: nasdaq,
+    });
+    assert.equal(report.universe.size, 40);
+    assert.equal(report.universe.covered, 39);
+    assert.deepEqual(
+      report.universe.missing.map((m) => m.symbol),
+      ['PCLN'],
+    );
+    assert.match(
+      report.universe.missing[0]?.reason ?? '',
+      /PCLN\.csv:152: a second, different row for 2026-05-21 \(the first is line 151\)$/,
+    );
+    assert.equal(typeof report.metrics.pct_above_200d, 'number');
   });
 });
 

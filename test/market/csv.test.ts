@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
+import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
 import { CsvMarketData, parseYahooCsv } from '../../src/market/csv.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
 
@@ -20,6 +20,15 @@ function expectDataError(work: () => unknown, pattern: RegExp): void {
     work,
     (error: unknown) =>
       error instanceof TapewatchError && error.code === 'data_file' && pattern.test(error.message),
+  );
+}
+
+/** A broken file is that symbol's problem: it names the symbol, so a report leaves only it out. */
+function expectSymbolError(work: () => unknown, pattern: RegExp): void {
+  assert.throws(
+    work,
+    (error: unknown) =>
+      error instanceof SymbolDataError && error.symbol === 'ABC' && pattern.test(error.message),
   );
 }
 
@@ -51,6 +60,49 @@ describe('Yahoo CSV reader', () => {
     );
     assert.equal(parsed.bars.dates.length, 1);
     assert.equal(parsed.skippedNullRows, 1);
+  });
+
+  it('refuses a day that does not exist, naming file and line', () => {
+    expectSymbolError(
+      () => parseYahooCsv('ABC', `${HEADER}\n2024-02-28,1,1,1,1,1,1\n2024-02-30,1,1,1,1,1,1\n`, 'ABC.csv'),
+      /^ABC\.csv:3: "2024-02-30" is not a real calendar date$/,
+    );
+    assert.equal(
+      parseYahooCsv('ABC', `${HEADER}\n2024-02-29,1,1,1,1,1,1\n`, 'ABC.csv').bars.dates[0],
+      '2024-02-29',
+    );
+  });
+
+  it('drops a row repeated word for word with a note, and refuses two different rows for one day', () => {
+    const row = '2024-01-03,10.5,12,10,11.5,11.39,2000';
+    const parsed = parseYahooCsv(
+      'ABC',
+      `${HEADER}\n2024-01-02,10,11,9,10.5,10.4,1000\n${row}\n${row}\n${row}\n2024-01-04,11,12,10,11,11,5\n`,
+      'ABC.csv',
+    );
+    assert.deepEqual(parsed.bars.dates, ['2024-01-02', '2024-01-03', '2024-01-04']);
+    assert.deepEqual([...parsed.bars.adjClose], [10.4, 11.39, 11]);
+    assert.equal(parsed.duplicateRows, 2);
+    assert.deepEqual(parsed.bars.notes, ['ABC: 2 repeated rows in ABC.csv dropped.']);
+    expectSymbolError(
+      () => parseYahooCsv('ABC', `${HEADER}\n${row}\n2024-01-03,10.5,12,10,11.6,11.49,2000\n`, 'ABC.csv'),
+      /^ABC\.csv:3: a second, different row for 2024-01-03 \(the first is line 2\)$/,
+    );
+  });
+
+  it('refuses a zero price and a price no security has, but not a zero volume', () => {
+    expectSymbolError(
+      () => parseYahooCsv('ABC', `${HEADER}\n2024-01-02,10,11,9,0,10,1000\n`, 'ABC.csv'),
+      /^ABC\.csv:2: close "0" is not a possible price$/,
+    );
+    expectSymbolError(
+      () => parseYahooCsv('ABC', `${HEADER}\n2024-01-02,10,1e308,9,10,10,1000\n`, 'ABC.csv'),
+      /^ABC\.csv:2: high "1e308" is not a possible price$/,
+    );
+    assert.deepEqual(
+      [...parseYahooCsv('ABC', `${HEADER}\n2024-01-02,10,11,9,10,10,0\n`, 'ABC.csv').bars.volume],
+      [0],
+    );
   });
 
   it('names the file and line of a malformed row', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
+import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
 import { RemoteMarketData, serveMarketData } from '../../src/market/remote.ts';
 import { allocateBars, type DailyBars, type DateRange, type MarketData } from '../../src/market/types.ts';
 import { PanelCache } from '../../src/reports/context.ts';
@@ -18,6 +18,16 @@ function bridge(source: MarketData): RemoteMarketData {
   ports.push(port1, port2);
   serveMarketData(port1, source);
   return new RemoteMarketData(port2, { name: source.source, label: source.label });
+}
+
+/** A source with the given bars for every symbol and no quotes. */
+function sourceOf(label: string, bars: (symbol: string) => DailyBars): MarketData {
+  return {
+    source: 'csv',
+    label,
+    getDailyBars: (symbol) => Promise.resolve(bars(symbol)),
+    getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
+  };
 }
 
 const RANGE: DateRange = { from: '2026-01-01', to: '2026-03-31' };
@@ -39,13 +49,7 @@ describe('a source in another thread', () => {
   it('copies nothing: a price written on the source side shows through on the other', async () => {
     const bars = allocateBars('ONE', ['1999-12-31', '2008-10-10', '2026-12-04']);
     bars.adjClose.set([1, 2, 3]);
-    const source: MarketData = {
-      source: 'csv',
-      label: 'one symbol',
-      getDailyBars: () => Promise.resolve(bars),
-      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
-    };
-    const there = await bridge(source).getDailyBars('ONE', RANGE);
+    const there = await bridge(sourceOf('one symbol', () => bars)).getDailyBars('ONE', RANGE);
     assert.deepEqual(there.dates, ['1999-12-31', '2008-10-10', '2026-12-04']);
     bars.adjClose[1] = 42;
     assert.equal(there.adjClose[1], 42);
@@ -53,13 +57,7 @@ describe('a source in another thread', () => {
 
   it('gives the same buffers for unchanged bars on every request, so an aligned panel is reused', async () => {
     const bars = await new RecordingSource().getDailyBars('AAA', RANGE);
-    const source: MarketData = {
-      source: 'csv',
-      label: 'unchanging',
-      getDailyBars: () => Promise.resolve(bars),
-      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
-    };
-    const remote = bridge(source);
+    const remote = bridge(sourceOf('unchanging', () => bars));
     const first = await remote.getDailyBars('AAA', RANGE);
     const second = await remote.getDailyBars('AAA', RANGE);
     assert.notEqual(second, first, 'each request brings its own bars object');
@@ -84,12 +82,7 @@ describe('a source in another thread', () => {
       X: ['2026-01-02', '2026-01-05', '2026-01-07'],
       Y: ['2026-01-02', '2026-01-06', '2026-01-07'],
     };
-    const sameEnds = bridge({
-      source: 'csv',
-      label: 'same ends',
-      getDailyBars: (symbol) => Promise.resolve(allocateBars(symbol, calendars[symbol] ?? [])),
-      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
-    });
+    const sameEnds = bridge(sourceOf('same ends', (symbol) => allocateBars(symbol, calendars[symbol] ?? [])));
     const x = await sameEnds.getDailyBars('X', RANGE);
     const y = await sameEnds.getDailyBars('Y', RANGE);
     assert.deepEqual([x.dates, y.dates], [calendars.X, calendars.Y], 'same length and ends, another middle');
@@ -107,13 +100,7 @@ describe('a source in another thread', () => {
       adjClose: new Float64Array([0.5, 1]),
       volume: new Float64Array([10, 20]),
     };
-    const source: MarketData = {
-      source: 'csv',
-      label: 'plain arrays',
-      getDailyBars: () => Promise.resolve(plain),
-      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
-    };
-    const remote = bridge(source);
+    const remote = bridge(sourceOf('plain arrays', () => plain));
     const first = await remote.getDailyBars('OLD', RANGE);
     const second = await remote.getDailyBars('OLD', RANGE);
     assert.deepEqual([...first.adjClose], [0.5, 1]);
@@ -151,6 +138,32 @@ describe('a source in another thread', () => {
       down.getQuotes(['SPY']),
       (error: unknown) =>
         error instanceof Error && !(error instanceof TapewatchError) && error.message === 'socket hang up',
+    );
+  });
+
+  it("keeps a broken file one symbol's problem, and the notes a source made about its bars", async () => {
+    const noted = {
+      ...allocateBars('CCC', ['2026-01-02']),
+      notes: ['CCC: 1 repeated row in CCC.csv dropped.'],
+    };
+    const remote = bridge({
+      source: 'csv',
+      label: 'files',
+      getDailyBars: (symbol) =>
+        symbol === 'CCC'
+          ? Promise.resolve(noted)
+          : Promise.reject(
+              new SymbolDataError(symbol, `${symbol}.csv:3: "2024-02-30" is not a real calendar date`),
+            ),
+      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
+    });
+    assert.deepEqual((await remote.getDailyBars('CCC', RANGE)).notes, noted.notes);
+    await assert.rejects(
+      remote.getDailyBars('BBB', RANGE),
+      (error: unknown) =>
+        error instanceof SymbolDataError &&
+        error.symbol === 'BBB' &&
+        error.message === 'BBB.csv:3: "2024-02-30" is not a real calendar date',
     );
   });
 

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeBreadth, breadthOptionsSchema } from '../../commands/breadth.ts';
-import { PanelCache, type ReportContext } from '../../src/reports/context.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { CsvMarketData } from '../../src/market/csv.ts';
+import { loadPanel, PanelCache, type ReportContext } from '../../src/reports/context.ts';
 import { buildReport } from '../helpers/reports.ts';
 import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
 
@@ -25,5 +29,42 @@ describe('panel cache on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () =
     ]);
     assert.deepEqual(cachedReport.metrics, freshReport.metrics);
     assert.equal(cachedReport.metrics.advancers, 359);
+  });
+});
+
+describe('loading a panel', () => {
+  const HEADER = 'Date,Open,High,Low,Close,Adj Close,Volume';
+  const row = (date: string, price: number) => `${date},${price},${price},${price},${price},${price},100`;
+
+  it('leaves out a member whose file is broken, naming file and line, and keeps the rest with their notes', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-panel-'));
+    writeFileSync(
+      path.join(dir, 'AAA.csv'),
+      [HEADER, row('2024-01-02', 10), row('2024-01-03', 11)].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'BBB.csv'),
+      [HEADER, row('2024-01-02', 20), row('2024-01-03', 21), row('2024-01-03', 22)].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'CCC.csv'),
+      [HEADER, row('2024-01-02', 30), row('2024-01-02', 30), row('2024-01-03', 31)].join('\n'),
+    );
+    const loaded = await loadPanel({ marketData: new CsvMarketData([dir]), endDate: '2024-01-03' }, [
+      'AAA',
+      'BBB',
+      'CCC',
+      'DDD',
+    ]);
+    assert.deepEqual(loaded.panel.symbols, ['AAA', 'CCC']);
+    assert.deepEqual([...(loaded.panel.adjClose[1] ?? [])], [30, 31]);
+    assert.deepEqual(loaded.missing, [
+      {
+        symbol: 'BBB',
+        reason: `${path.join(dir, 'BBB.csv')}:4: a second, different row for 2024-01-03 (the first is line 3)`,
+      },
+      { symbol: 'DDD', reason: 'not in the data source' },
+    ]);
+    assert.deepEqual(loaded.notes, [`CCC: 1 repeated row in ${path.join(dir, 'CCC.csv')} dropped.`]);
   });
 });
