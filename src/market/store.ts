@@ -19,12 +19,12 @@ interface CoverageRow {
 
 interface BarRow {
   date: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  adj_close: number;
-  volume: number;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  close: number | null;
+  adj_close: number | null;
+  volume: number | null;
 }
 
 /** Daily bars by symbol, with the date range each symbol is known to be complete for. */
@@ -125,15 +125,17 @@ export class BarStore {
   }
 }
 
+/** SQLite keeps a NaN (a value the source did not send) as NULL; it comes back as NaN, never as 0. */
 function toBar(row: BarRow): Bar {
+  const value = (stored: number | null) => stored ?? Number.NaN;
   return {
     date: row.date,
-    open: row.open,
-    high: row.high,
-    low: row.low,
-    close: row.close,
-    adjClose: row.adj_close,
-    volume: row.volume,
+    open: value(row.open),
+    high: value(row.high),
+    low: value(row.low),
+    close: value(row.close),
+    adjClose: value(row.adj_close),
+    volume: value(row.volume),
   };
 }
 
@@ -142,9 +144,9 @@ const maxDate = (a: IsoDate, b: IsoDate): IsoDate => (a > b ? a : b);
 
 /** Adjusted prices match when they agree to rounding; anything more means a dividend or split rebased history. */
 function sameAdjustment(stored: Bar, fresh: Bar): boolean {
-  const close = Math.abs(fresh.close - stored.close) <= 1e-6 * Math.max(1, Math.abs(stored.close));
-  const adj = Math.abs(fresh.adjClose - stored.adjClose) <= 1e-6 * Math.max(1, Math.abs(stored.adjClose));
-  return close && adj;
+  const agree = (a: number, b: number) =>
+    (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(b - a) <= 1e-6 * Math.max(1, Math.abs(a));
+  return agree(stored.close, fresh.close) && agree(stored.adjClose, fresh.adjClose);
 }
 
 /**

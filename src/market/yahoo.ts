@@ -2,7 +2,7 @@ import YahooFinance from 'yahoo-finance2';
 import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
 import { z } from 'zod';
 import type { YahooSettings } from '../config/index.ts';
-import { TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
+import { SymbolDataError, TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { addDays } from './calendar.ts';
 import { createRetryingFetch, HttpFailure, realSleep, type FetchFn } from '../lib/http.ts';
@@ -130,10 +130,7 @@ export class YahooMarketData implements MarketData {
     const parsed = chartSchema.safeParse(raw);
     if (!parsed.success) {
       this.logger.error({ symbol, issues: parsed.error.issues.slice(0, 5) }, 'unexpected chart payload');
-      throw new TapewatchError(
-        'source_error',
-        `Yahoo sent daily bars for "${symbol}" in a shape we do not recognise.`,
-      );
+      throw unreadableChart(symbol);
     }
     return toDailyBars(symbol.toUpperCase(), parsed.data, range);
   }
@@ -224,12 +221,12 @@ export class YahooMarketData implements MarketData {
     if (symbol !== null && /not ?found|no data found|delisted/i.test(message)) {
       return new UnknownSymbolError(symbol, 'Yahoo has no data for it; it may be misspelt or delisted');
     }
+    // The details go to the log; a user reads what happened, never the library's exception text.
     this.logger.error({ symbol, error: message }, 'unexpected yahoo failure');
-    return new TapewatchError(
-      'source_error',
-      `Yahoo Finance sent something we could not read (${message.slice(0, 120)}).`,
-      { cause: error },
-    );
+    if (symbol !== null) return unreadableChart(symbol, error);
+    return new TapewatchError('source_error', 'Yahoo Finance sent quotes we could not read.', {
+      cause: error,
+    });
   }
 }
 
@@ -241,10 +238,29 @@ function findHttpFailure(error: unknown): HttpFailure | null {
   return null;
 }
 
+/** A chart for one symbol that cannot be used (an empty result, a changed payload): that member is left out. */
+function unreadableChart(symbol: string, cause?: unknown): SymbolDataError {
+  return new SymbolDataError(symbol, `Yahoo sent daily bars for "${symbol}" that we could not read.`, {
+    cause,
+  });
+}
+
+/**
+ * Bars from a chart payload. Nothing Yahoo left out is made up: a missing open, high, low or volume is
+ * NaN, and so is a missing adjusted close, which leaves that day out of the member's returns (a raw
+ * close in its place would be a fake jump of a dividend's size, twice). A chart with no adjusted closes
+ * at all would hide every dividend, so the member is left out.
+ */
 function toDailyBars(symbol: string, chart: z.infer<typeof chartSchema>, range: DateRange): DailyBars {
   const timestamps = chart.timestamp ?? [];
   const quote = chart.indicators.quote[0] ?? {};
   const adjclose = chart.indicators.adjclose?.[0]?.adjclose;
+  if (adjclose === undefined && quote.close?.some((close) => close != null)) {
+    throw new SymbolDataError(
+      symbol,
+      `Yahoo sent no adjusted closes for "${symbol}", so its returns would leave out dividends.`,
+    );
+  }
   const formatter = exchangeDateFormatter(chart.meta.exchangeTimezoneName);
   const byDate = new Map<string, Bar>();
   timestamps.forEach((time, i) => {
@@ -255,12 +271,12 @@ function toDailyBars(symbol: string, chart: z.infer<typeof chartSchema>, range: 
     if (date < range.from || date > range.to) return;
     byDate.set(date, {
       date,
-      open: quote.open?.[i] ?? close,
-      high: quote.high?.[i] ?? close,
-      low: quote.low?.[i] ?? close,
+      open: quote.open?.[i] ?? Number.NaN,
+      high: quote.high?.[i] ?? Number.NaN,
+      low: quote.low?.[i] ?? Number.NaN,
       close,
-      adjClose: adjclose?.[i] ?? close,
-      volume: quote.volume?.[i] ?? 0,
+      adjClose: adjclose?.[i] ?? Number.NaN,
+      volume: quote.volume?.[i] ?? Number.NaN,
     });
   });
   const rows = [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1));

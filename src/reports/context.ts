@@ -120,11 +120,30 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
   const { panel, offCalendarRows } = context.panels ? context.panels.align(key, loaded) : alignBars(loaded);
   const notes = [
     ...loaded.flatMap((bars) => bars.notes ?? []),
+    ...loaded.flatMap((bars) => missingAdjustments(bars) ?? []),
     ...(offCalendarRows > 0
       ? [`${offCalendarRows} price rows dated on days the NYSE was closed were ignored.`]
       : []),
   ];
   return { panel, missing, notes };
+}
+
+/**
+ * Days a source sent a close without an adjusted close: returns skip them (measured across the gap)
+ * rather than mistake a raw close for an adjusted one, and the report says so.
+ */
+function missingAdjustments(bars: DailyBars): string | null {
+  let count = 0;
+  let first = '';
+  for (let i = 0; i < bars.dates.length; i++) {
+    if ((bars.close[i] ?? 0) > 0 && !((bars.adjClose[i] ?? 0) > 0)) {
+      if (count === 0) first = bars.dates[i] ?? '';
+      count++;
+    }
+  }
+  if (count === 0) return null;
+  const days = count === 1 ? `1 day (${first})` : `${count} days (the first ${first})`;
+  return `${bars.symbol}: ${days} without an adjusted close, left out of its returns.`;
 }
 
 export function requireSessions(panel: Panel, needed: number, what: string): void {

@@ -12,12 +12,12 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS bars (
   symbol TEXT NOT NULL,
   date TEXT NOT NULL,
-  open REAL NOT NULL,
-  high REAL NOT NULL,
-  low REAL NOT NULL,
+  open REAL,
+  high REAL,
+  low REAL,
   close REAL NOT NULL,
-  adj_close REAL NOT NULL,
-  volume REAL NOT NULL,
+  adj_close REAL,
+  volume REAL,
   PRIMARY KEY (symbol, date)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS coverage (
@@ -61,6 +61,33 @@ function addMissingColumns(db: DatabaseSync): void {
   }
 }
 
+/**
+ * Bars stored before version 2 put a raw close where Yahoo sent no adjusted close (a fake jump of a
+ * dividend's size), and their columns could not hold "not sent". They are a cache of Yahoo's answers, so
+ * they are dropped, with their coverage, and fetched again on first use; schedules are kept.
+ */
+const BARS_VERSION = 2;
+
+function refreshOldBars(db: DatabaseSync): void {
+  const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+  if (version >= BARS_VERSION) return;
+  const adjClose = (db.prepare('PRAGMA table_info(bars)').all() as { name: string; notnull: number }[]).find(
+    (c) => c.name === 'adj_close',
+  );
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (adjClose?.notnull === 1) {
+      db.exec('DROP TABLE bars; DELETE FROM coverage;');
+      db.exec(SCHEMA);
+    }
+    db.exec(`PRAGMA user_version = ${BARS_VERSION}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
 export function storeError(file: string, error: unknown): TapewatchError {
   const detail = describeError(error);
   if (/locked|busy/i.test(detail)) {
@@ -92,6 +119,7 @@ export function openDatabase(file: string): DatabaseSync {
     }
     db.exec(SCHEMA);
     addMissingColumns(db);
+    refreshOldBars(db);
     return db;
   } catch (error) {
     throw storeError(file, error);

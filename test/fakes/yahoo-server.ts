@@ -12,14 +12,19 @@ import type { FetchFn } from '../../src/lib/http.ts';
  * The recordings redact cookies, so the fake hands out a working cookie in their place, and it answers
  * the one consent hop the recording does not hold (guce.yahoo.com sends the browser back to the page).
  * Faults can be queued per path prefix: a status (429, 500), a delay longer than the client's timeout,
- * or a malformed body.
+ * a malformed body, or a well-formed body of another shape.
  */
 interface Recording {
   request: { url: string };
   response: { status: number; headers: Record<string, string>; bodyJson?: unknown; bodyText?: string };
 }
 
-export type Fault = { status: number; retryAfter?: string } | { delayMs: number } | { malformed: true };
+export type Fault =
+  | { status: number; retryAfter?: string }
+  | { delayMs: number }
+  | { malformed: true }
+  /** A well-formed answer of another shape (an empty result, a payload with fields gone). */
+  | { json: unknown };
 
 export const RECORDED_CRUMB = 'haT3oykhHqZ';
 const COOKIE = 'A3=fake-session; Domain=.yahoo.com; Path=/; Max-Age=31557600; Secure; HttpOnly';
@@ -97,6 +102,8 @@ export class FakeYahoo {
     if (index >= 0) {
       const fault = this.faults.splice(index, 1)[0]?.fault ?? { status: 500 };
       if ('delayMs' in fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      else if ('json' in fault)
+        return this.send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(fault.json));
       else if ('malformed' in fault)
         return this.send(res, 200, { 'content-type': 'application/json' }, '{"chart": {"result": [{"meta": ');
       else

@@ -106,6 +106,26 @@ describe('persistent bar store', () => {
     assert.ok(Math.abs((bars.adjClose[0] ?? 0) - 101 * 0.98) < 1e-9, 'old days carry the new adjustment');
   });
 
+  it('keeps what the source did not send as not sent, across a restart', () => {
+    const file = tempStore();
+    let db = openDatabase(file);
+    const bar = { date: '2015-08-26', open: Number.NaN, high: Number.NaN, low: Number.NaN, close: 38.73 };
+    new BarStore(db, file).write(
+      'KO',
+      [{ ...bar, adjClose: Number.NaN, volume: Number.NaN }],
+      { from: '2015-08-26', to: '2015-08-26' },
+      new Date('2026-01-01T00:00:00Z'),
+    );
+    db.close();
+    db = openDatabase(file);
+    const [read] = new BarStore(db, file).read('KO', { from: '2015-08-26', to: '2015-08-26' });
+    db.close();
+    assert.equal(read?.close, 38.73);
+    for (const field of ['open', 'high', 'low', 'adjClose', 'volume'] as const) {
+      assert.ok(Number.isNaN(read[field]), `${field} is ${read[field]}, not NaN`);
+    }
+  });
+
   it('stores nothing for an unknown symbol', async () => {
     const file = tempStore();
     const source = new RecordingSource();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
+import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { CachedMarketData } from '../../src/market/cache.ts';
 import { YahooMarketData } from '../../src/market/yahoo.ts';
@@ -9,6 +9,10 @@ import { HAVE_SHARED_DATA, SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpe
 import { FakeYahoo, RECORDED_CRUMB } from '../fakes/yahoo-server.ts';
 
 const AAPL_RANGE = { from: '2020-08-31', to: '2020-11-06' };
+
+interface ChartResult {
+  indicators?: { adjclose?: { adjclose?: (number | null)[] }[] };
+}
 
 describe(
   'Yahoo source against a loopback fake replaying recorded exchanges',
@@ -164,11 +168,55 @@ describe(
       assert.ok(Date.now() - started < 900, 'the client gave up before the server answered');
     });
 
-    it('fails clearly on a malformed body', async () => {
-      fake.inject('/v8/finance/chart', { malformed: true });
+    /** The recorded AAPL chart with its payload changed by `edit`. */
+    function editedChart(edit: (result: ChartResult) => void): unknown {
+      const body = structuredClone(fake.recording('chart:AAPL').response.bodyJson) as {
+        chart: { result: ChartResult[] };
+      };
+      const [result] = body.chart.result;
+      assert.ok(result);
+      edit(result);
+      return body;
+    }
+
+    it("makes a chart it cannot read that member's problem, in plain words", async () => {
+      const unreadable = 'Yahoo sent daily bars for "AAPL" that we could not read.';
+      for (const fault of [
+        { malformed: true } as const,
+        { json: { chart: { result: [], error: null } } },
+        { json: editedChart((result) => delete result.indicators) },
+      ]) {
+        fake.inject('/v8/finance/chart', fault);
+        await assert.rejects(
+          client().getDailyBars('AAPL', AAPL_RANGE),
+          (error: unknown) =>
+            error instanceof SymbolDataError && error.symbol === 'AAPL' && error.message === unreadable,
+          JSON.stringify(fault).slice(0, 60),
+        );
+      }
+    });
+
+    it('never puts a raw close where Yahoo sent no adjusted close', async () => {
+      fake.inject('/v8/finance/chart', {
+        json: editedChart((result) => {
+          const adjclose = result.indicators?.adjclose?.[0]?.adjclose;
+          assert.ok(adjclose);
+          adjclose[3] = null;
+        }),
+      });
+      const bars = await client().getDailyBars('AAPL', AAPL_RANGE);
+      assert.equal(bars.dates.length, 49);
+      assert.ok(Number.isNaN(bars.adjClose[3]), `adjClose ${bars.adjClose[3]}`);
+      assert.ok((bars.close[3] ?? 0) > 100, 'the close itself is kept');
+      assert.ok((bars.adjClose[4] ?? 0) > 100);
+
+      fake.inject('/v8/finance/chart', { json: editedChart((result) => delete result.indicators?.adjclose) });
       await assert.rejects(
         client().getDailyBars('AAPL', AAPL_RANGE),
-        (error: unknown) => error instanceof TapewatchError && error.code === 'source_error',
+        (error: unknown) =>
+          error instanceof SymbolDataError &&
+          error.message ===
+            'Yahoo sent no adjusted closes for "AAPL", so its returns would leave out dividends.',
       );
     });
 

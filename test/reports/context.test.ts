@@ -5,6 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CsvMarketData } from '../../src/market/csv.ts';
+import { allocateBars, type MarketData } from '../../src/market/types.ts';
+import { dailyReturns } from '../../src/indicators/panel.ts';
 import { loadPanel, PanelCache, type ReportContext } from '../../src/reports/context.ts';
 import { buildReport } from '../helpers/reports.ts';
 import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
@@ -66,5 +68,26 @@ describe('loading a panel', () => {
       { symbol: 'DDD', reason: 'not in the data source' },
     ]);
     assert.deepEqual(loaded.notes, [`CCC: 1 repeated row in ${path.join(dir, 'CCC.csv')} dropped.`]);
+  });
+
+  it('says which days came without an adjusted close, and keeps them out of returns', async () => {
+    const dates = ['2015-08-25', '2015-08-26', '2015-08-27'];
+    const ko = allocateBars('KO', dates);
+    ko.close.set([38.5, 38.73, 39]);
+    ko.adjClose.set([31.9, Number.NaN, 32.3]);
+    const source: MarketData = {
+      source: 'yahoo',
+      label: 'one gap',
+      getDailyBars: () => Promise.resolve(ko),
+      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
+    };
+    const loaded = await loadPanel({ marketData: source, endDate: '2015-08-27' }, ['KO']);
+    assert.deepEqual(loaded.notes, [
+      'KO: 1 day (2015-08-26) without an adjusted close, left out of its returns.',
+    ]);
+    assert.ok(Number.isNaN(loaded.panel.adjClose[0]?.[1]));
+    const returns = dailyReturns(loaded.panel.adjClose[0] ?? new Float64Array(0));
+    assert.ok(Number.isNaN(returns[1]), 'no return on the day without an adjusted close');
+    assert.ok(Math.abs((returns[2] ?? 0) - (32.3 / 31.9 - 1)) < 1e-12, 'the move is measured across the gap');
   });
 });

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { describe, it } from 'node:test';
+import { openDatabase } from '../../src/store/database.ts';
+
+/** A store as version 1 made it: bars whose columns could not hold "not sent", and one schedule. */
+function versionOneStore(): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-db-')), 'store.sqlite');
+  const db = new DatabaseSync(file);
+  db.exec(`
+    CREATE TABLE bars (symbol TEXT NOT NULL, date TEXT NOT NULL, open REAL NOT NULL, high REAL NOT NULL,
+      low REAL NOT NULL, close REAL NOT NULL, adj_close REAL NOT NULL, volume REAL NOT NULL,
+      PRIMARY KEY (symbol, date)) WITHOUT ROWID;
+    CREATE TABLE coverage (symbol TEXT PRIMARY KEY, first_date TEXT NOT NULL, last_date TEXT NOT NULL,
+      fetched_at TEXT NOT NULL);
+    CREATE TABLE schedules (id INTEGER PRIMARY KEY AUTOINCREMENT, guild_id TEXT NOT NULL,
+      channel_id TEXT NOT NULL, report TEXT NOT NULL, time TEXT NOT NULL, days TEXT NOT NULL,
+      time_zone TEXT NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL, last_slot TEXT,
+      last_outcome TEXT, disabled_reason TEXT);
+    INSERT INTO bars VALUES ('KO', '2015-08-26', 38.5, 38.9, 38.1, 38.73, 38.73, 1000);
+    INSERT INTO coverage VALUES ('KO', '2015-08-26', '2015-08-26', '2026-01-01T00:00:00Z');
+    INSERT INTO schedules (guild_id, channel_id, report, time, days, time_zone, created_by, created_at)
+      VALUES ('1', '2', 'breadth', '16:15', 'weekdays', 'America/New_York', '3', '2026-01-01');
+  `);
+  db.close();
+  return file;
+}
+
+const count = (db: DatabaseSync, table: string) =>
+  (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+describe('the store file', () => {
+  it('drops bars an older version stored (raw closes for missing adjusted ones), keeps schedules, once', () => {
+    const file = versionOneStore();
+    let db = openDatabase(file);
+    assert.equal(count(db, 'bars'), 0, 'the old bars are fetched again on first use');
+    assert.equal(count(db, 'coverage'), 0, 'and nothing claims they are still there');
+    assert.equal(count(db, 'schedules'), 1, 'schedules are not a cache');
+    db.prepare('INSERT INTO bars VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      'KO',
+      '2015-08-26',
+      null,
+      null,
+      null,
+      38.73,
+      null,
+      null,
+    );
+    db.close();
+
+    db = openDatabase(file);
+    assert.equal(count(db, 'bars'), 1, 'bars stored by this version are kept on the next open');
+    db.close();
+  });
+});
