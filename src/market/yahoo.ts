@@ -1,5 +1,6 @@
 import YahooFinance from 'yahoo-finance2';
 import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
+import { getCrumbClear } from 'yahoo-finance2/lib/getCrumb';
 import { z } from 'zod';
 import type { YahooSettings } from '../config/index.ts';
 import { SymbolDataError, TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
@@ -77,7 +78,11 @@ export class YahooMarketData implements MarketData {
   readonly source = 'yahoo' as const;
   readonly label = 'Yahoo Finance';
   private readonly client: InstanceType<typeof YahooFinance>;
+  private readonly cookieJar = new ExtendedCookieJar();
   private readonly logger: Logger;
+  /** Counts session renewals, so requests refused together renew the session once (see #renewed). */
+  #session = 0;
+  #renewal: Promise<void> | null = null;
 
   constructor(settings: YahooSettings, deps: YahooDeps) {
     this.logger = deps.logger;
@@ -94,7 +99,7 @@ export class YahooMarketData implements MarketData {
     this.client = new YahooFinance({
       fetch,
       // Our own jar: the library's default one is shared by every instance in the process.
-      cookieJar: new ExtendedCookieJar(),
+      cookieJar: this.cookieJar,
       queue: { concurrency: settings.concurrency },
       // The version check and the survey notice would reach the network or the console on their own.
       versionCheck: false,
@@ -113,16 +118,18 @@ export class YahooMarketData implements MarketData {
   async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
     let raw: unknown;
     try {
-      raw = await this.client.chart(
-        symbol,
-        {
-          period1: range.from,
-          period2: addDays(range.to, 1),
-          interval: '1d',
-          events: 'div|split',
-          return: 'object',
-        },
-        { validateResult: false },
+      raw = await this.#renewed(() =>
+        this.client.chart(
+          symbol,
+          {
+            period1: range.from,
+            period2: addDays(range.to, 1),
+            interval: '1d',
+            events: 'div|split',
+            return: 'object',
+          },
+          { validateResult: false },
+        ),
       );
     } catch (error) {
       throw this.translate(error, symbol);
@@ -141,7 +148,9 @@ export class YahooMarketData implements MarketData {
       const batch = symbols.slice(start, start + QUOTE_BATCH_SIZE);
       let raw: unknown;
       try {
-        raw = await this.client.quote([...batch], { return: 'array' }, { validateResult: false });
+        raw = await this.#renewed(() =>
+          this.client.quote([...batch], { return: 'array' }, { validateResult: false }),
+        );
       } catch (error) {
         throw this.translate(error, null);
       }
@@ -169,6 +178,28 @@ export class YahooMarketData implements MarketData {
       .filter((symbol) => !found.has(symbol.toUpperCase()))
       .map((symbol) => ({ symbol, reason: 'Yahoo has no quote for it; it may be misspelt or delisted' }));
     return { quotes, missing };
+  }
+
+  /**
+   * Yahoo's session (a cookie and the "crumb" sent with each request) expires, typically daily, and
+   * then every request is refused with 401 "Invalid Crumb". The call is made again once on a fresh
+   * session; requests refused together share one renewal, and one refused after a renewal it did not
+   * start simply tries again.
+   */
+  async #renewed<T>(call: () => Promise<T>): Promise<T> {
+    const session = this.#session;
+    try {
+      return await call();
+    } catch (error) {
+      if (findHttpFailure(error)?.status !== 401) throw error;
+      if (this.#session === session) {
+        this.#session++;
+        this.logger.warn('Yahoo refused the session (401); renewing the cookie and crumb');
+        this.#renewal = getCrumbClear(this.cookieJar);
+      }
+      await this.#renewal;
+      return call();
+    }
   }
 
   /** Maps whatever the fetch or the library threw to one of our user-facing errors. */

@@ -33,6 +33,8 @@ export class FakeYahoo {
   readonly requests: { host: string; path: string; query: URLSearchParams; cookie: string }[] = [];
   private readonly faults: { prefix: string; fault: Fault }[] = [];
   private readonly recordings: Map<string, Recording>;
+  /** The crumb the quote endpoint accepts; expireCrumb() hands out a new one, as Yahoo does daily. */
+  private validCrumb = RECORDED_CRUMB;
   private server: Server | null = null;
   private port = 0;
 
@@ -59,6 +61,11 @@ export class FakeYahoo {
   /** Queue a fault for the next request whose path starts with the prefix (e.g. "/v8/finance/chart"). */
   inject(prefix: string, fault: Fault, times = 1): void {
     for (let i = 0; i < times; i++) this.faults.push({ prefix, fault });
+  }
+
+  /** The session expires: requests with the old crumb get 401 "Invalid Crumb", a new handshake a new one. */
+  expireCrumb(): void {
+    this.validCrumb = `${RECORDED_CRUMB}-renewed-${this.requestsTo('/v1/test/getcrumb')}`;
   }
 
   requestsTo(prefix: string): number {
@@ -131,10 +138,12 @@ export class FakeYahoo {
     }
     if (route === '/v1/test/getcrumb') {
       if (!cookie.includes('A3=')) return this.send(res, 401, { 'content-type': 'text/plain' }, 'no cookie');
+      if (this.validCrumb !== RECORDED_CRUMB)
+        return this.send(res, 200, { 'content-type': 'text/plain' }, this.validCrumb);
       return this.replay(res, this.recording('getcrumb'));
     }
     if (route === '/v7/finance/quote') {
-      if (url.searchParams.get('crumb') !== RECORDED_CRUMB)
+      if (url.searchParams.get('crumb') !== this.validCrumb)
         return this.send(
           res,
           401,

@@ -76,6 +76,26 @@ describe(
       );
     });
 
+    it('renews an expired session once when requests are refused with "Invalid Crumb", and goes on', async () => {
+      const yahoo = client();
+      await yahoo.getQuotes(['AAPL']);
+      assert.equal(fake.requestsTo('/v1/test/getcrumb'), 1);
+      fake.expireCrumb();
+      const [a, b] = await Promise.all([yahoo.getQuotes(['AAPL']), yahoo.getQuotes(['AAPL', 'BABA'])]);
+      assert.equal(a.quotes[0]?.price, 244.6);
+      assert.equal(b.quotes.length, 2);
+      assert.equal(fake.requestsTo('/v1/test/getcrumb'), 2, 'one renewal for both refused requests');
+      const crumbs = fake.requests
+        .filter((r) => r.path === '/v7/finance/quote')
+        .map((r) => r.query.get('crumb'));
+      assert.deepEqual(crumbs.slice(0, 3), [RECORDED_CRUMB, RECORDED_CRUMB, RECORDED_CRUMB]);
+      assert.deepEqual(
+        crumbs.slice(3).map((crumb) => crumb !== RECORDED_CRUMB),
+        [true, true],
+        'both asked again with the new crumb',
+      );
+    });
+
     it('lists unknown symbols as missing and asks at most 100 symbols per request', async () => {
       const yahoo = client();
       const two = await yahoo.getQuotes(['AAPL', 'BABA']);
