@@ -22,6 +22,8 @@ export interface RecordedCall {
   readonly body: unknown;
   readonly fileNames: readonly string[];
   readonly at: number;
+  /** Its place among all calls, to ask for calls after a point without relying on the clock's resolution. */
+  readonly seq: number;
   readonly authorization: string | undefined;
 }
 
@@ -121,6 +123,7 @@ export class FakeDiscord {
           body: null,
           fileNames: [],
           at: Date.now(),
+          seq: this.calls.length,
           authorization: request.headers.authorization,
         });
         // A connection reset while the bot is still sending the files, as a flaky network does it.
@@ -333,6 +336,7 @@ export class FakeDiscord {
       body,
       fileNames,
       at: Date.now(),
+      seq: this.calls.length,
       authorization: request.headers.authorization,
     });
     const json = (status: number, value: unknown) => {
