@@ -252,6 +252,7 @@ export async function runUniverse(context: CliContext, request: UniverseAction):
       retries: config.yahoo.retries,
       baseDelayMs: 250,
       maxDelayMs: 4_000,
+      maxRetryAfterMs: config.yahoo.maxRetryAfterSeconds * 1000,
     },
     { sleep: realSleep, random: Math.random, logger: context.logger },
   );

@@ -47,6 +47,7 @@ const envSchema = z.object({
   YAHOO_TIMEOUT_MS: integerInRange(500, 60_000, 5_000),
   YAHOO_RETRIES: integerInRange(0, 5, 2),
   YAHOO_CONCURRENCY: integerInRange(1, 16, 4),
+  YAHOO_MAX_RETRY_AFTER_SECONDS: integerInRange(0, 600, 60),
   DISCORD_TOKEN: optionalString,
   DISCORD_GUILD_ID: z.preprocess(
     blankToUndefined,
@@ -92,6 +93,8 @@ export interface YahooSettings {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly concurrency: number;
+  /** The longest Yahoo's Retry-After is waited in full; a longer one fails at once with "try again in N s". */
+  readonly maxRetryAfterSeconds: number;
 }
 
 export interface DiscordSettings {
@@ -158,6 +161,7 @@ export function parseConfig(env: Environment): Config {
       timeoutMs: values.YAHOO_TIMEOUT_MS,
       retries: values.YAHOO_RETRIES,
       concurrency: values.YAHOO_CONCURRENCY,
+      maxRetryAfterSeconds: values.YAHOO_MAX_RETRY_AFTER_SECONDS,
     }),
     discord: Object.freeze({
       token: values.DISCORD_TOKEN ?? null,

@@ -11,7 +11,13 @@ export interface RetryPolicy {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly baseDelayMs: number;
+  /** The longest backoff between attempts when the server says nothing about when to come back. */
   readonly maxDelayMs: number;
+  /**
+   * The longest a server's Retry-After is waited, in full; asked to wait longer, the request fails at
+   * once with the wait on the failure (a caller says "try again in N s"), rather than ask again early.
+   */
+  readonly maxRetryAfterMs: number;
 }
 
 export type HttpFailureKind = 'timeout' | 'network' | 'rate_limited' | 'server_error' | 'client_error';
@@ -23,17 +29,26 @@ export class HttpFailure extends Error {
   readonly attempts: number;
   /** The start of the response body, kept for the log when a status is not what we expected. */
   readonly bodySnippet: string;
+  /** How long the server asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | null;
 
   constructor(
     kind: HttpFailureKind,
     message: string,
-    details: { status?: number; attempts: number; bodySnippet?: string; cause?: unknown },
+    details: {
+      status?: number;
+      attempts: number;
+      bodySnippet?: string;
+      retryAfterMs?: number | null;
+      cause?: unknown;
+    },
   ) {
     super(message, { cause: details.cause });
     this.kind = kind;
     this.status = details.status ?? null;
     this.attempts = details.attempts;
     this.bodySnippet = details.bodySnippet ?? '';
+    this.retryAfterMs = details.retryAfterMs ?? null;
   }
 }
 
@@ -93,7 +108,7 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
         lastFailure = new HttpFailure(
           response.status === 429 ? 'rate_limited' : 'server_error',
           `HTTP ${response.status} from ${target}`,
-          { status: response.status, attempts: attempt, bodySnippet: snippet },
+          { status: response.status, attempts: attempt, bodySnippet: snippet, retryAfterMs: waitHintMs },
         );
       } catch (error) {
         if (error instanceof HttpFailure) throw error;
@@ -106,8 +121,10 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
         );
       }
       if (attempt < attempts) {
+        // Asking again before the server's own time only earns another refusal, and a longer ban.
+        if (waitHintMs !== null && waitHintMs > policy.maxRetryAfterMs) throw lastFailure;
         const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-        const delay = Math.min(policy.maxDelayMs, waitHintMs ?? deps.random() * ceiling);
+        const delay = waitHintMs ?? deps.random() * ceiling;
         deps.logger.debug(
           { target, attempt, delayMs: Math.round(delay), failure: lastFailure.kind },
           'retrying',

@@ -88,7 +88,13 @@ export class YahooMarketData implements MarketData {
     this.logger = deps.logger;
     const fetch = createRetryingFetch(
       deps.fetch,
-      { timeoutMs: settings.timeoutMs, retries: settings.retries, baseDelayMs: 250, maxDelayMs: 4_000 },
+      {
+        timeoutMs: settings.timeoutMs,
+        retries: settings.retries,
+        baseDelayMs: 250,
+        maxDelayMs: 4_000,
+        maxRetryAfterMs: settings.maxRetryAfterSeconds * 1000,
+      },
       { sleep: deps.sleep ?? realSleep, random: deps.random ?? Math.random, logger: deps.logger },
     );
     const log =
@@ -230,6 +236,13 @@ export class YahooMarketData implements MarketData {
             `Yahoo Finance refused the request (HTTP ${failure.status ?? '?'}).`,
           );
         case 'rate_limited':
+          if (failure.retryAfterMs !== null) {
+            const seconds = Math.max(1, Math.ceil(failure.retryAfterMs / 1000));
+            return new TapewatchError(
+              'rate_limited',
+              `Yahoo Finance is rate-limiting us and asks us to wait ${seconds} s; try again in ${seconds} s. ${SUGGESTION}`,
+            );
+          }
           return new TapewatchError(
             'rate_limited',
             `Yahoo Finance is rate-limiting us (HTTP 429 after ${failure.attempts} attempts). ${SUGGESTION}`,

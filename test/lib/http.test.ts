@@ -50,7 +50,14 @@ describe('retrying fetch against a scripted server on loopback', () => {
   function retrying(policy: Partial<RetryPolicy> = {}) {
     return createRetryingFetch(
       globalThis.fetch,
-      { timeoutMs: 2_000, retries: 2, baseDelayMs: 250, maxDelayMs: 8_000, ...policy },
+      {
+        timeoutMs: 2_000,
+        retries: 2,
+        baseDelayMs: 250,
+        maxDelayMs: 8_000,
+        maxRetryAfterMs: 60_000,
+        ...policy,
+      },
       {
         logger: silentLogger,
         random: () => 0.5,
@@ -81,10 +88,20 @@ describe('retrying fetch against a scripted server on loopback', () => {
     assert.ok((sleeps[0] ?? 0) > 3_000 && (sleeps[0] ?? 0) <= 5_000, `waited ${sleeps[0]} ms`);
   });
 
-  it('never waits beyond the ceiling, whatever Retry-After asks', async () => {
-    script = [{ status: 429, retryAfter: '3600' }];
+  it('waits a Retry-After in full beyond the backoff ceiling, and fails at once past its own cap', async () => {
+    script = [{ status: 429, retryAfter: '30' }];
     await retrying()(`${base}/chart`);
-    assert.deepEqual(sleeps, [8000]);
+    assert.deepEqual(sleeps, [30_000], 'not cut to the 8 s backoff ceiling');
+    sleeps = [];
+    hits = 0;
+    script = [{ status: 429, retryAfter: '3600' }];
+    await assert.rejects(
+      retrying()(`${base}/chart`),
+      (error: unknown) =>
+        error instanceof HttpFailure && error.kind === 'rate_limited' && error.retryAfterMs === 3_600_000,
+    );
+    assert.equal(hits, 1, 'not asked again early');
+    assert.deepEqual(sleeps, []);
   });
 
   it('does not retry a 404: the symbol does not exist, asking again will not help', async () => {

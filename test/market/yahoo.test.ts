@@ -23,7 +23,12 @@ describe(
 
     function client(settings: Partial<{ timeoutMs: number; retries: number }> = {}): YahooMarketData {
       return new YahooMarketData(
-        { timeoutMs: settings.timeoutMs ?? 2_000, retries: settings.retries ?? 2, concurrency: 4 },
+        {
+          timeoutMs: settings.timeoutMs ?? 2_000,
+          retries: settings.retries ?? 2,
+          concurrency: 4,
+          maxRetryAfterSeconds: 60,
+        },
         {
           fetch: fake.fetch,
           logger: silentLogger,
@@ -152,10 +157,22 @@ describe(
       assert.deepEqual(sleeps, [125, 250], 'full jitter at 0.5 of 250 ms, then of 500 ms');
     });
 
-    it('honours Retry-After', async () => {
-      fake.inject('/v8/finance/chart', { status: 429, retryAfter: '1' });
+    it('honours Retry-After in full, and past its cap says when to try again', async () => {
+      fake.inject('/v8/finance/chart', { status: 429, retryAfter: '30' });
       await client().getDailyBars('AAPL', AAPL_RANGE);
-      assert.deepEqual(sleeps, [1000]);
+      assert.deepEqual(sleeps, [30_000]);
+      sleeps = [];
+      fake.inject('/v8/finance/chart', { status: 429, retryAfter: '90' });
+      await assert.rejects(
+        client().getDailyBars('AAPL', AAPL_RANGE),
+        (error: unknown) =>
+          error instanceof TapewatchError &&
+          error.code === 'rate_limited' &&
+          error.message.startsWith(
+            'Yahoo Finance is rate-limiting us and asks us to wait 90 s; try again in 90 s.',
+          ),
+      );
+      assert.deepEqual(sleeps, [], 'not asked again before its time');
     });
 
     it('gives up after the retries with a message that suggests the offline sources', async () => {
