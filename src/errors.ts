@@ -32,10 +32,13 @@ export class TapewatchError extends Error {
 export class UnknownSymbolError extends TapewatchError {
   override readonly name = 'UnknownSymbolError';
   readonly symbol: string;
+  /** Why, in the source's words ("Yahoo has no data for it; …"), without the symbol. */
+  readonly detail: string;
 
   constructor(symbol: string, detail = 'no data found; it may be misspelt or delisted') {
     super('unknown_symbol', `Unknown symbol "${symbol}": ${detail}.`);
     this.symbol = symbol;
+    this.detail = detail;
   }
 }
 

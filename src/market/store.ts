@@ -1,4 +1,5 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { UnknownSymbolError } from '../errors.ts';
 import { storeError } from '../store/database.ts';
 import { addDays, marketStatus } from './calendar.ts';
 import {
@@ -36,6 +37,8 @@ export class BarStore {
     lastBar: StatementSync;
     upsert: StatementSync;
     deleteSymbol: StatementSync;
+    unknown: StatementSync;
+    rememberUnknown: StatementSync;
   };
 
   private readonly db: DatabaseSync;
@@ -60,6 +63,10 @@ export class BarStore {
         'INSERT OR REPLACE INTO bars (symbol, date, open, high, low, close, adj_close, volume) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       deleteSymbol: db.prepare('DELETE FROM bars WHERE symbol = ?'),
+      unknown: db.prepare('SELECT reason FROM unknown_symbols WHERE symbol = ? AND checked_at > ?'),
+      rememberUnknown: db.prepare(
+        'INSERT OR REPLACE INTO unknown_symbols (symbol, reason, checked_at) VALUES (?, ?, ?)',
+      ),
     };
   }
 
@@ -82,6 +89,18 @@ export class BarStore {
     return this.guard(() =>
       (this.statements.read.all(symbol, range.from, range.to) as unknown as BarRow[]).map(toBar),
     );
+  }
+
+  /** Why the source did not know the symbol, when it said so after `since`; null otherwise. */
+  unknownSince(symbol: string, since: Date): string | null {
+    return this.guard(() => {
+      const row = this.statements.unknown.get(symbol, since.toISOString()) as { reason: string } | undefined;
+      return row?.reason ?? null;
+    });
+  }
+
+  rememberUnknown(symbol: string, reason: string, at: Date): void {
+    this.guard(() => this.statements.rememberUnknown.run(symbol, reason, at.toISOString()));
   }
 
   lastBar(symbol: string): Bar | null {
@@ -150,6 +169,13 @@ function sameAdjustment(stored: Bar, fresh: Bar): boolean {
 }
 
 /**
+ * How long a symbol the source said it does not know is believed: a misspelt or delisted symbol in a
+ * universe is not asked for again on every report (96 requests a run in one test), and a new listing is
+ * found the next day.
+ */
+const UNKNOWN_FOR_MS = 24 * 3600 * 1000;
+
+/**
  * A live source behind the persistent store: only days the store does not have are fetched, and only
  * sessions that have closed are kept (a bar of the session under way is served but never stored).
  */
@@ -172,6 +198,17 @@ export class StoredMarketData implements MarketData {
   async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
     const key = symbol.toUpperCase();
     const fetchedAt = this.now();
+    const unknown = this.store.unknownSince(key, new Date(fetchedAt.getTime() - UNKNOWN_FOR_MS));
+    if (unknown !== null) throw new UnknownSymbolError(key, unknown);
+    try {
+      return await this.#bars(key, range, fetchedAt);
+    } catch (error) {
+      if (error instanceof UnknownSymbolError) this.store.rememberUnknown(key, error.detail, fetchedAt);
+      throw error;
+    }
+  }
+
+  async #bars(key: string, range: DateRange, fetchedAt: Date): Promise<DailyBars> {
     const lastClosed = marketStatus(fetchedAt).lastClosedSession;
     const storableTo = minDate(range.to, lastClosed);
     if (range.from > storableTo) return this.inner.getDailyBars(key, range);

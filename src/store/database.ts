@@ -26,6 +26,11 @@ CREATE TABLE IF NOT EXISTS coverage (
   last_date TEXT NOT NULL,
   fetched_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS unknown_symbols (
+  symbol TEXT PRIMARY KEY,
+  reason TEXT NOT NULL,
+  checked_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS schedules (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   guild_id TEXT NOT NULL,

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { TapewatchError } from '../../src/errors.ts';
+import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
 import { BarStore, StoredMarketData } from '../../src/market/store.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { FakeClock } from '../helpers/clock.ts';
@@ -126,18 +126,32 @@ describe('persistent bar store', () => {
     }
   });
 
-  it('stores nothing for an unknown symbol', async () => {
+  it('remembers for a day, across a restart, that the source does not know a symbol; then asks again', async () => {
     const file = tempStore();
+    const clock = new FakeClock('2026-01-17T12:00:00Z');
     const source = new RecordingSource();
-    const run = open(file, source, new FakeClock('2026-01-17T12:00:00Z'));
-    await assert.rejects(
-      run.data.getDailyBars('ZZZ', { from: '2026-01-05', to: '2026-01-09' }),
-      /Unknown symbol "ZZZ"/,
-    );
-    source.known.add('ZZZ');
-    const bars = await run.data.getDailyBars('ZZZ', { from: '2026-01-05', to: '2026-01-09' });
+    const range = { from: '2026-01-05', to: '2026-01-09' };
+    let run = open(file, source, clock);
+    await assert.rejects(run.data.getDailyBars('ZZZ', range), /Unknown symbol "ZZZ": no data found/);
     run.close();
-    assert.equal(bars.dates.length, 5);
+
+    run = open(file, source, clock);
+    source.known.add('ZZZ');
+    clock.advanceSeconds(23 * 3600);
+    await assert.rejects(
+      run.data.getDailyBars('zzz', range),
+      (error: unknown) =>
+        error instanceof UnknownSymbolError &&
+        error.symbol === 'ZZZ' &&
+        error.message === 'Unknown symbol "ZZZ": no data found; it may be misspelt or delisted.',
+    );
+    assert.equal(source.barRequests.filter((r) => r.symbol === 'ZZZ').length, 1, 'not asked again');
+
+    clock.advanceSeconds(2 * 3600);
+    const bars = await run.data.getDailyBars('ZZZ', range);
+    run.close();
+    assert.equal(bars.dates.length, 5, 'a day later the source is asked, and now knows it');
+    assert.equal(source.barRequests.filter((r) => r.symbol === 'ZZZ').length, 2);
   });
 
   it('refuses a corrupt store file with a clear message', () => {
