@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { UnknownSymbolError } from '../errors.ts';
 import { storeError } from '../store/database.ts';
-import { addDays, marketStatus } from './calendar.ts';
+import { addDays, marketStatus, tradingDays } from './calendar.ts';
 import {
   barRows,
   barsFromRows,
@@ -209,7 +209,8 @@ export class StoredMarketData implements MarketData {
   }
 
   async #bars(key: string, range: DateRange, fetchedAt: Date): Promise<DailyBars> {
-    const lastClosed = marketStatus(fetchedAt).lastClosedSession;
+    const status = marketStatus(fetchedAt);
+    const lastClosed = status.lastClosedSession;
     const storableTo = minDate(range.to, lastClosed);
     if (range.from > storableTo) return this.inner.getDailyBars(key, range);
 
@@ -233,7 +234,11 @@ export class StoredMarketData implements MarketData {
         covered = { from: range.from, to: covered.to };
         this.store.write(key, front, covered, fetchedAt);
       }
-      if (range.to > covered.to) {
+      // Only a session the store lacks, or the one under way, is worth a request: a range that ends on a
+      // weekend, a holiday or before the open asked Yahoo for every symbol again and got nothing new.
+      const missingSessions = tradingDays(addDays(covered.to, 1), storableTo).length > 0;
+      const underWay = status.isOpen && range.to > lastClosed;
+      if (missingSessions || underWay) {
         // Refetch from the last stored bar: if that bar changed, history was rebased and is fetched anew.
         const anchor = this.store.lastBar(key);
         const backFrom = anchor && anchor.date <= covered.to ? anchor.date : addDays(covered.to, 1);

@@ -85,6 +85,27 @@ describe('persistent bar store', () => {
     );
   });
 
+  it('asks nothing again on a weekend or before the open once the last session is stored', async () => {
+    const file = tempStore();
+    const clock = new FakeClock('2026-01-17T12:00:00Z'); // Saturday
+    const source = new RecordingSource();
+    const run = open(file, source, clock);
+    await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-17' });
+    assert.equal(source.barRequests.length, 1);
+    await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-17' });
+    clock.set('2026-01-18T12:00:00Z'); // Sunday
+    await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-18' });
+    clock.set('2026-01-20T13:00:00Z'); // Tuesday 08:00 New York, after the Monday holiday, before the open
+    const bars = await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-20' });
+    assert.equal(source.barRequests.length, 1, 'no session was missing, and none was under way');
+    assert.equal(bars.dates.at(-1), '2026-01-16');
+    clock.set('2026-01-20T22:00:00Z'); // Tuesday after the close: one request for the new session
+    const after = await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-20' });
+    run.close();
+    assert.equal(source.barRequests.length, 2);
+    assert.equal(after.dates.at(-1), '2026-01-20');
+  });
+
   it('refetches the whole history when adjusted closes were rebased by a dividend', async () => {
     const file = tempStore();
     const clock = new FakeClock('2026-01-10T12:00:00Z');
