@@ -16,6 +16,7 @@ import { botRequestPolicy } from '../src/bot/answer.ts';
 import { ReportPool } from '../src/bot/report-pool.ts';
 import type { RequestPolicy } from '../src/reports/module.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
+import { DEFAULT_BAD_TICK_FACTOR } from '../src/market/quality.ts';
 import { loadPanel, PanelCache, type ReportContext } from '../src/reports/context.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
 import { longestStall } from '../test/helpers/event-loop.ts';
@@ -92,7 +93,11 @@ const freshBreadth = await longestStall(() =>
 );
 // The bot computes in worker threads and only serves prices from its main thread: the stall its other
 // users feel while a 500-member breadth report is aligned, computed and charted from scratch.
-const pool = new ReportPool({ threads: 2, homeDir: path.join(root, '.bench-home') });
+const pool = new ReportPool({
+  threads: 2,
+  homeDir: path.join(root, '.bench-home'),
+  badTickFactor: DEFAULT_BAD_TICK_FACTOR,
+});
 const poolRequest = (asOf: string) =>
   prepare('breadth', { universe: 'sp500' }, asOf, botRequestPolicy(endDate, path.join(root, '.bench-home')));
 await pool.answer(poolRequest('2021-04-20'), marketData, () => undefined);

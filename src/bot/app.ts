@@ -40,7 +40,11 @@ export function openBot(io: BotIo): RunningBot {
   const token = requireDiscordToken(config);
   const logger = createLogger(config.logLevel, io.logDestination);
   const db = openDatabase(config.storePath);
-  const pool = new ReportPool({ threads: config.discord.reportConcurrency, homeDir: config.homeDir });
+  const pool = new ReportPool({
+    threads: config.discord.reportConcurrency,
+    homeDir: config.homeDir,
+    badTickFactor: config.badTickFactor,
+  });
   const opened = openMarketData(
     config,
     { source: config.marketDataSource, dataDirs: config.marketDataDirs },

@@ -14,6 +14,8 @@ export interface ReportPoolOptions {
   readonly threads: number;
   /** Where the bot's own universe files are. */
   readonly homeDir: string;
+  /** BAD_TICK_FACTOR, for the reports' data check. */
+  readonly badTickFactor: number;
 }
 
 /** The worker module beside this one, whether the bot runs from its TypeScript or from a build. */
@@ -29,10 +31,12 @@ const WORKER = new URL(`./report-worker${extname(fileURLToPath(import.meta.url))
 export class ReportPool {
   readonly #pool: Piscina;
   readonly #homeDir: string;
+  readonly #badTickFactor: number;
   readonly threads: number;
 
   constructor(options: ReportPoolOptions) {
     this.#homeDir = options.homeDir;
+    this.#badTickFactor = options.badTickFactor;
     this.threads = options.threads;
     this.#pool = new Piscina({
       filename: WORKER,
@@ -62,6 +66,7 @@ export class ReportPool {
       asOf: request.asOf,
       today: request.today,
       homeDir: this.#homeDir,
+      badTickFactor: this.#badTickFactor,
       source: { name: marketData.source, label: marketData.label },
       port: port2,
     };

@@ -17,6 +17,7 @@ export interface AnswerTask {
   readonly asOf: string | null;
   readonly today: IsoDate;
   readonly homeDir: string;
+  readonly badTickFactor: number;
   readonly source: { readonly name: MarketData['source']; readonly label: string };
   /** Bars and quotes come from the main thread's source through it; progress goes back through it. */
   readonly port: MessagePort;
@@ -44,6 +45,7 @@ export default async function answer(task: AnswerTask): Promise<AnswerOutcome> {
     const computed = await computeAnswer(request, {
       marketData: new RemoteMarketData(task.port, task.source),
       panels,
+      badTickFactor: task.badTickFactor,
       onProgress: (done, total) => {
         task.port.postMessage({ kind: 'progress', done, total } satisfies ProgressMessage);
       },

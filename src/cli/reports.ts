@@ -21,6 +21,7 @@ function reportServices(context: CliContext): { services: ReportServices; finish
   let shown = 0;
   const services: ReportServices = {
     marketData: context.source,
+    badTickFactor: context.config.badTickFactor,
     onProgress: (done, total) => {
       progress ??= createProgress(context.io.stderr, context.io.stderrIsTty, 'Loading prices', total);
       progress.advance(done - shown);

@@ -44,6 +44,7 @@ const envSchema = z.object({
   TAPEWATCH_HOME: optionalString,
   TAPEWATCH_STORE_PATH: optionalString,
   DEMO_SEED: integerInRange(0, 2 ** 31 - 1, 20240711),
+  BAD_TICK_FACTOR: z.preprocess(blankToUndefined, z.coerce.number().min(1.5).max(1_000_000).default(3)),
   YAHOO_TIMEOUT_MS: integerInRange(500, 60_000, 5_000),
   YAHOO_RETRIES: integerInRange(0, 5, 2),
   YAHOO_CONCURRENCY: integerInRange(1, 16, 4),
@@ -130,6 +131,8 @@ export interface Config {
   readonly homeDir: string;
   readonly storePath: string;
   readonly demoSeed: number;
+  /** A one-day move of this factor, up or down, undone the next day is a bad tick (see market/quality.ts). */
+  readonly badTickFactor: number;
   readonly yahoo: YahooSettings;
   readonly discord: DiscordSettings;
   readonly llm: LlmSettings;
@@ -157,6 +160,7 @@ export function parseConfig(env: Environment): Config {
     homeDir,
     storePath: path.resolve(values.TAPEWATCH_STORE_PATH ?? path.join(homeDir, 'bars.sqlite')),
     demoSeed: values.DEMO_SEED,
+    badTickFactor: values.BAD_TICK_FACTOR,
     yahoo: Object.freeze({
       timeoutMs: values.YAHOO_TIMEOUT_MS,
       retries: values.YAHOO_RETRIES,

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
+import { DEFAULT_BAD_TICK_FACTOR, describeBadTick, findBadTick } from '../market/quality.ts';
 import type { DailyBars, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
 import { alignBars, type AlignedPanel, type Panel } from '../indicators/panel.ts';
 
@@ -15,6 +16,8 @@ export interface ReportContext {
   readonly historyFrom?: IsoDate;
   /** Aligned panels kept between reports of a long-lived process (the bot); absent, every report aligns afresh. */
   readonly panels?: PanelCache;
+  /** The size of a bad tick (BAD_TICK_FACTOR); DEFAULT_BAD_TICK_FACTOR when absent. */
+  readonly badTickFactor?: number;
 }
 
 /**
@@ -112,9 +115,16 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
   );
   const loaded: DailyBars[] = [];
   const missing: MissingSymbol[] = [];
+  const factor = context.badTickFactor ?? DEFAULT_BAD_TICK_FACTOR;
   for (const result of results) {
-    if ('dates' in result) loaded.push(result);
-    else missing.push(result);
+    if (!('dates' in result)) {
+      missing.push(result);
+      continue;
+    }
+    // A misprint of 190× in one member would make every statistic it enters a wrong number.
+    const tick = findBadTick(result, factor);
+    if (tick === null) loaded.push(result);
+    else missing.push({ symbol: result.symbol, reason: describeBadTick(tick) });
   }
   const key = `${range.from}|${range.to}|${loaded.map((b) => b.symbol).join(',')}`;
   const { panel, offCalendarRows } = context.panels ? context.panels.align(key, loaded) : alignBars(loaded);

@@ -6,6 +6,7 @@ import { ReportPool } from '../../src/bot/report-pool.ts';
 import { TapewatchError } from '../../src/errors.ts';
 import { DemoMarketData, generateDemoInWorker } from '../../src/market/demo.ts';
 import type { MarketData } from '../../src/market/types.ts';
+import { DEFAULT_BAD_TICK_FACTOR } from '../../src/market/quality.ts';
 import { longestStall } from '../helpers/event-loop.ts';
 
 const HOME = '/nonexistent-tapewatch-home';
@@ -13,7 +14,7 @@ const TODAY = '2026-11-20';
 const now = () => new Date('2026-11-20T22:00:00Z');
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
 
-const pool = new ReportPool({ threads: 2, homeDir: HOME });
+const pool = new ReportPool({ threads: 2, homeDir: HOME, badTickFactor: DEFAULT_BAD_TICK_FACTOR });
 after(() => pool.close());
 
 const request = (name: 'breadth' | 'market', input: Record<string, unknown>, asOf: string | null = null) =>

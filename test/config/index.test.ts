@@ -70,4 +70,18 @@ describe('Discord settings', () => {
         /BOT_MAX_WAIT_SECONDS/.test(e.message),
     );
   });
+
+  it('reads the data settings: the bad-tick size and the longest Retry-After waited', () => {
+    const defaults = parseConfig({});
+    assert.deepEqual([defaults.badTickFactor, defaults.yahoo.maxRetryAfterSeconds], [3, 60]);
+    const tuned = parseConfig({ BAD_TICK_FACTOR: '10', YAHOO_MAX_RETRY_AFTER_SECONDS: '120' });
+    assert.deepEqual([tuned.badTickFactor, tuned.yahoo.maxRetryAfterSeconds], [10, 120]);
+    assert.throws(
+      () => parseConfig({ BAD_TICK_FACTOR: '1', YAHOO_MAX_RETRY_AFTER_SECONDS: '3600' }),
+      (e: unknown) =>
+        e instanceof TapewatchError &&
+        /BAD_TICK_FACTOR="1"/.test(e.message) &&
+        /YAHOO_MAX_RETRY_AFTER_SECONDS="3600"/.test(e.message),
+    );
+  });
 });

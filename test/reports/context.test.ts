@@ -90,4 +90,34 @@ describe('loading a panel', () => {
     assert.ok(Number.isNaN(returns[1]), 'no return on the day without an adjusted close');
     assert.ok(Math.abs((returns[2] ?? 0) - (32.3 / 31.9 - 1)) < 1e-12, 'the move is measured across the gap');
   });
+
+  it('leaves out a member with a bad tick, with the reason, at the size the context sets', async () => {
+    const dates = ['2024-03-01', '2024-03-04', '2024-03-05', '2024-03-06'];
+    // 38,000 / 202 = 188.1: a misprint of a hundred-odd times the price.
+    const series: Record<string, number[]> = { XLK: [200, 202, 38_000, 204], XLF: [40, 41, 42, 41] };
+    const source: MarketData = {
+      source: 'csv',
+      label: 'a misprint',
+      getDailyBars: (symbol) => {
+        const made = allocateBars(symbol, dates);
+        made.adjClose.set(series[symbol] ?? []);
+        made.close.set(series[symbol] ?? []);
+        return Promise.resolve(made);
+      },
+      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
+    };
+    const loaded = await loadPanel({ marketData: source, endDate: '2024-03-06' }, ['XLK', 'XLF']);
+    assert.deepEqual(loaded.panel.symbols, ['XLF']);
+    assert.deepEqual(loaded.missing, [
+      {
+        symbol: 'XLK',
+        reason: 'a one-day move to 188× of the day before on 2024-03-05, undone the next day (a bad tick)',
+      },
+    ]);
+    const tolerant = await loadPanel({ marketData: source, endDate: '2024-03-06', badTickFactor: 1000 }, [
+      'XLK',
+      'XLF',
+    ]);
+    assert.deepEqual(tolerant.panel.symbols, ['XLK', 'XLF']);
+  });
 });
