@@ -97,6 +97,7 @@ const pool = new ReportPool({
   threads: 2,
   homeDir: path.join(root, '.bench-home'),
   badTickFactor: DEFAULT_BAD_TICK_FACTOR,
+  now: () => new Date(),
 });
 const poolRequest = (asOf: string) =>
   prepare('breadth', { universe: 'sp500' }, asOf, botRequestPolicy(endDate, path.join(root, '.bench-home')));

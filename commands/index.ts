@@ -218,6 +218,8 @@ export async function buildReports(
         ? services.marketData
         : new AsOfMarketData(services.marketData, prepared.endDate),
     endDate: prepared.endDate,
+    // A day's close is what an as-of request asks for, never the quotes of a session under way.
+    session: prepared.asOf === null ? (services.session ?? null) : null,
   };
   if (prepared.name !== BRIEF.name) {
     return {

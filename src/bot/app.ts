@@ -44,6 +44,7 @@ export function openBot(io: BotIo): RunningBot {
     threads: config.discord.reportConcurrency,
     homeDir: config.homeDir,
     badTickFactor: config.badTickFactor,
+    now: io.now,
   });
   const opened = openMarketData(
     config,

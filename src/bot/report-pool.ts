@@ -5,6 +5,7 @@ import { Piscina } from 'piscina';
 import type { PreparedRequest } from '../../commands/index.ts';
 import { errorFromRecord } from '../errors.ts';
 import { serveMarketData } from '../market/remote.ts';
+import { liveSession } from '../market/session.ts';
 import type { MarketData } from '../market/types.ts';
 import type { ComputedAnswer } from './answer.ts';
 import type { AnswerOutcome, AnswerTask, ProgressMessage } from './report-worker.ts';
@@ -16,6 +17,8 @@ export interface ReportPoolOptions {
   readonly homeDir: string;
   /** BAD_TICK_FACTOR, for the reports' data check. */
   readonly badTickFactor: number;
+  /** The clock that says whether a session is under way, so its prices come from quotes. */
+  readonly now: () => Date;
 }
 
 /** The worker module beside this one, whether the bot runs from its TypeScript or from a build. */
@@ -32,11 +35,13 @@ export class ReportPool {
   readonly #pool: Piscina;
   readonly #homeDir: string;
   readonly #badTickFactor: number;
+  readonly #now: () => Date;
   readonly threads: number;
 
   constructor(options: ReportPoolOptions) {
     this.#homeDir = options.homeDir;
     this.#badTickFactor = options.badTickFactor;
+    this.#now = options.now;
     this.threads = options.threads;
     this.#pool = new Piscina({
       filename: WORKER,
@@ -67,6 +72,7 @@ export class ReportPool {
       today: request.today,
       homeDir: this.#homeDir,
       badTickFactor: this.#badTickFactor,
+      session: liveSession(marketData.source, this.#now()),
       source: { name: marketData.source, label: marketData.label },
       port: port2,
     };

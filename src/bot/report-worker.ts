@@ -18,6 +18,8 @@ export interface AnswerTask {
   readonly today: IsoDate;
   readonly homeDir: string;
   readonly badTickFactor: number;
+  /** The session under way at the source when the request was taken (see liveSession). */
+  readonly session: IsoDate | null;
   readonly source: { readonly name: MarketData['source']; readonly label: string };
   /** Bars and quotes come from the main thread's source through it; progress goes back through it. */
   readonly port: MessagePort;
@@ -46,6 +48,7 @@ export default async function answer(task: AnswerTask): Promise<AnswerOutcome> {
       marketData: new RemoteMarketData(task.port, task.source),
       panels,
       badTickFactor: task.badTickFactor,
+      session: task.session,
       onProgress: (done, total) => {
         task.port.postMessage({ kind: 'progress', done, total } satisfies ProgressMessage);
       },

@@ -253,6 +253,7 @@ export async function runUniverse(context: CliContext, request: UniverseAction):
       baseDelayMs: 250,
       maxDelayMs: 4_000,
       maxRetryAfterMs: config.yahoo.maxRetryAfterSeconds * 1000,
+      maxRateLimitWaitMs: config.yahoo.maxRateLimitWaitSeconds * 1000,
     },
     { sleep: realSleep, random: Math.random, logger: context.logger },
   );

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describeError, TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
+import { liveSession } from '../market/session.ts';
 import type { ReportCommand } from '../reports/types.ts';
 import { renderSummaryText } from '../llm/template.ts';
 import { resolveUniverse } from '../universes/index.ts';
@@ -22,6 +23,7 @@ function reportServices(context: CliContext): { services: ReportServices; finish
   const services: ReportServices = {
     marketData: context.source,
     badTickFactor: context.config.badTickFactor,
+    session: liveSession(context.source.source, context.io.now()),
     onProgress: (done, total) => {
       progress ??= createProgress(context.io.stderr, context.io.stderrIsTty, 'Loading prices', total);
       progress.advance(done - shown);

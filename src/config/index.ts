@@ -49,6 +49,8 @@ const envSchema = z.object({
   YAHOO_RETRIES: integerInRange(0, 5, 2),
   YAHOO_CONCURRENCY: integerInRange(1, 16, 4),
   YAHOO_MAX_RETRY_AFTER_SECONDS: integerInRange(0, 600, 60),
+  YAHOO_REQUESTS_PER_MINUTE: integerInRange(1, 6_000, 60),
+  YAHOO_RATE_LIMIT_WAIT_SECONDS: integerInRange(0, 3_600, 300),
   DISCORD_TOKEN: optionalString,
   DISCORD_GUILD_ID: z.preprocess(
     blankToUndefined,
@@ -96,6 +98,10 @@ export interface YahooSettings {
   readonly concurrency: number;
   /** The longest Yahoo's Retry-After is waited in full; a longer one fails at once with "try again in N s". */
   readonly maxRetryAfterSeconds: number;
+  /** The request budget: requests a minute on average, a minute's worth in a burst. */
+  readonly requestsPerMinute: number;
+  /** How long one request waits out 429s in all before the report fails as rate-limited. */
+  readonly maxRateLimitWaitSeconds: number;
 }
 
 export interface DiscordSettings {
@@ -166,6 +172,8 @@ export function parseConfig(env: Environment): Config {
       retries: values.YAHOO_RETRIES,
       concurrency: values.YAHOO_CONCURRENCY,
       maxRetryAfterSeconds: values.YAHOO_MAX_RETRY_AFTER_SECONDS,
+      requestsPerMinute: values.YAHOO_REQUESTS_PER_MINUTE,
+      maxRateLimitWaitSeconds: values.YAHOO_RATE_LIMIT_WAIT_SECONDS,
     }),
     discord: Object.freeze({
       token: values.DISCORD_TOKEN ?? null,

@@ -66,6 +66,48 @@ export function alignBars(barsList: readonly DailyBars[]): AlignedPanel {
   };
 }
 
+/** One member's values on a session appended to a panel. */
+export interface SessionValues {
+  readonly adjClose: number;
+  readonly close: number;
+  readonly volume: number;
+}
+
+/**
+ * The panel with one more session at its end, valued per member in the panel's symbol order (NaN where a
+ * member has nothing): how the session under way, taken from quotes, joins closed history that stays
+ * aligned and cached. Columns are extended only when read, as alignBars places them.
+ */
+export function appendSession(
+  panel: Panel,
+  date: IsoDate,
+  values: readonly (SessionValues | undefined)[],
+): Panel {
+  const extend = (columns: readonly Float64Array[], column: keyof SessionValues) =>
+    columns.map((history, s) => {
+      const out = new Float64Array(history.length + 1);
+      out.set(history);
+      const value = values[s]?.[column] ?? Number.NaN;
+      out[history.length] = value > 0 ? value : Number.NaN;
+      return out;
+    });
+  let close: Float64Array[] | null = null;
+  let volume: Float64Array[] | null = null;
+  return {
+    dates: [...panel.dates, date],
+    symbols: panel.symbols,
+    adjClose: extend(panel.adjClose, 'adjClose'),
+    get close() {
+      close ??= extend(panel.close, 'close');
+      return close;
+    },
+    get volume() {
+      volume ??= extend(panel.volume, 'volume');
+      return volume;
+    },
+  };
+}
+
 /** Where `run` sits in `calendar` as one unbroken stretch (the common case), or -1. */
 function contiguousRun(calendar: readonly IsoDate[], run: readonly IsoDate[]): number {
   if (run.length === 0) return -1;

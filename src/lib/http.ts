@@ -18,6 +18,11 @@ export interface RetryPolicy {
    * once with the wait on the failure (a caller says "try again in N s"), rather than ask again early.
    */
   readonly maxRetryAfterMs: number;
+  /**
+   * How long one request waits out 429s in all before it fails as rate-limited. 429s do not use up
+   * `retries`: a storm slows a load down rather than failing it, as long as this allows.
+   */
+  readonly maxRateLimitWaitMs: number;
 }
 
 export type HttpFailureKind = 'timeout' | 'network' | 'rate_limited' | 'server_error' | 'client_error';
@@ -56,6 +61,64 @@ export interface RetryDeps {
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
   readonly logger: Logger;
+  /** Every attempt takes a token first; a 429 pauses it for every request. */
+  readonly budget?: RequestBudget;
+}
+
+/**
+ * A token bucket shared by every request to one server: at most `perMinute` requests a minute on
+ * average, bursts up to `burst`. When the server answers 429 the bucket pauses for everyone, for its
+ * Retry-After or the backoff: the requests under way wait together instead of each earning another
+ * refusal. Tokens are handed out in the order they were asked for.
+ */
+export class RequestBudget {
+  readonly #perMs: number;
+  readonly #burst: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  #tokens: number;
+  #at: number;
+  #pausedUntil = 0;
+  #line: Promise<void> = Promise.resolve();
+
+  constructor(
+    perMinute: number,
+    burst: number,
+    deps: { readonly now: () => number; readonly sleep: (ms: number) => Promise<void> },
+  ) {
+    this.#perMs = perMinute / 60_000;
+    this.#burst = burst;
+    this.#now = deps.now;
+    this.#sleep = deps.sleep;
+    this.#tokens = burst;
+    this.#at = deps.now();
+  }
+
+  /** Waits for a token; a request whose signal aborts leaves the line at once. */
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.#line.then(() => this.#acquire(signal));
+    this.#line = turn.catch(() => undefined);
+    return turn;
+  }
+
+  pauseFor(ms: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.#now() + ms);
+  }
+
+  async #acquire(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const now = this.#now();
+      this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#at) * this.#perMs);
+      this.#at = now;
+      const paused = this.#pausedUntil - now;
+      if (paused <= 0 && this.#tokens >= 1) {
+        this.#tokens -= 1;
+        return;
+      }
+      await this.#sleep(paused > 0 ? paused : (1 - this.#tokens) / this.#perMs);
+    }
+  }
 }
 
 export const realSleep = (ms: number): Promise<void> =>
@@ -88,7 +151,12 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
     const target = redactUrl(input);
     const attempts = policy.retries + 1;
     let lastFailure: HttpFailure | null = null;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    let attempt = 0;
+    let rateLimitedMs = 0;
+    let rateLimited = 0;
+    while (attempt < attempts) {
+      attempt++;
+      await deps.budget?.take(init?.signal ?? undefined);
       const timeout = AbortSignal.timeout(policy.timeoutMs);
       const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
       let waitHintMs: number | null = null;
@@ -100,7 +168,7 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
         if (!isRetryableStatus(response.status)) {
           throw new HttpFailure('client_error', `HTTP ${response.status} from ${target}`, {
             status: response.status,
-            attempts: attempt,
+            attempts: attempt + rateLimited,
             bodySnippet: snippet,
           });
         }
@@ -108,7 +176,12 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
         lastFailure = new HttpFailure(
           response.status === 429 ? 'rate_limited' : 'server_error',
           `HTTP ${response.status} from ${target}`,
-          { status: response.status, attempts: attempt, bodySnippet: snippet, retryAfterMs: waitHintMs },
+          {
+            status: response.status,
+            attempts: attempt + rateLimited,
+            bodySnippet: snippet,
+            retryAfterMs: waitHintMs,
+          },
         );
       } catch (error) {
         if (error instanceof HttpFailure) throw error;
@@ -117,12 +190,25 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
         lastFailure = new HttpFailure(
           timedOut ? 'timeout' : 'network',
           timedOut ? `No answer from ${target} within ${policy.timeoutMs} ms` : `Could not reach ${target}`,
-          { attempts: attempt, cause: error },
+          { attempts: attempt + rateLimited, cause: error },
         );
       }
+      // Asking again before the server's own time only earns another refusal, and a longer ban.
+      if (waitHintMs !== null && waitHintMs > policy.maxRetryAfterMs) throw lastFailure;
+      if (lastFailure.kind === 'rate_limited') {
+        const delay =
+          waitHintMs ??
+          Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** rateLimited) * (0.5 + deps.random() / 2);
+        rateLimitedMs += delay;
+        if (rateLimitedMs > policy.maxRateLimitWaitMs) throw lastFailure;
+        rateLimited++;
+        attempt--;
+        deps.logger.debug({ target, delayMs: Math.round(delay), rateLimited }, 'rate-limited; waiting');
+        if (deps.budget) deps.budget.pauseFor(delay);
+        else await deps.sleep(delay);
+        continue;
+      }
       if (attempt < attempts) {
-        // Asking again before the server's own time only earns another refusal, and a longer ban.
-        if (waitHintMs !== null && waitHintMs > policy.maxRetryAfterMs) throw lastFailure;
         const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
         const delay = waitHintMs ?? deps.random() * ceiling;
         deps.logger.debug(

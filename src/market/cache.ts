@@ -51,13 +51,31 @@ export class CachedMarketData implements MarketData {
     return Math.max(1, Math.min(untilOpen, this.policy.closedMaxTtlSeconds));
   }
 
+  /**
+   * Entries carry their expiry on the injected clock as well as node-cache's timer, so what counts as
+   * fresh follows the same clock as the market's hours (a quote cached before the open is not served
+   * after it, whatever the process's own clock says).
+   */
+  #get(key: string): unknown {
+    const entry = this.cache.get<{ value: unknown; expires: number }>(key);
+    if (entry === undefined) return undefined;
+    if (this.now().getTime() < entry.expires) return entry.value;
+    this.cache.del(key);
+    return undefined;
+  }
+
+  #set(key: string, value: unknown, kind: 'bars' | 'quote'): void {
+    const ttl = this.ttlSeconds(kind);
+    this.cache.set(key, { value, expires: this.now().getTime() + ttl * 1000 }, ttl);
+  }
+
   getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
     const key = `bars:${symbol.toUpperCase()}:${range.from}:${range.to}`;
-    const hit = this.cache.get<DailyBars>(key);
+    const hit = this.#get(key) as DailyBars | undefined;
     if (hit) return Promise.resolve(hit);
     return this.flights.run(key, async () => {
       const bars = await this.inner.getDailyBars(symbol, range);
-      this.cache.set(key, bars, this.ttlSeconds('bars'));
+      this.#set(key, bars, 'bars');
       return bars;
     });
   }
@@ -66,7 +84,7 @@ export class CachedMarketData implements MarketData {
     const wanted = [...new Set(symbols.map((s) => s.toUpperCase()))];
     const cached = new Map<string, Quote>();
     for (const symbol of wanted) {
-      const hit = this.cache.get<Quote>(`quote:${symbol}`);
+      const hit = this.#get(`quote:${symbol}`) as Quote | undefined;
       if (hit) cached.set(symbol, hit);
     }
     const toFetch = wanted.filter((symbol) => !cached.has(symbol));
@@ -74,9 +92,8 @@ export class CachedMarketData implements MarketData {
     if (toFetch.length > 0) {
       fetched = await this.flights.run(`quotes:${[...toFetch].sort().join(',')}`, async () => {
         const batch = await this.inner.getQuotes(toFetch);
-        const ttl = this.ttlSeconds('quote');
         // Only quotes are cached: a symbol missing now may be a hiccup, and must be asked again.
-        for (const quote of batch.quotes) this.cache.set(`quote:${quote.symbol}`, quote, ttl);
+        for (const quote of batch.quotes) this.#set(`quote:${quote.symbol}`, quote, 'quote');
         return batch;
       });
     }

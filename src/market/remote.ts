@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { errorFromRecord, errorRecord, type ErrorRecord } from '../errors.ts';
+import { dateOfDay, dayNumber } from './days.ts';
 import {
   allocateBars,
   type DailyBars,
@@ -95,23 +96,6 @@ class BarsSharer {
 /** One numbering for the whole process: a worker keeps the blocks it has seen across requests. */
 const sharer = new BarsSharer();
 
-const DIGIT_0 = 48;
-
-/** yyyymmdd from "yyyy-mm-dd", read digit by digit: this runs for every date of every member. */
-function dayNumber(date: IsoDate): number {
-  const digit = (i: number) => date.charCodeAt(i) - DIGIT_0;
-  return (
-    digit(0) * 10_000_000 +
-    digit(1) * 1_000_000 +
-    digit(2) * 100_000 +
-    digit(3) * 10_000 +
-    digit(5) * 1000 +
-    digit(6) * 100 +
-    digit(8) * 10 +
-    digit(9)
-  );
-}
-
 /**
  * Answers a worker's requests for bars and quotes from the source. Failures go back as records, so a
  * symbol the source does not know stays an UnknownSymbolError on the other side.
@@ -158,7 +142,6 @@ class BarsReceiver {
   readonly #forget = new FinalizationRegistry<number>((bufferId) => {
     if (this.#buffers.get(bufferId)?.deref() === undefined) this.#buffers.delete(bufferId);
   });
-  readonly #dateText = new Map<number, IsoDate>();
   /** Date lists already decoded, by length, first and last day: most members share one calendar. */
   readonly #calendars = new Map<string, { readonly days: Int32Array; readonly dates: readonly IsoDate[] }>();
 
@@ -188,7 +171,7 @@ class BarsReceiver {
     const key = `${days.length}:${days[0]}:${days.at(-1)}`;
     const known = this.#calendars.get(key);
     if (known !== undefined && sameDays(known.days, days)) return known.dates;
-    const dates = Array.from(days, (day) => this.#date(day));
+    const dates = Array.from(days, dateOfDay);
     this.#calendars.delete(key);
     this.#calendars.set(key, { days: days.slice(), dates });
     if (this.#calendars.size > MAX_CALENDARS) {
@@ -196,18 +179,6 @@ class BarsReceiver {
       if (oldest !== undefined) this.#calendars.delete(oldest);
     }
     return dates;
-  }
-
-  /** One string per distinct day, shared by every member's dates. */
-  #date(day: number): IsoDate {
-    let text = this.#dateText.get(day);
-    if (text === undefined) {
-      const year = Math.floor(day / 10000);
-      const month = Math.floor(day / 100) % 100;
-      text = `${year}-${String(month).padStart(2, '0')}-${String(day % 100).padStart(2, '0')}`;
-      this.#dateText.set(day, text);
-    }
-    return text;
   }
 }
 

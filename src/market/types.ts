@@ -48,6 +48,12 @@ export interface Quote {
   readonly currency: string;
   /** When the price was set: an ISO timestamp for live quotes, the bar's date for offline ones. */
   readonly asOf: string;
+  /**
+   * The bar so far of the session the price belongs to (live quotes), with the price as its close and
+   * adjusted close: how a report gets the session under way for a whole universe from a few batched
+   * quote requests instead of one chart request per member.
+   */
+  readonly sessionBar?: Bar;
 }
 
 export interface MissingSymbol {
@@ -167,4 +173,40 @@ export function upperBound(dates: readonly IsoDate[], date: IsoDate): number {
     else hi = mid;
   }
   return lo;
+}
+
+const COLUMNS = ['open', 'high', 'low', 'close', 'adjClose', 'volume'] as const;
+
+/**
+ * The union of two histories by date. Where both have a day, the newer answer's values win, except
+ * those it left out (NaN): a later answer repairs a missing adjusted close, and never erases one.
+ */
+export function mergeBars(older: DailyBars, newer: DailyBars): DailyBars {
+  const dates: IsoDate[] = [];
+  const from: [source: DailyBars | null, i: number, other: DailyBars | null, j: number][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < older.dates.length || j < newer.dates.length) {
+    const a = older.dates[i];
+    const b = newer.dates[j];
+    if (b === undefined || (a !== undefined && a < b)) {
+      dates.push(a ?? '');
+      from.push([older, i++, null, -1]);
+    } else if (a === undefined || b < a) {
+      dates.push(b);
+      from.push([newer, j++, null, -1]);
+    } else {
+      dates.push(b);
+      from.push([newer, j++, older, i++]);
+    }
+  }
+  const merged = allocateBars(newer.symbol, dates);
+  from.forEach(([source, k, fallback, f], row) => {
+    for (const column of COLUMNS) {
+      const value = source?.[column][k] ?? Number.NaN;
+      merged[column][row] =
+        Number.isNaN(value) && fallback !== null ? (fallback[column][f] ?? Number.NaN) : value;
+    }
+  });
+  return merged;
 }

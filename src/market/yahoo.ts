@@ -5,8 +5,8 @@ import { z } from 'zod';
 import type { YahooSettings } from '../config/index.ts';
 import { SymbolDataError, TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { addDays } from './calendar.ts';
-import { createRetryingFetch, HttpFailure, realSleep, type FetchFn } from '../lib/http.ts';
+import { addDays, exchangeDateOf, isTimeZone } from './calendar.ts';
+import { createRetryingFetch, HttpFailure, realSleep, RequestBudget, type FetchFn } from '../lib/http.ts';
 import {
   barsFromRows,
   type Bar,
@@ -34,7 +34,8 @@ const chartSchema = z.object({
   meta: z.object({
     symbol: z.string(),
     currency: z.string().nullish(),
-    exchangeTimezoneName: z.string(),
+    // A zone Intl does not know would fail every date; such a chart is unreadable, like any drifted field.
+    exchangeTimezoneName: z.string().refine(isTimeZone),
   }),
   timestamp: z.array(instant).optional(),
   indicators: z.object({
@@ -56,15 +57,55 @@ const quoteSchema = z.object({
   shortName: z.string().nullish(),
   longName: z.string().nullish(),
   currency: z.string().nullish(),
-  regularMarketPrice: z.number(),
+  regularMarketPrice: z.number().positive().nullish(),
   regularMarketPreviousClose: z.number().nullish(),
   regularMarketChangePercent: z.number().nullish(),
   regularMarketTime: instant.nullish(),
+  regularMarketOpen: z.number().nullish(),
+  regularMarketDayHigh: z.number().nullish(),
+  regularMarketDayLow: z.number().nullish(),
+  regularMarketVolume: z.number().nullish(),
   marketCap: z.number().nullish(),
 });
 
-function exchangeDateFormatter(timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+/**
+ * Exchange dates of bar timestamps. Every symbol's bars open at the same instants, and formatting a date
+ * in a time zone is slow (12% of a cold S&P 500 load's CPU), so each instant is formatted once.
+ */
+class ExchangeDates {
+  readonly #formatter: Intl.DateTimeFormat;
+  readonly #dates = new Map<number, string>();
+
+  constructor(timeZone: string) {
+    this.#formatter = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+  }
+
+  of(time: Date): string {
+    const ms = time.getTime();
+    let date = this.#dates.get(ms);
+    if (date === undefined) {
+      // Bounded: decades of daily opens are ~10,000 instants; odd timestamps must not grow it forever.
+      if (this.#dates.size >= 50_000) this.#dates.clear();
+      date = this.#formatter.format(time);
+      this.#dates.set(ms, date);
+    }
+    return date;
+  }
+}
+
+const exchangeDates = new Map<string, ExchangeDates>();
+function exchangeDatesIn(timeZone: string): ExchangeDates {
+  let dates = exchangeDates.get(timeZone);
+  if (dates === undefined) {
+    dates = new ExchangeDates(timeZone);
+    exchangeDates.set(timeZone, dates);
+  }
+  return dates;
 }
 
 export interface YahooDeps {
@@ -72,6 +113,8 @@ export interface YahooDeps {
   readonly logger: Logger;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /** The clock the request budget refills by (milliseconds); Date.now when absent. */
+  readonly now?: () => number;
 }
 
 export class YahooMarketData implements MarketData {
@@ -86,6 +129,7 @@ export class YahooMarketData implements MarketData {
 
   constructor(settings: YahooSettings, deps: YahooDeps) {
     this.logger = deps.logger;
+    const sleep = deps.sleep ?? realSleep;
     const fetch = createRetryingFetch(
       deps.fetch,
       {
@@ -94,8 +138,17 @@ export class YahooMarketData implements MarketData {
         baseDelayMs: 250,
         maxDelayMs: 4_000,
         maxRetryAfterMs: settings.maxRetryAfterSeconds * 1000,
+        maxRateLimitWaitMs: settings.maxRateLimitWaitSeconds * 1000,
       },
-      { sleep: deps.sleep ?? realSleep, random: deps.random ?? Math.random, logger: deps.logger },
+      {
+        sleep,
+        random: deps.random ?? Math.random,
+        logger: deps.logger,
+        budget: new RequestBudget(settings.requestsPerMinute, settings.requestsPerMinute, {
+          now: deps.now ?? Date.now,
+          sleep,
+        }),
+      },
     );
     const log =
       (level: 'debug' | 'warn' | 'error') =>
@@ -150,6 +203,7 @@ export class YahooMarketData implements MarketData {
 
   async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
     const quotes: Quote[] = [];
+    const unpriced = new Map<string, string>();
     for (let start = 0; start < symbols.length; start += QUOTE_BATCH_SIZE) {
       const batch = symbols.slice(start, start + QUOTE_BATCH_SIZE);
       let raw: unknown;
@@ -167,22 +221,45 @@ export class YahooMarketData implements MarketData {
           continue;
         }
         const q = parsed.data;
+        const price = q.regularMarketPrice ?? null;
+        if (price === null) {
+          unpriced.set(q.symbol.toUpperCase(), 'Yahoo sent its quote without a price');
+          continue;
+        }
+        const time = q.regularMarketTime ?? null;
         quotes.push({
           symbol: q.symbol.toUpperCase(),
           name: q.longName ?? q.shortName ?? null,
-          price: q.regularMarketPrice,
+          price,
           previousClose: q.regularMarketPreviousClose ?? null,
           changeFraction: q.regularMarketChangePercent == null ? null : q.regularMarketChangePercent / 100,
           marketCap: q.marketCap ?? null,
           currency: q.currency ?? 'USD',
-          asOf: (q.regularMarketTime ?? new Date()).toISOString(),
+          asOf: (time ?? new Date()).toISOString(),
+          ...(time === null
+            ? {}
+            : {
+                sessionBar: {
+                  date: exchangeDateOf(time),
+                  open: q.regularMarketOpen ?? Number.NaN,
+                  high: q.regularMarketDayHigh ?? Number.NaN,
+                  low: q.regularMarketDayLow ?? Number.NaN,
+                  close: price,
+                  adjClose: price,
+                  volume: q.regularMarketVolume ?? Number.NaN,
+                },
+              }),
         });
       }
     }
     const found = new Set(quotes.map((q) => q.symbol));
     const missing: MissingSymbol[] = symbols
       .filter((symbol) => !found.has(symbol.toUpperCase()))
-      .map((symbol) => ({ symbol, reason: 'Yahoo has no quote for it; it may be misspelt or delisted' }));
+      .map((symbol) => ({
+        symbol,
+        reason:
+          unpriced.get(symbol.toUpperCase()) ?? 'Yahoo has no quote for it; it may be misspelt or delisted',
+      }));
     return { quotes, missing };
   }
 
@@ -305,13 +382,13 @@ function toDailyBars(symbol: string, chart: z.infer<typeof chartSchema>, range: 
       `Yahoo sent no adjusted closes for "${symbol}", so its returns would leave out dividends.`,
     );
   }
-  const formatter = exchangeDateFormatter(chart.meta.exchangeTimezoneName);
+  const dates = exchangeDatesIn(chart.meta.exchangeTimezoneName);
   const byDate = new Map<string, Bar>();
   timestamps.forEach((time, i) => {
     const close = quote.close?.[i];
     // Yahoo pads some days with nulls (halts, the session under way); a bar without a close is no bar.
     if (close == null) return;
-    const date = formatter.format(time);
+    const date = dates.of(time);
     if (date < range.from || date > range.to) return;
     byDate.set(date, {
       date,

@@ -1,9 +1,15 @@
 import pLimit from 'p-limit';
 import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
-import { addDays } from '../market/calendar.ts';
+import { addDays, exchangeClock } from '../market/calendar.ts';
 import { DEFAULT_BAD_TICK_FACTOR, describeBadTick, findBadTick } from '../market/quality.ts';
 import type { DailyBars, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
-import { alignBars, type AlignedPanel, type Panel } from '../indicators/panel.ts';
+import {
+  alignBars,
+  appendSession,
+  type AlignedPanel,
+  type Panel,
+  type SessionValues,
+} from '../indicators/panel.ts';
 
 /** What every report needs from outside, built once by the surface (CLI, bot) and passed in. */
 export interface ReportContext {
@@ -18,6 +24,12 @@ export interface ReportContext {
   readonly panels?: PanelCache;
   /** The size of a bad tick (BAD_TICK_FACTOR); DEFAULT_BAD_TICK_FACTOR when absent. */
   readonly badTickFactor?: number;
+  /**
+   * The session under way at a live source (see liveSession). When it is the end date, history is
+   * loaded up to the session before, from the store, and the session's bars come from batched quotes:
+   * a warm S&P 500 report makes six requests instead of one chart request per member.
+   */
+  readonly session?: IsoDate | null;
 }
 
 /**
@@ -90,7 +102,9 @@ export function historyRange(context: ReportContext): { from: IsoDate; to: IsoDa
  * for in the range, is listed as missing with the reason; any other failure (source down) fails the load.
  */
 export async function loadPanel(context: ReportContext, symbols: readonly string[]): Promise<LoadedPanel> {
-  const range = historyRange(context);
+  const wanted = historyRange(context);
+  const session = context.session != null && context.session === wanted.to ? context.session : null;
+  const range = session === null ? wanted : { from: wanted.from, to: addDays(session, -1) };
   const limit = pLimit(LOAD_CONCURRENCY);
   let done = 0;
   const results = await Promise.all(
@@ -127,15 +141,78 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
     else missing.push({ symbol: result.symbol, reason: describeBadTick(tick) });
   }
   const key = `${range.from}|${range.to}|${loaded.map((b) => b.symbol).join(',')}`;
-  const { panel, offCalendarRows } = context.panels ? context.panels.align(key, loaded) : alignBars(loaded);
+  const { panel: history, offCalendarRows } = context.panels
+    ? context.panels.align(key, loaded)
+    : alignBars(loaded);
+  const joined = session === null ? null : await joinSession(context.marketData, history, session);
+  const panel = joined?.panel ?? history;
   const notes = [
     ...loaded.flatMap((bars) => bars.notes ?? []),
     ...loaded.flatMap((bars) => missingAdjustments(bars) ?? []),
     ...(offCalendarRows > 0
       ? [`${offCalendarRows} price rows dated on days the NYSE was closed were ignored.`]
       : []),
+    ...(joined?.notes ?? []),
   ];
   return { panel, missing, notes };
+}
+
+/**
+ * The session under way joined to closed history from one batched quote request per 100 members. A
+ * quote's price continues the member's adjusted series from its last close (the adjustment factor of
+ * that close carries over, as no dividend can be paid between it and the price), so returns, averages
+ * and highs read it like a close. Members without a quote for the session are n/a on it; quotes that
+ * cannot be had leave the session out, with the reason, and the report stands on the last close.
+ */
+async function joinSession(
+  marketData: MarketData,
+  history: Panel,
+  session: IsoDate,
+): Promise<{ panel: Panel; notes: string[] }> {
+  if ((history.dates.at(-1) ?? '') >= session) return { panel: history, notes: [] };
+  let quotes;
+  try {
+    quotes = (await marketData.getQuotes(history.symbols)).quotes;
+  } catch (error) {
+    if (!(error instanceof TapewatchError)) throw error;
+    return {
+      panel: history,
+      notes: [`The session under way (${session}) is left out: ${error.message}`],
+    };
+  }
+  const bySymbol = new Map(quotes.map((quote) => [quote.symbol, quote]));
+  let latest = '';
+  const values = history.symbols.map((symbol, s): SessionValues | undefined => {
+    const quote = bySymbol.get(symbol.toUpperCase());
+    const bar = quote?.sessionBar;
+    if (quote === undefined || bar?.date !== session) return undefined;
+    const factor = lastAdjustment(history.adjClose[s], history.close[s]);
+    if (quote.asOf > latest) latest = quote.asOf;
+    return { adjClose: bar.close * factor, close: bar.close, volume: bar.volume };
+  });
+  const priced = values.filter((v) => v !== undefined).length;
+  if (priced === 0) return { panel: history, notes: [] };
+  const { minutes } = exchangeClock(new Date(latest));
+  const time = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  const notes = [
+    `${session} is under way: its prices are quotes as of ${time} New York time, not closing prices.`,
+  ];
+  if (priced < history.symbols.length) {
+    notes.push(
+      `${history.symbols.length - priced} of ${history.symbols.length} symbols have no quote for ${session} yet and are n/a on it.`,
+    );
+  }
+  return { panel: appendSession(history, session, values), notes };
+}
+
+/** adjusted / raw close on a member's last day with both: the factor that carries a price onto its history. */
+function lastAdjustment(adjClose: Float64Array | undefined, close: Float64Array | undefined): number {
+  for (let t = (adjClose?.length ?? 0) - 1; t >= 0; t--) {
+    const adj = adjClose?.[t] ?? Number.NaN;
+    const raw = close?.[t] ?? Number.NaN;
+    if (adj > 0 && raw > 0) return adj / raw;
+  }
+  return Number.NaN;
 }
 
 /**

@@ -9,22 +9,13 @@ import { TapewatchError, describeError } from '../errors.ts';
  * than a wrong answer later.
  */
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS bars (
-  symbol TEXT NOT NULL,
-  date TEXT NOT NULL,
-  open REAL,
-  high REAL,
-  low REAL,
-  close REAL NOT NULL,
-  adj_close REAL,
-  volume REAL,
-  PRIMARY KEY (symbol, date)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS coverage (
+CREATE TABLE IF NOT EXISTS histories (
   symbol TEXT PRIMARY KEY,
   first_date TEXT NOT NULL,
   last_date TEXT NOT NULL,
-  fetched_at TEXT NOT NULL
+  fetched_at TEXT NOT NULL,
+  days BLOB NOT NULL,
+  columns BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS unknown_symbols (
   symbol TEXT PRIMARY KEY,
@@ -67,24 +58,18 @@ function addMissingColumns(db: DatabaseSync): void {
 }
 
 /**
- * Bars stored before version 2 put a raw close where Yahoo sent no adjusted close (a fake jump of a
- * dividend's size), and their columns could not hold "not sent". They are a cache of Yahoo's answers, so
- * they are dropped, with their coverage, and fetched again on first use; schedules are kept.
+ * Bars stored before version 3 were one row per day (before version 2 with a raw close where Yahoo sent
+ * no adjusted close). They are a cache of Yahoo's answers, so the old tables are dropped and histories
+ * fetched again on first use; schedules are kept.
  */
-const BARS_VERSION = 2;
+const BARS_VERSION = 3;
 
 function refreshOldBars(db: DatabaseSync): void {
   const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
   if (version >= BARS_VERSION) return;
-  const adjClose = (db.prepare('PRAGMA table_info(bars)').all() as { name: string; notnull: number }[]).find(
-    (c) => c.name === 'adj_close',
-  );
   db.exec('BEGIN IMMEDIATE');
   try {
-    if (adjClose?.notnull === 1) {
-      db.exec('DROP TABLE bars; DELETE FROM coverage;');
-      db.exec(SCHEMA);
-    }
+    db.exec('DROP TABLE IF EXISTS bars; DROP TABLE IF EXISTS coverage;');
     db.exec(`PRAGMA user_version = ${BARS_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {

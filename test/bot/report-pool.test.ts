@@ -14,7 +14,12 @@ const TODAY = '2026-11-20';
 const now = () => new Date('2026-11-20T22:00:00Z');
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47];
 
-const pool = new ReportPool({ threads: 2, homeDir: HOME, badTickFactor: DEFAULT_BAD_TICK_FACTOR });
+const pool = new ReportPool({
+  threads: 2,
+  homeDir: HOME,
+  badTickFactor: DEFAULT_BAD_TICK_FACTOR,
+  now: () => new Date(),
+});
 after(() => pool.close());
 
 const request = (name: 'breadth' | 'market', input: Record<string, unknown>, asOf: string | null = null) =>

@@ -21,6 +21,8 @@ export class RecordingSource implements MarketData {
   readonly quoteRequests: string[][] = [];
   failNext = 0;
   adjustmentFactor = 1;
+  /** Days sent without an adjusted close, as Yahoo sometimes does. */
+  readonly withoutAdjClose = new Set<string>();
   /** Resolves pending requests only when released, to test concurrent callers. */
   gate: Promise<void> | null = null;
   readonly known = new Set(['AAA', 'BBB', 'CCC']);
@@ -41,7 +43,7 @@ export class RecordingSource implements MarketData {
         high: close,
         low: close,
         close,
-        adjClose: close * this.adjustmentFactor,
+        adjClose: this.withoutAdjClose.has(date) ? Number.NaN : close * this.adjustmentFactor,
         volume: 1,
       };
     });

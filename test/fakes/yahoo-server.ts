@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { FetchFn } from '../../src/lib/http.ts';
+import type { YahooMarket } from './yahoo-market.ts';
 
 /**
  * A fake Yahoo Finance on loopback that replays the recorded real exchanges in ../shared/data/yahoo-http.
@@ -26,6 +27,14 @@ export type Fault =
   /** A well-formed answer of another shape (an empty result, a payload with fields gone). */
   | { json: unknown };
 
+/** A fetch that sends every Yahoo URL to a fake listening on the port (in this process or another). */
+export function loopbackFetch(port: number): FetchFn {
+  return (input, init) => {
+    const original = new URL(input instanceof Request ? input.url : input.toString());
+    return fetch(`http://127.0.0.1:${port}/${original.host}${original.pathname}${original.search}`, init);
+  };
+}
+
 export const RECORDED_CRUMB = 'haT3oykhHqZ';
 const COOKIE = 'A3=fake-session; Domain=.yahoo.com; Path=/; Max-Age=31557600; Secure; HttpOnly';
 
@@ -33,12 +42,15 @@ export class FakeYahoo {
   readonly requests: { host: string; path: string; query: URLSearchParams; cookie: string }[] = [];
   private readonly faults: { prefix: string; fault: Fault }[] = [];
   private readonly recordings: Map<string, Recording>;
+  private readonly market: YahooMarket | null;
   /** The crumb the quote endpoint accepts; expireCrumb() hands out a new one, as Yahoo does daily. */
   private validCrumb = RECORDED_CRUMB;
   private server: Server | null = null;
   private port = 0;
 
-  constructor(recordingDir: string) {
+  /** With a market, charts and quotes come from its price files; recordings only for symbols it lacks. */
+  constructor(recordingDir: string, market: YahooMarket | null = null) {
+    this.market = market;
     const load = (name: string): Recording =>
       JSON.parse(readFileSync(path.join(recordingDir, `${name}.json`), 'utf8')) as Recording;
     this.recordings = new Map([
@@ -92,11 +104,11 @@ export class FakeYahoo {
   }
 
   /** The fetch to hand to yahoo-finance2: every Yahoo URL goes to this server instead. */
-  readonly fetch: FetchFn = (input, init) => {
-    const original = new URL(input instanceof Request ? input.url : input.toString());
-    const rewritten = `http://127.0.0.1:${this.port}/${original.host}${original.pathname}${original.search}`;
-    return fetch(rewritten, init);
-  };
+  readonly fetch: FetchFn = (input, init) => loopbackFetch(this.port)(input, init);
+
+  get listeningPort(): number {
+    return this.port;
+  }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -151,6 +163,7 @@ export class FakeYahoo {
           '{"finance":{"result":null,"error":{"code":"Unauthorized","description":"Invalid Crumb"}}}',
         );
       const symbols = url.searchParams.get('symbols') ?? '';
+      if (this.market) return this.sendJson(res, await this.market.quotes(symbols.split(',')));
       const recorded = this.recordings.get(`quote:${symbols}`);
       if (recorded) return this.replay(res, recorded);
       // Yahoo answers unknown symbols by leaving them out of the result.
@@ -163,6 +176,12 @@ export class FakeYahoo {
     }
     if (route.startsWith('/v8/finance/chart/')) {
       const symbol = decodeURIComponent(route.slice('/v8/finance/chart/'.length));
+      const charted = await this.market?.chart(
+        symbol,
+        Number(url.searchParams.get('period1')),
+        Number(url.searchParams.get('period2')),
+      );
+      if (charted) return this.sendJson(res, charted);
       const recorded = this.recordings.get(`chart:${symbol}`);
       if (recorded) return this.replay(res, recorded);
       return this.send(
@@ -194,6 +213,10 @@ export class FakeYahoo {
       ),
     );
     return this.send(res, status, { ...kept, ...override }, body);
+  }
+
+  private sendJson(res: ServerResponse, body: unknown): boolean {
+    return this.send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(body));
   }
 
   /** Returns whether the answer was sent (a client that timed out has gone away). */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createRetryingFetch, HttpFailure, type RetryPolicy } from '../../src/lib/http.ts';
+import { createRetryingFetch, HttpFailure, RequestBudget, type RetryPolicy } from '../../src/lib/http.ts';
 import { silentLogger } from '../../src/log.ts';
 
 /** One scripted answer: a status (with Retry-After), or a delay longer than the client waits. */
@@ -56,6 +56,7 @@ describe('retrying fetch against a scripted server on loopback', () => {
         baseDelayMs: 250,
         maxDelayMs: 8_000,
         maxRetryAfterMs: 60_000,
+        maxRateLimitWaitMs: 300_000,
         ...policy,
       },
       {
@@ -69,12 +70,20 @@ describe('retrying fetch against a scripted server on loopback', () => {
     );
   }
 
-  it('retries 429 and 503 with exponential backoff and full jitter, then returns the answer', async () => {
-    script = [{ status: 429 }, { status: 503 }];
+  it('retries 503 with exponential backoff and full jitter, then returns the answer', async () => {
+    script = [{ status: 503 }, { status: 503 }];
     const response = await retrying()(`${base}/chart`);
     assert.equal(await response.text(), 'ok');
     assert.equal(hits, 3);
     assert.deepEqual(sleeps, [125, 250], 'half of 250 ms, then half of 500 ms');
+  });
+
+  it('waits out 429s without using up the retries, backing off at least half the ceiling each time', async () => {
+    script = [{ status: 429 }, { status: 429 }, { status: 429 }, { status: 429 }, { status: 503 }];
+    const response = await retrying()(`${base}/chart`);
+    assert.equal(await response.text(), 'ok');
+    assert.equal(hits, 6, 'four 429s and a 503 with 2 retries: the 429s did not count');
+    assert.deepEqual(sleeps, [187.5, 375, 750, 1500, 125], '3/4 of 250, 500, 1000, 2000 ms; then the 503');
   });
 
   it('waits as long as Retry-After says, in seconds or as a date', async () => {
@@ -126,11 +135,14 @@ describe('retrying fetch against a scripted server on loopback', () => {
         error.message === `HTTP 500 from ${base}/chart`,
     );
     assert.equal(hits, 3);
+    hits = 0;
     script = [{ status: 429 }, { status: 429 }, { status: 429 }];
     await assert.rejects(
-      retrying()(`${base}/chart`),
-      (error: unknown) => error instanceof HttpFailure && error.kind === 'rate_limited',
+      retrying({ maxRateLimitWaitMs: 1_000 })(`${base}/chart`),
+      (error: unknown) =>
+        error instanceof HttpFailure && error.kind === 'rate_limited' && error.attempts === 3,
     );
+    assert.equal(hits, 3, 'the third 429 would have taken the waiting past 1 s');
   });
 
   it('times out an attempt that does not answer, and retries it', async () => {
@@ -157,5 +169,59 @@ describe('retrying fetch against a scripted server on loopback', () => {
       (error: unknown) => error instanceof HttpFailure && error.kind === 'network' && error.attempts === 3,
     );
     assert.equal(sleeps.length, 2);
+  });
+});
+
+describe('request budget (token bucket)', () => {
+  /** A clock that sleeping moves forward, so waits are exact and instant. */
+  function budget(perMinute: number, burst: number) {
+    let now = 0;
+    const slept: number[] = [];
+    const bucket = new RequestBudget(perMinute, burst, {
+      now: () => now,
+      sleep: (ms) => {
+        slept.push(ms);
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    return { bucket, slept, at: () => now };
+  }
+
+  it('lets a burst through at once, then one request per 60/perMinute seconds', async () => {
+    const { bucket, at } = budget(60, 3);
+    const granted: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, () =>
+        bucket.take().then(() => {
+          granted.push(at());
+        }),
+      ),
+    );
+    assert.deepEqual(granted, [0, 0, 0, 1000, 2000, 3000]);
+  });
+
+  it('pauses every waiting request when one is told to wait, then goes on at its pace', async () => {
+    const { bucket, at } = budget(600, 1);
+    await bucket.take();
+    bucket.pauseFor(5_000);
+    const granted: number[] = [];
+    await Promise.all(
+      [1, 2].map(() =>
+        bucket.take().then(() => {
+          granted.push(at());
+        }),
+      ),
+    );
+    assert.deepEqual(granted, [5_000, 5_100], 'nobody before the pause ends; then 100 ms apart');
+  });
+
+  it('lets a request whose caller gave up leave the line without holding up the next', async () => {
+    const { bucket } = budget(60, 1);
+    await bucket.take();
+    const gone = new AbortController();
+    gone.abort();
+    await assert.rejects(bucket.take(gone.signal), { name: 'AbortError' });
+    await bucket.take();
   });
 });

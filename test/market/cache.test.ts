@@ -31,6 +31,19 @@ describe('market data cache', () => {
     cache.close();
   });
 
+  it('expires entries by the clock it is given, so a quote from before the open is not served after it', async () => {
+    const clock = new FakeClock('2026-11-20T14:29:00Z'); // Friday 09:29 New York: fresh until the open
+    const source = new RecordingSource();
+    const cache = new CachedMarketData(source, clock.now);
+    await cache.getQuotes(['AAA']);
+    await cache.getQuotes(['AAA']);
+    assert.equal(source.quoteRequests.length, 1);
+    clock.set('2026-11-20T14:31:00Z'); // two minutes later by that clock, moments later by the process's
+    await cache.getQuotes(['AAA']);
+    assert.equal(source.quoteRequests.length, 2, 'the session under way needs a fresh quote');
+    cache.close();
+  });
+
   it('shares one fetch among concurrent identical requests', async () => {
     const source = new RecordingSource();
     let release = (): void => undefined;

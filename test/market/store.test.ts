@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
 import { BarStore, StoredMarketData } from '../../src/market/store.ts';
+import { barsFromRows } from '../../src/market/types.ts';
 import { openDatabase } from '../../src/store/database.ts';
 import { FakeClock } from '../helpers/clock.ts';
 import { RecordingSource } from '../fakes/recording-source.ts';
@@ -127,24 +128,59 @@ describe('persistent bar store', () => {
     assert.ok(Math.abs((bars.adjClose[0] ?? 0) - 101 * 0.98) < 1e-9, 'old days carry the new adjustment');
   });
 
+  it('repairs a day stored without its adjusted close once a later answer has it', async () => {
+    const file = tempStore();
+    const clock = new FakeClock('2026-01-10T12:00:00Z');
+    const source = new RecordingSource();
+    source.withoutAdjClose.add('2026-01-07');
+    const run = open(file, source, clock);
+    const before = await run.data.getDailyBars('AAA', { from: '2026-01-02', to: '2026-01-09' });
+    assert.ok(Number.isNaN(before.adjClose[3]), 'not made up from the raw close');
+    source.withoutAdjClose.clear();
+    clock.set('2026-01-13T22:00:00Z');
+    const after = await run.data.getDailyBars('AAA', { from: '2026-01-02', to: '2026-01-13' });
+    run.close();
+    assert.deepEqual(source.barRequests[1]?.range, { from: '2026-01-07', to: '2026-01-13' });
+    assert.equal(after.adjClose[3], 100 + 4, 'the stored day is repaired');
+    assert.equal(after.dates.length, 8);
+  });
+
   it('keeps what the source did not send as not sent, across a restart', () => {
     const file = tempStore();
     let db = openDatabase(file);
     const bar = { date: '2015-08-26', open: Number.NaN, high: Number.NaN, low: Number.NaN, close: 38.73 };
-    new BarStore(db, file).write(
-      'KO',
-      [{ ...bar, adjClose: Number.NaN, volume: Number.NaN }],
+    new BarStore(db, file).save(
+      barsFromRows('KO', [{ ...bar, adjClose: Number.NaN, volume: Number.NaN }]),
       { from: '2015-08-26', to: '2015-08-26' },
       new Date('2026-01-01T00:00:00Z'),
     );
     db.close();
     db = openDatabase(file);
-    const [read] = new BarStore(db, file).read('KO', { from: '2015-08-26', to: '2015-08-26' });
+    const read = new BarStore(db, file).history('KO');
     db.close();
-    assert.equal(read?.close, 38.73);
+    assert.deepEqual(read?.coverage, { from: '2015-08-26', to: '2015-08-26' });
+    assert.deepEqual(read.bars.dates, ['2015-08-26']);
+    assert.equal(read.bars.close[0], 38.73);
     for (const field of ['open', 'high', 'low', 'adjClose', 'volume'] as const) {
-      assert.ok(Number.isNaN(read[field]), `${field} is ${read[field]}, not NaN`);
+      assert.ok(Number.isNaN(read.bars[field][0]), `${field} is ${read.bars[field][0]}, not NaN`);
     }
+  });
+
+  it('drops a stored history that does not decode and fetches it again', async () => {
+    const file = tempStore();
+    const clock = new FakeClock('2026-01-10T12:00:00Z');
+    const source = new RecordingSource();
+    const run = open(file, source, clock);
+    await run.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-09' });
+    run.close();
+    const db = openDatabase(file);
+    db.prepare("UPDATE histories SET columns = x'0102' WHERE symbol = 'AAA'").run();
+    db.close();
+    const again = open(file, source, clock);
+    const bars = await again.data.getDailyBars('AAA', { from: '2026-01-05', to: '2026-01-09' });
+    again.close();
+    assert.equal(source.barRequests.length, 2, 'asked again');
+    assert.equal(bars.close[4], 100 + 6);
   });
 
   it('remembers for a day, across a restart, that the source does not know a symbol; then asks again', async () => {

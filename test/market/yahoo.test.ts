@@ -20,21 +20,29 @@ describe(
   () => {
     let fake: FakeYahoo;
     let sleeps: number[];
+    let waited = 0;
 
-    function client(settings: Partial<{ timeoutMs: number; retries: number }> = {}): YahooMarketData {
+    function client(
+      settings: Partial<{ timeoutMs: number; retries: number; maxRateLimitWaitSeconds: number }> = {},
+    ): YahooMarketData {
       return new YahooMarketData(
         {
           timeoutMs: settings.timeoutMs ?? 2_000,
           retries: settings.retries ?? 2,
           concurrency: 4,
           maxRetryAfterSeconds: 60,
+          requestsPerMinute: 600,
+          maxRateLimitWaitSeconds: settings.maxRateLimitWaitSeconds ?? 300,
         },
         {
           fetch: fake.fetch,
           logger: silentLogger,
           random: () => 0.5,
+          // Waiting moves this clock on, so the request budget sees the time it waited pass.
+          now: () => waited,
           sleep: (ms) => {
             sleeps.push(ms);
+            waited += ms;
             return Promise.resolve();
           },
         },
@@ -154,7 +162,7 @@ describe(
       const bars = await client().getDailyBars('AAPL', AAPL_RANGE);
       assert.equal(bars.dates.length, 49);
       assert.equal(fake.requestsTo('/v8/finance/chart/AAPL'), 3);
-      assert.deepEqual(sleeps, [125, 250], 'full jitter at 0.5 of 250 ms, then of 500 ms');
+      assert.deepEqual(sleeps, [187.5, 125], 'the 429 pauses the budget 3/4 of 250 ms; the 503 is jittered');
     });
 
     it('honours Retry-After in full, and past its cap says when to try again', async () => {
@@ -185,10 +193,16 @@ describe(
           /HTTP 500 after 3 attempts/.test(error.message) &&
           /--source demo/.test(error.message),
       );
-      fake.inject('/v8/finance/chart', { status: 429 }, 3);
+      fake.inject('/v8/finance/chart', { status: 429 }, 6);
+      const patient = await client().getDailyBars('AAPL', AAPL_RANGE);
+      assert.equal(patient.dates.length, 49, 'six 429s in a row slow the request down, they do not fail it');
+      fake.inject('/v8/finance/chart', { status: 429 }, 6);
       await assert.rejects(
-        client().getDailyBars('AAPL', AAPL_RANGE),
-        (error: unknown) => error instanceof TapewatchError && error.code === 'rate_limited',
+        client({ maxRateLimitWaitSeconds: 1 }).getDailyBars('AAPL', AAPL_RANGE),
+        (error: unknown) =>
+          error instanceof TapewatchError &&
+          error.code === 'rate_limited' &&
+          /HTTP 429 after 3 attempts/.test(error.message),
       );
     });
 

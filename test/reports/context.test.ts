@@ -5,7 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CsvMarketData } from '../../src/market/csv.ts';
-import { allocateBars, type MarketData } from '../../src/market/types.ts';
+import { TapewatchError } from '../../src/errors.ts';
+import {
+  allocateBars,
+  type DateRange,
+  type MarketData,
+  type Quote,
+  type QuoteBatch,
+} from '../../src/market/types.ts';
 import { dailyReturns } from '../../src/indicators/panel.ts';
 import { loadPanel, PanelCache, type ReportContext } from '../../src/reports/context.ts';
 import { buildReport } from '../helpers/reports.ts';
@@ -119,5 +126,97 @@ describe('loading a panel', () => {
       'XLF',
     ]);
     assert.deepEqual(tolerant.panel.symbols, ['XLK', 'XLF']);
+  });
+
+  describe('with a session under way', () => {
+    const dates = ['2024-03-04', '2024-03-05'];
+    /** Closed history to 2024-03-05; quotes for 2024-03-06 at 11:30 New York time (16:30 UTC). */
+    function live(quotes: () => Promise<QuoteBatch>) {
+      const asked: DateRange[] = [];
+      const source: MarketData = {
+        source: 'yahoo',
+        label: 'live',
+        getDailyBars: (symbol, range) => {
+          asked.push(range);
+          const made = allocateBars(symbol, dates);
+          made.close.set([100, 110]);
+          // AAA paid dividends since: its adjusted closes are half its closes.
+          made.adjClose.set(symbol === 'AAA' ? [50, 55] : [100, 110]);
+          made.volume.set([1000, 1000]);
+          return Promise.resolve(made);
+        },
+        getQuotes: quotes,
+      };
+      return { source, asked };
+    }
+    const quote = (symbol: string, date: string, price: number): Quote => ({
+      symbol,
+      name: null,
+      price,
+      previousClose: 110,
+      changeFraction: null,
+      marketCap: null,
+      currency: 'USD',
+      asOf: `${date}T16:30:00.000Z`,
+      sessionBar: { date, open: 111, high: 122, low: 109, close: price, adjClose: price, volume: 500 },
+    });
+
+    it('loads closed history to the day before and joins the session from one quote batch', async () => {
+      let batches = 0;
+      const { source, asked } = live(() => {
+        batches++;
+        // BBB has not traded yet today: its quote is still yesterday's.
+        return Promise.resolve({
+          quotes: [quote('AAA', '2024-03-06', 121), quote('BBB', '2024-03-05', 110)],
+          missing: [],
+        });
+      });
+      const loaded = await loadPanel({ marketData: source, endDate: '2024-03-06', session: '2024-03-06' }, [
+        'AAA',
+        'BBB',
+      ]);
+      assert.deepEqual(
+        asked.map((range) => range.to),
+        ['2024-03-05', '2024-03-05'],
+      );
+      assert.equal(batches, 1);
+      assert.deepEqual(loaded.panel.dates, ['2024-03-04', '2024-03-05', '2024-03-06']);
+      assert.deepEqual([...(loaded.panel.close[0] ?? [])], [100, 110, 121]);
+      assert.deepEqual(
+        [...(loaded.panel.adjClose[0] ?? [])],
+        [50, 55, 60.5],
+        "the price carries the last close's adjustment: +10% on both series",
+      );
+      assert.deepEqual([...(loaded.panel.volume[0] ?? [])], [1000, 1000, 500]);
+      assert.ok(Number.isNaN(loaded.panel.adjClose[1]?.[2]), 'no quote for the session: n/a on it');
+      assert.deepEqual(loaded.notes, [
+        '2024-03-06 is under way: its prices are quotes as of 11:30 New York time, not closing prices.',
+        '1 of 2 symbols have no quote for 2024-03-06 yet and are n/a on it.',
+      ]);
+    });
+
+    it('stands on the last close, saying why, when the quotes cannot be had', async () => {
+      const { source } = live(() =>
+        Promise.reject(new TapewatchError('rate_limited', 'Yahoo Finance is rate-limiting us.')),
+      );
+      const loaded = await loadPanel({ marketData: source, endDate: '2024-03-06', session: '2024-03-06' }, [
+        'AAA',
+      ]);
+      assert.deepEqual(loaded.panel.dates, dates);
+      assert.deepEqual(loaded.notes, [
+        'The session under way (2024-03-06) is left out: Yahoo Finance is rate-limiting us.',
+      ]);
+    });
+
+    it('asks for no quotes when the report ends before the session', async () => {
+      let batches = 0;
+      const { source, asked } = live(() => {
+        batches++;
+        return Promise.resolve({ quotes: [], missing: [] });
+      });
+      await loadPanel({ marketData: source, endDate: '2024-03-05', session: '2024-03-06' }, ['AAA']);
+      assert.equal(batches, 0);
+      assert.equal(asked[0]?.to, '2024-03-05');
+    });
   });
 });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
+import { BarStore } from '../../src/market/store.ts';
+import { barsFromRows } from '../../src/market/types.ts';
 import { openDatabase } from '../../src/store/database.ts';
 
 /** A store as version 1 made it: bars whose columns could not hold "not sent", and one schedule. */
@@ -31,28 +33,29 @@ function versionOneStore(): string {
 
 const count = (db: DatabaseSync, table: string) =>
   (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+const hasTable = (db: DatabaseSync, table: string) =>
+  db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
 
 describe('the store file', () => {
-  it('drops bars an older version stored (raw closes for missing adjusted ones), keeps schedules, once', () => {
+  it('drops the bars an older version stored (a row a day, raw closes for missing adjusted ones), keeps schedules, once', () => {
     const file = versionOneStore();
     let db = openDatabase(file);
-    assert.equal(count(db, 'bars'), 0, 'the old bars are fetched again on first use');
-    assert.equal(count(db, 'coverage'), 0, 'and nothing claims they are still there');
+    assert.ok(!hasTable(db, 'bars'), 'the old bars are fetched again on first use');
+    assert.ok(!hasTable(db, 'coverage'), 'and nothing claims they are still there');
+    assert.equal(count(db, 'histories'), 0);
     assert.equal(count(db, 'schedules'), 1, 'schedules are not a cache');
-    db.prepare('INSERT INTO bars VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-      'KO',
-      '2015-08-26',
-      null,
-      null,
-      null,
-      38.73,
-      null,
-      null,
+    new BarStore(db, file).save(
+      barsFromRows('KO', [
+        { date: '2015-08-26', open: 38.5, high: 38.9, low: 38.1, close: 38.73, adjClose: 32.08, volume: 1 },
+      ]),
+      { from: '2015-08-26', to: '2015-08-26' },
+      new Date('2026-01-01T00:00:00Z'),
     );
     db.close();
 
     db = openDatabase(file);
-    assert.equal(count(db, 'bars'), 1, 'bars stored by this version are kept on the next open');
+    assert.equal(count(db, 'histories'), 1, 'histories stored by this version are kept on the next open');
+    assert.equal(new BarStore(db, file).history('KO')?.bars.adjClose[0], 32.08);
     db.close();
   });
 });
