@@ -27,6 +27,7 @@ import {
   type OptionTable,
 } from '../src/reports/options.ts';
 import type { Universe } from '../src/universes/index.ts';
+import { AsOfMarketData } from '../src/market/as-of.ts';
 import type { MissingSymbol } from '../src/market/types.ts';
 
 /** The options of the breadth report, declared once for the CLI, Discord, the LLM tools and validation. */
@@ -52,7 +53,7 @@ export const breadthOptions = {
 export const breadthOptionsSchema = optionsSchema(breadthOptions);
 export type BreadthOptions = z.infer<typeof breadthOptionsSchema>;
 
-const EQUAL_WEIGHT_ETF = 'RSP';
+export const EQUAL_WEIGHT_ETF = 'RSP';
 /** Members a breadth reading needs before a percentage of them means anything. */
 export const MIN_MEMBERS = 5;
 /** Sessions of average dollar volume ranking the members by size when no market caps are available. */
@@ -408,6 +409,17 @@ interface Concentration {
   readonly note: string;
 }
 
+/** Why a concentration is sized without market caps, in words. */
+function whyNoCaps(context: ReportContext, capped: number, members: number): string {
+  if (context.marketData.source === 'csv') return 'price files carry no market caps';
+  // Quoted caps are today's: moved back to a past day with the price, they would carry today's share
+  // count into the past, information the day did not have.
+  if (context.marketData instanceof AsOfMarketData) {
+    return `market caps are known only for today, and a report as of ${context.marketData.asOf} does not use them (that would look ahead)`;
+  }
+  return `${context.marketData.label} sent market caps for only ${capped} of ${members} members`;
+}
+
 /**
  * How much of the cap-weighted universe's move comes from its largest members. Market caps come from the
  * source's quotes, moved to each day with the member's price (cap on day t = quoted cap × close(t) /
@@ -436,7 +448,7 @@ async function concentrationOf(
     size.clear();
     const volumes = dollarVolumes(panel, members, last);
     for (const [i, v] of volumes) size.set(i, v);
-    note = `Concentration: no market caps in this source, so members are sized by ${DOLLAR_VOLUME_WINDOW}-session average dollar volume (a proxy: the ranking of the largest names is reliable, their weights approximate).`;
+    note = `Concentration: ${whyNoCaps(context, size.size, members.length)}, so members are sized by their ${DOLLAR_VOLUME_WINDOW}-session average dollar volume. That is a proxy for size: it can rank a heavily traded name above a larger one, and the weights are approximate.`;
   }
   const ranked = [...size.entries()].sort((a, b) => b[1] - a[1]);
   const top = new Set(ranked.slice(0, options.top).map(([i]) => i));

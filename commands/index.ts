@@ -13,14 +13,14 @@ import {
 import { optionsSchema, universeOption, type OptionTable } from '../src/reports/options.ts';
 import { REPORT_COMMANDS, type Report, type ReportCommand } from '../src/reports/types.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
-import { breadthOptions, breadthOptionsSchema, buildBreadthReport } from './breadth.ts';
+import { breadthOptions, breadthOptionsSchema, buildBreadthReport, EQUAL_WEIGHT_ETF } from './breadth.ts';
 import {
   buildMomentumReport,
   checkMomentumUniverse,
   momentumOptions,
   momentumOptionsSchema,
 } from './momentum.ts';
-import { buildRotationReport, rotationOptions, rotationOptionsSchema } from './rotation.ts';
+import { buildRotationReport, rotationOptions, rotationOptionsSchema, rotationSymbols } from './rotation.ts';
 
 /** Every report, by name: a new report is one module in this folder and one line here. */
 export const REPORTS: Readonly<Record<ReportCommand, ReportModule>> = {
@@ -81,6 +81,16 @@ export const REPORTS: Readonly<Record<ReportCommand, ReportModule>> = {
     build: buildRotationReport,
   }),
 };
+
+/**
+ * The symbols the reports load with their default options, whatever the universe: the rotation ETFs,
+ * the index and the equal-weight fund. The bot keeps these warm first, as every brief needs them.
+ */
+export function defaultReportSymbols(): string[] {
+  const rotation = rotationOptionsSchema.parse({});
+  const breadth = breadthOptionsSchema.parse({});
+  return [...new Set([...rotationSymbols(rotation.benchmark), breadth.index, EQUAL_WEIGHT_ETF])];
+}
 
 /** The brief: the three reports at once, momentum and breadth on one universe. */
 export const BRIEF = {

@@ -124,15 +124,19 @@ export interface RotationAnalysis {
   readonly notes: readonly string[];
 }
 
+/** What the rotation report loads: the benchmark, the sector ETFs and both legs of every pair. */
+export function rotationSymbols(benchmark: string): string[] {
+  const sectorSymbols = Object.values(SECTOR_ETFS);
+  return [...new Set([benchmark, ...sectorSymbols, ...PAIRS.flatMap((p) => [p.first, p.second])])].filter(
+    (s) => s !== CYCLICALS_ID && s !== DEFENSIVES_ID,
+  );
+}
+
 export async function analyzeRotation(
   context: ReportContext,
   options: RotationOptions,
 ): Promise<RotationAnalysis> {
-  const sectorSymbols = Object.values(SECTOR_ETFS);
-  const symbols = [
-    ...new Set([options.benchmark, ...sectorSymbols, ...PAIRS.flatMap((p) => [p.first, p.second])]),
-  ].filter((s) => s !== CYCLICALS_ID && s !== DEFENSIVES_ID);
-  const { panel, missing, notes } = await loadPanel(context, symbols);
+  const { panel, missing, notes } = await loadPanel(context, rotationSymbols(options.benchmark));
   const benchmarkAt = panel.symbols.indexOf(options.benchmark);
   if (benchmarkAt < 0) {
     throw new TapewatchError(
@@ -151,7 +155,7 @@ export async function analyzeRotation(
   const benchmark = panel.adjClose[benchmarkAt] ?? new Float64Array(0);
   const rotation = derivedFrom(panel, `rotation:${options.benchmark}`, () => {
     const out = new Map<string, RotationSeries>();
-    for (const symbol of sectorSymbols) {
+    for (const symbol of Object.values(SECTOR_ETFS)) {
       const at = panel.symbols.indexOf(symbol);
       if (at >= 0) out.set(symbol, computeRotation(panel.adjClose[at] ?? new Float64Array(0), benchmark));
     }

@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'source_unreachable'
   | 'rate_limited'
   | 'source_error'
+  /** The bot is still loading market history after a start; the message says how far it is. */
+  | 'warming_up'
   | 'store';
 
 export class TapewatchError extends Error {

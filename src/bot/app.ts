@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import { describeError } from '../errors.ts';
 import { parseConfig, requireDiscordToken, type Environment } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { FetchFn } from '../lib/http.ts';
@@ -13,6 +14,11 @@ import { LlmBudget } from './budget.ts';
 import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
 import { ScheduleStore } from './schedules.ts';
+import { Prewarmer, WarmingMarketData } from './prewarm.ts';
+import { defaultReportSymbols } from '../../commands/index.ts';
+import { resolveUniverse } from '../universes/index.ts';
+import type { Config } from '../config/index.ts';
+import type { MarketData } from '../market/types.ts';
 
 /** What the bot takes from outside, so tests run the real bot against fakes without monkey-patching. */
 export interface BotIo {
@@ -57,8 +63,9 @@ export function openBot(io: BotIo): RunningBot {
       generateDemo: generateDemoInWorker,
     },
   );
+  const prewarmer = prewarmerFor(config, opened.marketData, io, logger);
   const runner = new ReportRunner({
-    marketData: opened.marketData,
+    marketData: prewarmer === null ? opened.marketData : new WarmingMarketData(opened.marketData, prewarmer),
     homeDir: config.homeDir,
     now: io.now,
     pool,
@@ -82,12 +89,15 @@ export function openBot(io: BotIo): RunningBot {
     now: io.now,
     logger,
     ...(io.schedulerIntervalMs === undefined ? {} : { schedulerIntervalMs: io.schedulerIntervalMs }),
+    ...(prewarmer === null ? {} : { warmingUp: () => prewarmer.progress() !== null }),
   });
+  prewarmer?.start();
   let closed: Promise<void> | null = null;
   return {
     bot,
     logger,
     close() {
+      prewarmer?.stop();
       closed ??= bot.stop().finally(() =>
         pool.close().finally(() => {
           summarizer.close();
@@ -98,4 +108,31 @@ export function openBot(io: BotIo): RunningBot {
       return closed;
     },
   };
+}
+
+/**
+ * Live data only: local files and the demo market load in seconds and have no request budget to spare.
+ * The universes are resolved again before every load, so a refreshed S&P 500 list is warmed too.
+ */
+function prewarmerFor(config: Config, marketData: MarketData, io: BotIo, logger: Logger): Prewarmer | null {
+  if (marketData.source !== 'yahoo' || config.discord.prewarmUniverses.length === 0) return null;
+  return new Prewarmer({
+    marketData,
+    now: io.now,
+    logger: logger.child({ component: 'prewarm' }),
+    symbols: () => [
+      ...defaultReportSymbols(),
+      ...config.discord.prewarmUniverses.flatMap((name) => {
+        try {
+          return resolveUniverse(name, { homeDir: config.homeDir, cwd: config.homeDir }).symbols;
+        } catch (error) {
+          logger.warn(
+            { universe: name, err: describeError(error) },
+            'PREWARM_UNIVERSES names a universe that cannot be resolved',
+          );
+          return [];
+        }
+      }),
+    ],
+  });
 }

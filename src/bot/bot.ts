@@ -98,6 +98,7 @@ export function createBot(deps: BotDeps): Bot {
     now: deps.now,
     logger: logger.child({ component: 'scheduler' }),
     ...(deps.schedulerIntervalMs === undefined ? {} : { intervalMs: deps.schedulerIntervalMs }),
+    ...(deps.warmingUp === undefined ? {} : { warmingUp: deps.warmingUp }),
     post: async (channelId, message) => {
       try {
         await sendToChannel(channelId, message);

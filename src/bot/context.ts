@@ -22,6 +22,8 @@ export interface BotDeps {
   readonly now: () => Date;
   readonly logger: Logger;
   readonly schedulerIntervalMs?: number;
+  /** True while market history is still loading after the start (see Prewarmer): schedules wait. */
+  readonly warmingUp?: () => boolean;
 }
 
 /** What every handler works with: the services, and the pieces the bot builds once around its client. */

@@ -19,6 +19,11 @@ export interface SchedulerDeps {
   readonly now: () => Date;
   readonly logger: Logger;
   readonly intervalMs?: number;
+  /**
+   * True while the bot is still loading market history after its start: passes wait rather than spend
+   * a post's attempts on "still loading" answers.
+   */
+  readonly warmingUp?: () => boolean;
 }
 
 function minutesLate(ms: number): string {
@@ -61,6 +66,7 @@ export class Scheduler {
 
   async #pass(): Promise<void> {
     const { store, logger } = this.#deps;
+    if (this.#deps.warmingUp?.() === true) return;
     let schedules: Schedule[];
     try {
       schedules = store.enabled();

@@ -4,6 +4,7 @@ import { SOURCE_NAMES } from '../config/index.ts';
 import { describeError, isTapewatchError, newReference } from '../errors.ts';
 import { defaultText, describeOption, universeOption, type OptionSpec } from '../reports/options.ts';
 import { REPORT_COMMANDS, type ReportCommand } from '../reports/types.ts';
+import { runCheck } from './check.ts';
 import { runHistory, runQuote, runUniverse } from './commands.ts';
 import { buildContext, FORMATS, type CliContext, type CliIo, type GlobalOptions } from './context.ts';
 import { flagValue } from './flags.ts';
@@ -106,6 +107,11 @@ export function createProgram(io: CliIo, run: Runner): Command {
     .action((name: string, options: { from?: string; to?: string }, command: Command) =>
       run((context) => runSeries(context, name, options), command),
     );
+
+  program
+    .command('check')
+    .description("the data-quality gate's findings for every price file in the --data-dir folders")
+    .action((_options: unknown, command: Command) => run((context) => runCheck(context), command));
 
   const universe = program.command('universe').description('list, show or refresh symbol universes');
   universe

@@ -73,6 +73,20 @@ const envSchema = z.object({
   BOT_COOLDOWN_SECONDS: integerInRange(0, 600, 10),
   BOT_REPORT_CONCURRENCY: integerInRange(1, 16, 2),
   BOT_MAX_WAIT_SECONDS: integerInRange(5, 600, 60),
+  PREWARM_UNIVERSES: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((list) =>
+        list.trim().toLowerCase() === 'none'
+          ? []
+          : list
+              .split(',')
+              .map((name) => name.trim())
+              .filter((name) => name !== ''),
+      )
+      .default(['sp500']),
+  ),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: z.preprocess(
     blankToUndefined,
@@ -116,6 +130,11 @@ export interface DiscordSettings {
   readonly reportConcurrency: number;
   /** A request that would wait longer for its turn is told "busy" at once. */
   readonly maxWaitSeconds: number;
+  /**
+   * Universes whose history the bot loads at start-up and after each close with the live source, on top
+   * of the symbols every report needs (PREWARM_UNIVERSES; "none" turns prewarming off).
+   */
+  readonly prewarmUniverses: readonly string[];
 }
 
 export interface LlmSettings {
@@ -182,6 +201,7 @@ export function parseConfig(env: Environment): Config {
       cooldownSeconds: values.BOT_COOLDOWN_SECONDS,
       reportConcurrency: values.BOT_REPORT_CONCURRENCY,
       maxWaitSeconds: values.BOT_MAX_WAIT_SECONDS,
+      prewarmUniverses: Object.freeze(values.PREWARM_UNIVERSES),
     }),
     llm: Object.freeze({
       apiKey: values.OPENAI_API_KEY ?? null,

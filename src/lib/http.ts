@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { sleep, untilAborted } from './abort.ts';
 
 /**
  * fetch with a timeout per attempt and retries for what is worth retrying: 429, 5xx and network
@@ -57,8 +58,11 @@ export class HttpFailure extends Error {
   }
 }
 
+/** Waits `ms`; a wait whose signal aborts ends at once, rejecting with the signal's reason. */
+export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 export interface RetryDeps {
-  readonly sleep: (ms: number) => Promise<void>;
+  readonly sleep: SleepFn;
   readonly random: () => number;
   readonly logger: Logger;
   /** Every attempt takes a token first; a 429 pauses it for every request. */
@@ -75,7 +79,7 @@ export class RequestBudget {
   readonly #perMs: number;
   readonly #burst: number;
   readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: SleepFn;
   #tokens: number;
   #at: number;
   #pausedUntil = 0;
@@ -84,7 +88,7 @@ export class RequestBudget {
   constructor(
     perMinute: number,
     burst: number,
-    deps: { readonly now: () => number; readonly sleep: (ms: number) => Promise<void> },
+    deps: { readonly now: () => number; readonly sleep: SleepFn },
   ) {
     this.#perMs = perMinute / 60_000;
     this.#burst = burst;
@@ -94,11 +98,14 @@ export class RequestBudget {
     this.#at = deps.now();
   }
 
-  /** Waits for a token; a request whose signal aborts leaves the line at once. */
+  /**
+   * Waits for a token; a request whose signal aborts leaves the line at once, and its turn passes to the
+   * next without taking a token.
+   */
   take(signal?: AbortSignal): Promise<void> {
     const turn = this.#line.then(() => this.#acquire(signal));
     this.#line = turn.catch(() => undefined);
-    return turn;
+    return untilAborted(turn, signal);
   }
 
   pauseFor(ms: number): void {
@@ -116,15 +123,12 @@ export class RequestBudget {
         this.#tokens -= 1;
         return;
       }
-      await this.#sleep(paused > 0 ? paused : (1 - this.#tokens) / this.#perMs);
+      await this.#sleep(paused > 0 ? paused : (1 - this.#tokens) / this.#perMs, signal);
     }
   }
 }
 
-export const realSleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms);
-  });
+export const realSleep: SleepFn = sleep;
 
 function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
@@ -205,7 +209,7 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
         attempt--;
         deps.logger.debug({ target, delayMs: Math.round(delay), rateLimited }, 'rate-limited; waiting');
         if (deps.budget) deps.budget.pauseFor(delay);
-        else await deps.sleep(delay);
+        else await deps.sleep(delay, init?.signal ?? undefined);
         continue;
       }
       if (attempt < attempts) {
@@ -215,7 +219,7 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
           { target, attempt, delayMs: Math.round(delay), failure: lastFailure.kind },
           'retrying',
         );
-        await deps.sleep(delay);
+        await deps.sleep(delay, init?.signal ?? undefined);
       }
     }
     throw lastFailure ?? new HttpFailure('network', `Could not reach ${target}`, { attempts });

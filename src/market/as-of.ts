@@ -1,4 +1,5 @@
 import { TapewatchError, UnknownSymbolError } from '../errors.ts';
+import type { Cancellable } from '../lib/abort.ts';
 import { addDays, isIsoDate, isTradingDay, tradingDayOnOrBefore } from './calendar.ts';
 import { quoteFromBars } from './quotes.ts';
 import {
@@ -29,22 +30,23 @@ export class AsOfMarketData implements MarketData {
     this.label = inner.label;
   }
 
-  getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+  getDailyBars(symbol: string, range: DateRange, options?: Cancellable): Promise<DailyBars> {
     if (range.from > this.asOf) return Promise.resolve(allocateBars(symbol, []));
-    return this.inner.getDailyBars(symbol, {
-      from: range.from,
-      to: range.to < this.asOf ? range.to : this.asOf,
-    });
+    return this.inner.getDailyBars(
+      symbol,
+      { from: range.from, to: range.to < this.asOf ? range.to : this.asOf },
+      options,
+    );
   }
 
-  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
+  async getQuotes(symbols: readonly string[], options?: Cancellable): Promise<QuoteBatch> {
     const quotes: Quote[] = [];
     const missing: MissingSymbol[] = [];
     // Ten calendar days always hold the two sessions a quote needs, even across a long holiday weekend.
     const range = { from: addDays(this.asOf, -10), to: this.asOf };
     for (const symbol of symbols) {
       try {
-        const quote = quoteFromBars(await this.getDailyBars(symbol, range), null);
+        const quote = quoteFromBars(await this.getDailyBars(symbol, range, options), null);
         if (quote) quotes.push(quote);
         else missing.push({ symbol, reason: `no bar on or before ${this.asOf}` });
       } catch (error) {

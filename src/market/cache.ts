@@ -1,6 +1,7 @@
 import NodeCache from 'node-cache';
 import { marketStatus } from './calendar.ts';
 import type { DailyBars, DateRange, MarketData, Quote, QuoteBatch } from './types.ts';
+import type { Cancellable } from '../lib/abort.ts';
 import { SingleFlight } from '../lib/single-flight.ts';
 
 /**
@@ -69,18 +70,22 @@ export class CachedMarketData implements MarketData {
     this.cache.set(key, { value, expires: this.now().getTime() + ttl * 1000 }, ttl);
   }
 
-  getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+  getDailyBars(symbol: string, range: DateRange, options?: Cancellable): Promise<DailyBars> {
     const key = `bars:${symbol.toUpperCase()}:${range.from}:${range.to}`;
     const hit = this.#get(key) as DailyBars | undefined;
     if (hit) return Promise.resolve(hit);
-    return this.flights.run(key, async () => {
-      const bars = await this.inner.getDailyBars(symbol, range);
-      this.#set(key, bars, 'bars');
-      return bars;
-    });
+    return this.flights.run(
+      key,
+      async (signal) => {
+        const bars = await this.inner.getDailyBars(symbol, range, { signal });
+        this.#set(key, bars, 'bars');
+        return bars;
+      },
+      options?.signal,
+    );
   }
 
-  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
+  async getQuotes(symbols: readonly string[], options?: Cancellable): Promise<QuoteBatch> {
     const wanted = [...new Set(symbols.map((s) => s.toUpperCase()))];
     const cached = new Map<string, Quote>();
     for (const symbol of wanted) {
@@ -90,12 +95,16 @@ export class CachedMarketData implements MarketData {
     const toFetch = wanted.filter((symbol) => !cached.has(symbol));
     let fetched: QuoteBatch = { quotes: [], missing: [] };
     if (toFetch.length > 0) {
-      fetched = await this.flights.run(`quotes:${[...toFetch].sort().join(',')}`, async () => {
-        const batch = await this.inner.getQuotes(toFetch);
-        // Only quotes are cached: a symbol missing now may be a hiccup, and must be asked again.
-        for (const quote of batch.quotes) this.#set(`quote:${quote.symbol}`, quote, 'quote');
-        return batch;
-      });
+      fetched = await this.flights.run(
+        `quotes:${[...toFetch].sort().join(',')}`,
+        async (signal) => {
+          const batch = await this.inner.getQuotes(toFetch, { signal });
+          // Only quotes are cached: a symbol missing now may be a hiccup, and must be asked again.
+          for (const quote of batch.quotes) this.#set(`quote:${quote.symbol}`, quote, 'quote');
+          return batch;
+        },
+        options?.signal,
+      );
     }
     const bySymbol = new Map([...cached, ...fetched.quotes.map((q) => [q.symbol, q] as const)]);
     return {

@@ -1,10 +1,11 @@
-import type { DailyBars, IsoDate } from './types.ts';
+import { allocateBars, type DailyBars, type IsoDate } from './types.ts';
 
 /**
  * The default size of a bad tick: a one-day move to at least 3× or at most a third of the day before.
  * Over the 611 real price files in ../shared/data (2.5 million rows) no such move is undone the next
  * day; the largest undone move is TRMB's 2.0× on 2007-02-23, an adjusted close left unadjusted for one
- * day around its split. BAD_TICK_FACTOR sets another size.
+ * day around its split. Yields (^-symbols such as ^IRX) are not prices and are not judged: a bill rate
+ * near zero went from 0.01 to 0.05 and back in December 2008. BAD_TICK_FACTOR sets another size.
  */
 export const DEFAULT_BAD_TICK_FACTOR = 3;
 
@@ -45,4 +46,136 @@ export function describeBadTick(tick: BadTick): string {
 
 function formatMove(value: number): string {
   return value >= 10 ? value.toFixed(0) : value.toFixed(1);
+}
+
+/**
+ * The gate every member's bars pass before they enter a panel, whatever the source. Parsers already
+ * refuse what they can name by file and line (a bad date, an unreadable number, a second row for a day);
+ * this checks what any source can get wrong:
+ *
+ * - dates in order, none after `notAfter` (the report's last day, or today for `tapewatch check`);
+ * - every price present is positive and finite (a yield, a ^-symbol, may be zero or negative), and
+ *   volume is not negative: otherwise the member is left out, with the day;
+ * - a day's high and low contain its open and close: where they do not, that day's open, high and low
+ *   are n/a and a note says so. The close stays: returns come from closes, which the bad-tick rule
+ *   guards, and no report makes a number from a day's open, high or low;
+ * - no bad tick in a price (see findBadTick): otherwise the member is left out.
+ *
+ * Over the 611 real price files in ../shared/data (`tapewatch check`), one file is left out (PCLN: two
+ * different rows for one day) and one has a day put right (TEVA's last bar, an open above its high).
+ */
+export type GateResult =
+  | { readonly ok: true; readonly bars: DailyBars; readonly notes: readonly string[] }
+  | { readonly ok: false; readonly reason: string };
+
+export interface GateOptions {
+  readonly badTickFactor: number;
+  /** No bar may be dated after this day. */
+  readonly notAfter: IsoDate;
+}
+
+/** Rounding in price files (four decimals) must not read as a high below the close. */
+const RANGE_TOLERANCE = 1e-6;
+
+export function gateBars(bars: DailyBars, options: GateOptions): GateResult {
+  const signed = bars.symbol.startsWith('^');
+  const { dates } = bars;
+  for (let t = 1; t < dates.length; t++) {
+    if ((dates[t] ?? '') <= (dates[t - 1] ?? '')) {
+      return { ok: false, reason: `its dates go back from ${dates[t - 1] ?? ''} to ${dates[t] ?? ''}` };
+    }
+  }
+  const last = dates.at(-1);
+  if (last !== undefined && last > options.notAfter) {
+    return { ok: false, reason: `it has a bar dated ${last}, after ${options.notAfter}` };
+  }
+  const impossible = findImpossibleValue(bars, signed);
+  if (impossible !== null) return { ok: false, reason: impossible };
+  const tick = signed ? null : findBadTick(bars, options.badTickFactor);
+  if (tick !== null) return { ok: false, reason: describeBadTick(tick) };
+  const outside = daysOutsideRange(bars);
+  if (outside.length === 0) return { ok: true, bars, notes: [] };
+  return {
+    ok: true,
+    bars: withoutRanges(bars, outside),
+    notes: [describeOutsideRange(bars, outside)],
+  };
+}
+
+const PRICE_COLUMNS = ['open', 'high', 'low', 'close', 'adjClose'] as const;
+
+function findImpossibleValue(bars: DailyBars, signed: boolean): string | null {
+  for (const column of PRICE_COLUMNS) {
+    const values = bars[column];
+    for (let t = 0; t < values.length; t++) {
+      const value = values[t] ?? Number.NaN;
+      // NaN is a value the source did not send: n/a, not wrong.
+      if (Number.isNaN(value) || (Number.isFinite(value) && (signed || value > 0))) continue;
+      return `its ${columnName(column)} of ${value} on ${bars.dates[t] ?? ''} is not a possible price`;
+    }
+  }
+  for (let t = 0; t < bars.volume.length; t++) {
+    const volume = bars.volume[t] ?? Number.NaN;
+    if (!(volume < 0) && volume !== Number.POSITIVE_INFINITY) continue;
+    return `its volume of ${volume} on ${bars.dates[t] ?? ''} is not possible`;
+  }
+  return null;
+}
+
+function columnName(column: (typeof PRICE_COLUMNS)[number]): string {
+  return column === 'adjClose' ? 'adjusted close' : column;
+}
+
+/** Days whose high and low, where given, do not contain the open and close. */
+function daysOutsideRange(bars: DailyBars): number[] {
+  const days: number[] = [];
+  for (let t = 0; t < bars.dates.length; t++) {
+    const high = bars.high[t] ?? Number.NaN;
+    const low = bars.low[t] ?? Number.NaN;
+    const open = bars.open[t] ?? Number.NaN;
+    const close = bars.close[t] ?? Number.NaN;
+    const tolerance = RANGE_TOLERANCE * Math.max(1, Math.abs(high));
+    // Comparisons with NaN are false: a missing field breaks no rule.
+    if (
+      low > high + tolerance ||
+      open > high + tolerance ||
+      close > high + tolerance ||
+      open < low - tolerance ||
+      close < low - tolerance
+    ) {
+      days.push(t);
+    }
+  }
+  return days;
+}
+
+/**
+ * The copies made so far, by the source's columns: a source hands back the same columns for unchanged
+ * data, and the same copy then keeps a cached panel valid (see PanelCache).
+ */
+const corrected = new WeakMap<Float64Array, DailyBars>();
+
+function withoutRanges(bars: DailyBars, days: readonly number[]): DailyBars {
+  const known = corrected.get(bars.close);
+  if (known !== undefined && known.dates.length === bars.dates.length) return known;
+  const copy = allocateBars(bars.symbol, bars.dates);
+  for (const column of [...PRICE_COLUMNS, 'volume'] as const) copy[column].set(bars[column]);
+  for (const t of days) {
+    copy.open[t] = Number.NaN;
+    copy.high[t] = Number.NaN;
+    copy.low[t] = Number.NaN;
+  }
+  const result = bars.notes === undefined ? copy : { ...copy, notes: bars.notes };
+  corrected.set(bars.close, result);
+  return result;
+}
+
+function describeOutsideRange(bars: DailyBars, days: readonly number[]): string {
+  const t = days[0] ?? 0;
+  const show = (value: number | undefined) => String(Number((value ?? Number.NaN).toFixed(6)));
+  const first =
+    `${bars.dates[t] ?? ''} (open ${show(bars.open[t])}, high ${show(bars.high[t])}, ` +
+    `low ${show(bars.low[t])}, close ${show(bars.close[t])})`;
+  const which = days.length === 1 ? `1 day, ${first},` : `${days.length} days, the first ${first},`;
+  return `${bars.symbol}: ${which} with a high and low that do not contain the open and close; the open, high and low of such days are n/a.`;
 }

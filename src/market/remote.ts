@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import { errorFromRecord, errorRecord, type ErrorRecord } from '../errors.ts';
+import { untilAborted, type Cancellable } from '../lib/abort.ts';
 import { dateOfDay, dayNumber } from './days.ts';
 import {
   allocateBars,
@@ -35,6 +36,12 @@ interface WireBars {
 type MarketRequest =
   | { readonly kind: 'bars'; readonly id: number; readonly symbol: string; readonly range: DateRange }
   | { readonly kind: 'quotes'; readonly id: number; readonly symbols: readonly string[] };
+
+/** The worker no longer wants the answer to request `id` (its report failed or was abandoned). */
+interface AbortRequest {
+  readonly kind: 'abort';
+  readonly id: number;
+}
 
 type MarketReply =
   | { readonly kind: 'reply'; readonly id: number; readonly bars: WireBars }
@@ -98,21 +105,38 @@ const sharer = new BarsSharer();
 
 /**
  * Answers a worker's requests for bars and quotes from the source. Failures go back as records, so a
- * symbol the source does not know stays an UnknownSymbolError on the other side.
+ * symbol the source does not know stays an UnknownSymbolError on the other side. A request the worker
+ * gives up on, and every request still open when the port closes (the report ended), is aborted: its
+ * network requests stop instead of holding the source's slots for a report nobody will read.
  */
 export function serveMarketData(port: MessagePort, marketData: MarketData): void {
-  port.on('message', (message: MarketRequest | { kind: string }) => {
+  const open = new Map<number, AbortController>();
+  port.on('close', () => {
+    for (const controller of open.values()) controller.abort(new Error('the report ended'));
+    open.clear();
+  });
+  port.on('message', (message: MarketRequest | AbortRequest | { kind: string }) => {
+    if (message.kind === 'abort') {
+      const { id } = message as AbortRequest;
+      open.get(id)?.abort(new Error('the report no longer needs it'));
+      open.delete(id);
+      return;
+    }
     if (message.kind !== 'bars' && message.kind !== 'quotes') return;
     const request = message as MarketRequest;
+    const controller = new AbortController();
+    open.set(request.id, controller);
     const failed = (error: unknown) =>
       ({ kind: 'reply', id: request.id, error: errorRecord(error) }) as const;
     // Node reads a port's messages in one go while more keep arriving, and a worker asks again as soon
     // as it is answered: served inline, a 500-member load never let timers or sockets run (a 640 ms
     // stall with the demo source). Each request gets its own turn of the event loop instead.
     setImmediate(() => {
-      void answer(request, marketData)
+      void answer(request, marketData, controller.signal)
         .catch(failed)
         .then((reply: MarketReply) => {
+          if (controller.signal.aborted) return;
+          open.delete(request.id);
           try {
             port.postMessage(reply);
           } catch (error) {
@@ -124,12 +148,17 @@ export function serveMarketData(port: MessagePort, marketData: MarketData): void
   });
 }
 
-async function answer(request: MarketRequest, marketData: MarketData): Promise<MarketReply> {
+async function answer(
+  request: MarketRequest,
+  marketData: MarketData,
+  signal: AbortSignal,
+): Promise<MarketReply> {
+  signal.throwIfAborted();
   if (request.kind === 'bars') {
-    const bars = await marketData.getDailyBars(request.symbol, request.range);
+    const bars = await marketData.getDailyBars(request.symbol, request.range, { signal });
     return { kind: 'reply', id: request.id, bars: sharer.share(bars) };
   }
-  return { kind: 'reply', id: request.id, quotes: await marketData.getQuotes(request.symbols) };
+  return { kind: 'reply', id: request.id, quotes: await marketData.getQuotes(request.symbols, { signal }) };
 }
 
 /**
@@ -212,22 +241,32 @@ export class RemoteMarketData implements MarketData {
     });
   }
 
-  async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
-    const reply = await this.#ask({ kind: 'bars', id: this.#nextId++, symbol, range });
+  async getDailyBars(symbol: string, range: DateRange, options?: Cancellable): Promise<DailyBars> {
+    const reply = await this.#ask({ kind: 'bars', id: this.#nextId++, symbol, range }, options?.signal);
     if ('bars' in reply) return receiver.receive(reply.bars);
     throw this.#failure(reply);
   }
 
-  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
-    const reply = await this.#ask({ kind: 'quotes', id: this.#nextId++, symbols });
+  async getQuotes(symbols: readonly string[], options?: Cancellable): Promise<QuoteBatch> {
+    const reply = await this.#ask({ kind: 'quotes', id: this.#nextId++, symbols }, options?.signal);
     if ('quotes' in reply) return reply.quotes;
     throw this.#failure(reply);
   }
 
-  #ask(request: MarketRequest): Promise<MarketReply> {
-    return new Promise((resolve) => {
+  #ask(request: MarketRequest, signal: AbortSignal | undefined): Promise<MarketReply> {
+    signal?.throwIfAborted();
+    const asked = new Promise<MarketReply>((resolve) => {
       this.#pending.set(request.id, resolve);
       this.#port.postMessage(request);
+    });
+    if (signal === undefined) return asked;
+    const giveUp = () => {
+      if (!this.#pending.delete(request.id)) return;
+      this.#port.postMessage({ kind: 'abort', id: request.id } satisfies AbortRequest);
+    };
+    signal.addEventListener('abort', giveUp, { once: true });
+    return untilAborted(asked, signal).finally(() => {
+      signal.removeEventListener('abort', giveUp);
     });
   }
 

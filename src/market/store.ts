@@ -1,5 +1,6 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { UnknownSymbolError } from '../errors.ts';
+import type { Cancellable } from '../lib/abort.ts';
 import { storeError } from '../store/database.ts';
 import { addDays, exchangeDateOf, marketStatus, tradingDays } from './calendar.ts';
 import { dateOfDay, dayNumber } from './days.ts';
@@ -206,23 +207,23 @@ export class StoredMarketData implements MarketData {
     this.label = inner.label;
   }
 
-  async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+  async getDailyBars(symbol: string, range: DateRange, options: Cancellable = {}): Promise<DailyBars> {
     const key = symbol.toUpperCase();
     const fetchedAt = this.now();
     const unknown = this.store.unknownSince(key, new Date(fetchedAt.getTime() - UNKNOWN_FOR_MS));
     if (unknown !== null) throw new UnknownSymbolError(key, unknown);
     try {
-      return await this.#bars(key, range, fetchedAt);
+      return await this.#bars(key, range, fetchedAt, options);
     } catch (error) {
       if (error instanceof UnknownSymbolError) this.store.rememberUnknown(key, error.detail, fetchedAt);
       throw error;
     }
   }
 
-  async #bars(key: string, range: DateRange, fetchedAt: Date): Promise<DailyBars> {
+  async #bars(key: string, range: DateRange, fetchedAt: Date, options: Cancellable): Promise<DailyBars> {
     const status = marketStatus(fetchedAt);
     const storableTo = minDate(range.to, status.lastClosedSession);
-    if (range.from > storableTo) return this.inner.getDailyBars(key, range);
+    if (range.from > storableTo) return this.inner.getDailyBars(key, range, options);
 
     const upTo = (bars: DailyBars) => sliceBars(bars, { from: '0000-01-01', to: storableTo });
     const save = (bars: DailyBars, coverage: DateRange) => this.store.save(upTo(bars), coverage, fetchedAt);
@@ -230,15 +231,16 @@ export class StoredMarketData implements MarketData {
     // Bars of the session under way: served, never stored.
     let live: DailyBars | null = null;
     if (held === null) {
-      const fresh = await this.inner.getDailyBars(key, range);
+      const fresh = await this.inner.getDailyBars(key, range, options);
       held = save(fresh, { from: range.from, to: storableTo });
       live = fresh;
     } else {
       if (range.from < held.coverage.from) {
-        const front = await this.inner.getDailyBars(key, {
-          from: range.from,
-          to: addDays(held.coverage.from, -1),
-        });
+        const front = await this.inner.getDailyBars(
+          key,
+          { from: range.from, to: addDays(held.coverage.from, -1) },
+          options,
+        );
         held = save(mergeBars(held.bars, front), { from: range.from, to: held.coverage.to });
       }
       // Only a session the store lacks, or the one under way, is worth a request: a range that ends on a
@@ -246,10 +248,10 @@ export class StoredMarketData implements MarketData {
       const missingSessions = tradingDays(addDays(held.coverage.to, 1), storableTo).length > 0;
       const underWay = status.isOpen && range.to >= exchangeDateOf(fetchedAt);
       if (missingSessions || underWay) {
-        const back = await this.inner.getDailyBars(key, { from: recheckFrom(held), to: range.to });
+        const back = await this.inner.getDailyBars(key, { from: recheckFrom(held), to: range.to }, options);
         if (contradicts(held.bars, back)) {
           const whole = { from: minDate(held.coverage.from, range.from), to: range.to };
-          live = await this.inner.getDailyBars(key, whole);
+          live = await this.inner.getDailyBars(key, whole, options);
           held = save(live, { from: whole.from, to: storableTo });
         } else {
           held = save(mergeBars(held.bars, back), {
@@ -265,7 +267,7 @@ export class StoredMarketData implements MarketData {
     return later === null || later.dates.length === 0 ? stored : mergeBars(stored, later);
   }
 
-  getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
-    return this.inner.getQuotes(symbols);
+  getQuotes(symbols: readonly string[], options?: Cancellable): Promise<QuoteBatch> {
+    return this.inner.getQuotes(symbols, options);
   }
 }

@@ -1,4 +1,5 @@
 import type { SourceName } from '../config/index.ts';
+import type { Cancellable } from '../lib/abort.ts';
 
 /** An exchange date (America/New_York) as YYYY-MM-DD; string order is date order. */
 export type IsoDate = string;
@@ -70,10 +71,13 @@ export interface MarketData {
   readonly source: SourceName;
   /** Human-readable provenance for report footers, e.g. "Yahoo Finance" or "DEMO DATA". */
   readonly label: string;
-  /** Bars within the range; throws UnknownSymbolError for a symbol the source does not have. */
-  getDailyBars(symbol: string, range: DateRange): Promise<DailyBars>;
+  /**
+   * Bars within the range; throws UnknownSymbolError for a symbol the source does not have. A request
+   * whose signal aborts stops its network requests and rejects with the signal's reason.
+   */
+  getDailyBars(symbol: string, range: DateRange, options?: Cancellable): Promise<DailyBars>;
   /** Latest snapshot for many symbols; unknown symbols are listed in `missing`, never thrown. */
-  getQuotes(symbols: readonly string[]): Promise<QuoteBatch>;
+  getQuotes(symbols: readonly string[], options?: Cancellable): Promise<QuoteBatch>;
 }
 
 export function barAt(bars: DailyBars, index: number): Bar {

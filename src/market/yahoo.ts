@@ -6,7 +6,15 @@ import type { YahooSettings } from '../config/index.ts';
 import { SymbolDataError, TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { addDays, exchangeDateOf, isTimeZone } from './calendar.ts';
-import { createRetryingFetch, HttpFailure, realSleep, RequestBudget, type FetchFn } from '../lib/http.ts';
+import type { Cancellable } from '../lib/abort.ts';
+import {
+  createRetryingFetch,
+  HttpFailure,
+  realSleep,
+  RequestBudget,
+  type FetchFn,
+  type SleepFn,
+} from '../lib/http.ts';
 import {
   barsFromRows,
   type Bar,
@@ -111,7 +119,7 @@ function exchangeDatesIn(timeZone: string): ExchangeDates {
 export interface YahooDeps {
   readonly fetch: FetchFn;
   readonly logger: Logger;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: SleepFn;
   readonly random?: () => number;
   /** The clock the request budget refills by (milliseconds); Date.now when absent. */
   readonly now?: () => number;
@@ -121,6 +129,7 @@ export class YahooMarketData implements MarketData {
   readonly source = 'yahoo' as const;
   readonly label = 'Yahoo Finance';
   private readonly client: InstanceType<typeof YahooFinance>;
+  readonly #fetch: FetchFn;
   private readonly cookieJar = new ExtendedCookieJar();
   private readonly logger: Logger;
   /** Counts session renewals, so requests refused together renew the session once (see #renewed). */
@@ -155,6 +164,7 @@ export class YahooMarketData implements MarketData {
       (...args: unknown[]) => {
         deps.logger[level]({ library: 'yahoo-finance2' }, args.map(String).join(' '));
       };
+    this.#fetch = fetch;
     this.client = new YahooFinance({
       fetch,
       // Our own jar: the library's default one is shared by every instance in the process.
@@ -174,7 +184,7 @@ export class YahooMarketData implements MarketData {
     });
   }
 
-  async getDailyBars(symbol: string, range: DateRange): Promise<DailyBars> {
+  async getDailyBars(symbol: string, range: DateRange, options: Cancellable = {}): Promise<DailyBars> {
     let raw: unknown;
     try {
       raw = await this.#renewed(() =>
@@ -187,11 +197,11 @@ export class YahooMarketData implements MarketData {
             events: 'div|split',
             return: 'object',
           },
-          { validateResult: false },
+          { validateResult: false, fetch: this.#fetchFor(options.signal) },
         ),
       );
     } catch (error) {
-      throw this.translate(error, symbol);
+      throw this.translate(error, symbol, options.signal);
     }
     const parsed = chartSchema.safeParse(raw);
     if (!parsed.success) {
@@ -201,18 +211,19 @@ export class YahooMarketData implements MarketData {
     return toDailyBars(symbol.toUpperCase(), parsed.data, range);
   }
 
-  async getQuotes(symbols: readonly string[]): Promise<QuoteBatch> {
+  async getQuotes(symbols: readonly string[], options: Cancellable = {}): Promise<QuoteBatch> {
     const quotes: Quote[] = [];
     const unpriced = new Map<string, string>();
+    const fetch = this.#fetchFor(options.signal);
     for (let start = 0; start < symbols.length; start += QUOTE_BATCH_SIZE) {
       const batch = symbols.slice(start, start + QUOTE_BATCH_SIZE);
       let raw: unknown;
       try {
         raw = await this.#renewed(() =>
-          this.client.quote([...batch], { return: 'array' }, { validateResult: false }),
+          this.client.quote([...batch], { return: 'array' }, { validateResult: false, fetch }),
         );
       } catch (error) {
-        throw this.translate(error, null);
+        throw this.translate(error, null, options.signal);
       }
       for (const item of Array.isArray(raw) ? raw : []) {
         const parsed = quoteSchema.safeParse(item);
@@ -263,6 +274,13 @@ export class YahooMarketData implements MarketData {
     return { quotes, missing };
   }
 
+  /** The client's fetch, with the caller's signal on every request it makes (the crumb's included). */
+  #fetchFor(signal: AbortSignal | undefined): FetchFn {
+    if (signal === undefined) return this.#fetch;
+    return (input, init) =>
+      this.#fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+  }
+
   /**
    * Yahoo's session (a cookie and the "crumb" sent with each request) expires, typically daily, and
    * then every request is refused with 401 "Invalid Crumb". The call is made again once on a fresh
@@ -286,8 +304,10 @@ export class YahooMarketData implements MarketData {
   }
 
   /** Maps whatever the fetch or the library threw to one of our user-facing errors. */
-  private translate(error: unknown, symbol: string | null): TapewatchError {
+  private translate(error: unknown, symbol: string | null, signal?: AbortSignal): Error {
     if (error instanceof TapewatchError) return error;
+    // An abandoned request is not Yahoo's failure: the caller gets its own reason back.
+    if (signal?.aborted === true) return signal.reason as Error;
     const failure = findHttpFailure(error);
     if (failure) {
       this.logger.warn(

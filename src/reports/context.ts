@@ -1,8 +1,9 @@
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { addDays, exchangeClock } from '../market/calendar.ts';
-import { DEFAULT_BAD_TICK_FACTOR, describeBadTick, findBadTick } from '../market/quality.ts';
-import type { DailyBars, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
+import { DEFAULT_BAD_TICK_FACTOR, gateBars } from '../market/quality.ts';
+import type { DailyBars, DateRange, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
 import {
   alignBars,
   appendSession,
@@ -30,6 +31,8 @@ export interface ReportContext {
    * a warm S&P 500 report makes six requests instead of one chart request per member.
    */
   readonly session?: IsoDate | null;
+  /** Aborts the report's outstanding requests: the CLI on Ctrl-C, the bot when a report is abandoned. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -91,10 +94,24 @@ export interface LoadedPanel {
   readonly notes: readonly string[];
 }
 
-export function historyRange(context: ReportContext): { from: IsoDate; to: IsoDate } {
+export function historyRange(context: Pick<ReportContext, 'endDate' | 'historyFrom'>): DateRange {
   const usual = addDays(context.endDate, -Math.round(HISTORY_YEARS * 365.25));
   const from = context.historyFrom !== undefined && context.historyFrom < usual ? context.historyFrom : usual;
   return { from, to: context.endDate };
+}
+
+/**
+ * The range each member's bars are asked for, and the session joined from quotes: history to the end
+ * date, or to the day before a session under way. The bot's prewarm asks for the very same ranges, so a
+ * report finds them in the cache.
+ */
+export function memberRange(context: Pick<ReportContext, 'endDate' | 'historyFrom' | 'session'>): {
+  range: DateRange;
+  session: IsoDate | null;
+} {
+  const wanted = historyRange(context);
+  const session = context.session != null && context.session === wanted.to ? context.session : null;
+  return { range: session === null ? wanted : { from: wanted.from, to: addDays(session, -1) }, session };
 }
 
 /**
@@ -102,16 +119,20 @@ export function historyRange(context: ReportContext): { from: IsoDate; to: IsoDa
  * for in the range, is listed as missing with the reason; any other failure (source down) fails the load.
  */
 export async function loadPanel(context: ReportContext, symbols: readonly string[]): Promise<LoadedPanel> {
-  const wanted = historyRange(context);
-  const session = context.session != null && context.session === wanted.to ? context.session : null;
-  const range = session === null ? wanted : { from: wanted.from, to: addDays(session, -1) };
+  const { range, session } = memberRange(context);
   const limit = pLimit(LOAD_CONCURRENCY);
+  // The first failure of the source fails the report: the members still loading or waiting are stopped
+  // with it, so no request outlives the report (the CLI exits at once, the bot frees the source).
+  const failed = new AbortController();
+  const signal = context.signal ? AbortSignal.any([context.signal, failed.signal]) : failed.signal;
+  setMaxListeners(LOAD_CONCURRENCY * 4, signal);
   let done = 0;
   const results = await Promise.all(
     symbols.map((symbol) =>
       limit(async (): Promise<DailyBars | MissingSymbol> => {
+        signal.throwIfAborted();
         try {
-          const bars = await context.marketData.getDailyBars(symbol, range);
+          const bars = await context.marketData.getDailyBars(symbol, range, { signal });
           return bars.dates.length > 0
             ? bars
             : { symbol, reason: `no bars from ${range.from} to ${range.to}` };
@@ -119,6 +140,7 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
           if (error instanceof UnknownSymbolError) return { symbol, reason: 'not in the data source' };
           // One member's unusable data (a broken file) leaves that member out, never the report.
           if (error instanceof SymbolDataError) return { symbol, reason: error.message };
+          failed.abort(error);
           throw error;
         } finally {
           done++;
@@ -129,25 +151,32 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
   );
   const loaded: DailyBars[] = [];
   const missing: MissingSymbol[] = [];
-  const factor = context.badTickFactor ?? DEFAULT_BAD_TICK_FACTOR;
+  const gateNotes: string[] = [];
+  const gate = { badTickFactor: context.badTickFactor ?? DEFAULT_BAD_TICK_FACTOR, notAfter: range.to };
   for (const result of results) {
     if (!('dates' in result)) {
       missing.push(result);
       continue;
     }
     // A misprint of 190× in one member would make every statistic it enters a wrong number.
-    const tick = findBadTick(result, factor);
-    if (tick === null) loaded.push(result);
-    else missing.push({ symbol: result.symbol, reason: describeBadTick(tick) });
+    const checked = gateBars(result, gate);
+    if (!checked.ok) {
+      missing.push({ symbol: result.symbol, reason: checked.reason });
+      continue;
+    }
+    loaded.push(checked.bars);
+    gateNotes.push(...checked.notes);
   }
   const key = `${range.from}|${range.to}|${loaded.map((b) => b.symbol).join(',')}`;
   const { panel: history, offCalendarRows } = context.panels
     ? context.panels.align(key, loaded)
     : alignBars(loaded);
-  const joined = session === null ? null : await joinSession(context.marketData, history, session);
+  const joined =
+    session === null ? null : await joinSession(context.marketData, history, session, context.signal);
   const panel = joined?.panel ?? history;
   const notes = [
     ...loaded.flatMap((bars) => bars.notes ?? []),
+    ...gateNotes,
     ...loaded.flatMap((bars) => missingAdjustments(bars) ?? []),
     ...(offCalendarRows > 0
       ? [`${offCalendarRows} price rows dated on days the NYSE was closed were ignored.`]
@@ -168,13 +197,14 @@ async function joinSession(
   marketData: MarketData,
   history: Panel,
   session: IsoDate,
+  signal: AbortSignal | undefined,
 ): Promise<{ panel: Panel; notes: string[] }> {
   if ((history.dates.at(-1) ?? '') >= session) return { panel: history, notes: [] };
   let quotes;
   try {
-    quotes = (await marketData.getQuotes(history.symbols)).quotes;
+    quotes = (await marketData.getQuotes(history.symbols, { signal })).quotes;
   } catch (error) {
-    if (!(error instanceof TapewatchError)) throw error;
+    if (!(error instanceof TapewatchError) || signal?.aborted === true) throw error;
     return {
       panel: history,
       notes: [`The session under way (${session}) is left out: ${error.message}`],

@@ -184,6 +184,41 @@ describe('schedules', () => {
     assert.equal(at('2024-07-12T20:30:00Z', { ...claimed, lastOutcome: 'posted 2024-07-12 16:15' }), 'wait');
   });
 
+  it('waits while market history is still loading, then posts the slot', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-scheduler-'));
+    const file = path.join(dir, 'store.sqlite');
+    const db = openDatabase(file);
+    try {
+      const store = new ScheduleStore(db, file);
+      store.add({ ...base, guildId: 'g' }, new Date('2024-07-01T00:00:00Z'));
+      let warming = true;
+      let runs = 0;
+      const scheduler = new Scheduler({
+        store,
+        runner: {
+          prepare: () => ({}) as never,
+          run: () => {
+            runs++;
+            return Promise.resolve({ message: { content: '', embeds: [], attachment: null }, reports: [] });
+          },
+        },
+        post: () => Promise.resolve(),
+        now: () => new Date('2024-07-12T20:16:00Z'),
+        logger: silentLogger,
+        warmingUp: () => warming,
+      });
+      await scheduler.tick();
+      assert.equal(runs, 0, 'no attempt is spent on a "still loading" answer');
+      assert.equal(store.list('g')[0]?.lastOutcome ?? null, null);
+      warming = false;
+      await scheduler.tick();
+      assert.equal(runs, 1);
+      assert.match(store.list('g')[0]?.lastOutcome ?? '', /^posted 2024-07-12 16:15$/);
+    } finally {
+      db.close();
+    }
+  });
+
   it('posts a slot again after a passing failure and after a crash mid-post, and lists one it gave up', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-scheduler-'));
     const file = path.join(dir, 'store.sqlite');

@@ -28,6 +28,16 @@ describe('configuration', () => {
     assert.equal(config.storePath, '/tmp/tw/bars.sqlite');
   });
 
+  it('reads the universes to prewarm: sp500 by default, a comma list, or none', () => {
+    assert.deepEqual(parseConfig({}).discord.prewarmUniverses, ['sp500']);
+    assert.deepEqual(parseConfig({ PREWARM_UNIVERSES: ' ' }).discord.prewarmUniverses, ['sp500']);
+    assert.deepEqual(parseConfig({ PREWARM_UNIVERSES: 'sp500, mag7,' }).discord.prewarmUniverses, [
+      'sp500',
+      'mag7',
+    ]);
+    assert.deepEqual(parseConfig({ PREWARM_UNIVERSES: 'None' }).discord.prewarmUniverses, []);
+  });
+
   it('names every bad variable in one error', () => {
     assert.throws(
       () => parseConfig({ MARKET_DATA_SOURCE: 'bloomberg', YAHOO_TIMEOUT_MS: 'soon', YAHOO_RETRIES: '9' }),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { sleep } from '../../src/lib/abort.ts';
 import { createRetryingFetch, HttpFailure, RequestBudget, type RetryPolicy } from '../../src/lib/http.ts';
 import { silentLogger } from '../../src/log.ts';
 
@@ -159,6 +160,37 @@ describe('retrying fetch against a scripted server on loopback', () => {
     );
   });
 
+  it('stops at once when its caller gives up, during an attempt or a wait between attempts', async () => {
+    const patient = createRetryingFetch(
+      globalThis.fetch,
+      {
+        timeoutMs: 30_000,
+        retries: 3,
+        baseDelayMs: 20_000,
+        maxDelayMs: 20_000,
+        maxRetryAfterMs: 60_000,
+        maxRateLimitWaitMs: 300_000,
+      },
+      { logger: silentLogger, random: () => 1, sleep },
+    );
+    for (const answer of [{ delayMs: 30_000 }, { status: 503 }]) {
+      script = [answer];
+      hits = 0;
+      const caller = new AbortController();
+      const started = performance.now();
+      const request = patient(`${base}/chart`, { signal: caller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      caller.abort(new Error('report abandoned'));
+      await assert.rejects(request, /report abandoned/);
+      const seconds = (performance.now() - started) / 1000;
+      assert.ok(
+        seconds < 2,
+        `gave up after ${seconds.toFixed(1)} s, not after the ${JSON.stringify(answer)}`,
+      );
+      assert.equal(hits, 1, 'no attempt after the caller left');
+    }
+  });
+
   it('treats a refused connection as a network failure worth retrying', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
@@ -214,6 +246,24 @@ describe('request budget (token bucket)', () => {
       ),
     );
     assert.deepEqual(granted, [5_000, 5_100], 'nobody before the pause ends; then 100 ms apart');
+  });
+
+  it('lets a waiting request leave the line the moment its caller gives up', async () => {
+    // A clock that never moves: only an abort can end a wait.
+    const bucket = new RequestBudget(60, 1, {
+      now: () => 0,
+      sleep: (_ms, signal) =>
+        new Promise((_, reject) => {
+          signal?.addEventListener('abort', () => {
+            reject(signal.reason as Error);
+          });
+        }),
+    });
+    await bucket.take();
+    const caller = new AbortController();
+    const waiting = bucket.take(caller.signal);
+    caller.abort(new Error('gone'));
+    await assert.rejects(waiting, /gone/);
   });
 
   it('lets a request whose caller gave up leave the line without holding up the next', async () => {

@@ -30,6 +30,12 @@ function sourceOf(label: string, bars: (symbol: string) => DailyBars): MarketDat
   };
 }
 
+/** Waits (a few milliseconds at a time, up to two seconds) for a condition the other side makes true. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(condition(), 'the condition never came true');
+}
+
 const RANGE: DateRange = { from: '2026-01-01', to: '2026-03-31' };
 
 describe('a source in another thread', () => {
@@ -165,6 +171,34 @@ describe('a source in another thread', () => {
         error.symbol === 'BBB' &&
         error.message === 'BBB.csv:3: "2024-02-30" is not a real calendar date',
     );
+  });
+
+  it('stops a request on the source side when the worker gives up on it, or when the report ends', async () => {
+    const seen: AbortSignal[] = [];
+    const waiting: MarketData = {
+      source: 'yahoo',
+      label: 'slow',
+      getDailyBars: (_symbol, _range, options) => {
+        if (options?.signal) seen.push(options.signal);
+        return new Promise(() => undefined);
+      },
+      getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
+    };
+    const { port1, port2 } = new MessageChannel();
+    ports.push(port1, port2);
+    serveMarketData(port1, waiting);
+    const remote = new RemoteMarketData(port2, { name: 'yahoo', label: 'slow' });
+    const caller = new AbortController();
+    const given = remote.getDailyBars('AAA', RANGE, { signal: caller.signal });
+    const kept = remote.getDailyBars('BBB', RANGE).catch(() => undefined);
+    await until(() => seen.length === 2);
+    caller.abort(new Error('report failed'));
+    await assert.rejects(given, /report failed/);
+    await until(() => seen[0]?.aborted === true);
+    assert.equal(seen[1]?.aborted, false, 'the other request is still wanted');
+    port2.close();
+    await until(() => seen[1]?.aborted === true);
+    void kept;
   });
 
   it('passes quotes through', async () => {

@@ -219,6 +219,25 @@ describe(
       assert.ok(Date.now() - started < 900, 'the client gave up before the server answered');
     });
 
+    it("drops a request its caller abandons at once, with the caller's reason, not as a Yahoo failure", async () => {
+      fake.inject('/v8/finance/chart', { delayMs: 1_500 });
+      const caller = new AbortController();
+      const started = Date.now();
+      const request = client({ timeoutMs: 5_000 }).getDailyBars('AAPL', AAPL_RANGE, {
+        signal: caller.signal,
+      });
+      setTimeout(() => {
+        caller.abort(new Error('the report failed'));
+      }, 100);
+      await assert.rejects(request, (error: unknown) => {
+        assert.ok(!(error instanceof TapewatchError), 'the user never reads "Yahoo is unreachable" for it');
+        assert.match(String(error), /the report failed/);
+        return true;
+      });
+      assert.ok(Date.now() - started < 1_000, 'the client let go before the server answered');
+      assert.equal(fake.requestsTo('/v8/finance/chart'), 1, 'and asked nothing more');
+    });
+
     /** The recorded AAPL chart with its payload changed by `edit`. */
     function editedChart(edit: (result: ChartResult) => void): unknown {
       const body = structuredClone(fake.recording('chart:AAPL').response.bodyJson) as {

@@ -41,6 +41,13 @@ describe('panel cache on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () =
   });
 });
 
+/** Bars a source sent without open, high and low (n/a, as Yahoo leaves them out): closes to fill in. */
+function closesOnly(symbol: string, dates: readonly string[]) {
+  const bars = allocateBars(symbol, dates);
+  for (const column of [bars.open, bars.high, bars.low]) column.fill(Number.NaN);
+  return bars;
+}
+
 describe('loading a panel', () => {
   const HEADER = 'Date,Open,High,Low,Close,Adj Close,Volume';
   const row = (date: string, price: number) => `${date},${price},${price},${price},${price},${price},100`;
@@ -79,7 +86,7 @@ describe('loading a panel', () => {
 
   it('says which days came without an adjusted close, and keeps them out of returns', async () => {
     const dates = ['2015-08-25', '2015-08-26', '2015-08-27'];
-    const ko = allocateBars('KO', dates);
+    const ko = closesOnly('KO', dates);
     ko.close.set([38.5, 38.73, 39]);
     ko.adjClose.set([31.9, Number.NaN, 32.3]);
     const source: MarketData = {
@@ -106,7 +113,7 @@ describe('loading a panel', () => {
       source: 'csv',
       label: 'a misprint',
       getDailyBars: (symbol) => {
-        const made = allocateBars(symbol, dates);
+        const made = closesOnly(symbol, dates);
         made.adjClose.set(series[symbol] ?? []);
         made.close.set(series[symbol] ?? []);
         return Promise.resolve(made);
@@ -128,6 +135,63 @@ describe('loading a panel', () => {
     assert.deepEqual(tolerant.panel.symbols, ['XLK', 'XLF']);
   });
 
+  describe('when the report fails or is abandoned', () => {
+    /**
+     * Members whose requests wait until their signal aborts, and one ("DOWN") whose source fails: the
+     * log of what each request saw.
+     */
+    function hanging() {
+      const started: string[] = [];
+      const aborted: string[] = [];
+      const source: MarketData = {
+        source: 'yahoo',
+        label: 'hanging',
+        getDailyBars: (symbol, _range, options) => {
+          started.push(symbol);
+          if (symbol === 'DOWN') {
+            return new Promise((_, reject) => {
+              setTimeout(() => {
+                reject(new TapewatchError('source_unreachable', 'Yahoo Finance is unreachable.'));
+              }, 20);
+            });
+          }
+          return new Promise((_, reject) => {
+            options?.signal?.addEventListener('abort', () => {
+              aborted.push(symbol);
+              reject(options.signal?.reason as Error);
+            });
+          });
+        },
+        getQuotes: () => Promise.resolve({ quotes: [], missing: [] }),
+      };
+      return { source, started, aborted };
+    }
+    const symbols = ['DOWN', ...Array.from({ length: 40 }, (_, i) => `M${i}`)];
+
+    it('stops every request still under way when the source fails, and starts no more', async () => {
+      const { source, started, aborted } = hanging();
+      await assert.rejects(loadPanel({ marketData: source, endDate: '2024-03-06' }, symbols), /unreachable/);
+      assert.equal(started.length, 8, 'only the first eight (the load concurrency) ever started');
+      assert.deepEqual(
+        aborted.sort(),
+        started.filter((symbol) => symbol !== 'DOWN').sort(),
+        'every one still waiting was stopped',
+      );
+    });
+
+    it("stops the load when the caller's signal aborts", async () => {
+      const { source, started, aborted } = hanging();
+      const caller = new AbortController();
+      const load = loadPanel({ marketData: source, endDate: '2024-03-06', signal: caller.signal }, [
+        'M1',
+        'M2',
+      ]);
+      caller.abort(new Error('the interaction expired'));
+      await assert.rejects(load, /interaction expired/);
+      assert.deepEqual(aborted, started);
+    });
+  });
+
   describe('with a session under way', () => {
     const dates = ['2024-03-04', '2024-03-05'];
     /** Closed history to 2024-03-05; quotes for 2024-03-06 at 11:30 New York time (16:30 UTC). */
@@ -138,7 +202,7 @@ describe('loading a panel', () => {
         label: 'live',
         getDailyBars: (symbol, range) => {
           asked.push(range);
-          const made = allocateBars(symbol, dates);
+          const made = closesOnly(symbol, dates);
           made.close.set([100, 110]);
           // AAA paid dividends since: its adjusted closes are half its closes.
           made.adjClose.set(symbol === 'AAA' ? [50, 55] : [100, 110]);
