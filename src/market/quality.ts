@@ -77,7 +77,42 @@ export interface GateOptions {
 /** Rounding in price files (four decimals) must not read as a high below the close. */
 const RANGE_TOLERANCE = 1e-6;
 
+type Verdict =
+  | { readonly ok: true; readonly corrected: DailyBars | null; readonly notes: readonly string[] }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Verdicts by the memory the bars live in. Sources never change a column they returned, so the same
+ * columns get the same verdict: a warm report's 500 members are not checked again (that took ~55 ms
+ * a report).
+ */
+const verdicts = new WeakMap<ArrayBufferLike, Map<string, Verdict>>();
+
 export function gateBars(bars: DailyBars, options: GateOptions): GateResult {
+  const key = [
+    bars.symbol,
+    bars.close.byteOffset,
+    bars.close.length,
+    bars.dates[0] ?? '',
+    bars.dates.at(-1) ?? '',
+    options.notAfter,
+    options.badTickFactor,
+  ].join('|');
+  let known = verdicts.get(bars.close.buffer);
+  let verdict = known?.get(key);
+  if (verdict === undefined) {
+    verdict = judge(bars, options);
+    if (known === undefined) {
+      known = new Map();
+      verdicts.set(bars.close.buffer, known);
+    }
+    known.set(key, verdict);
+  }
+  if (!verdict.ok) return verdict;
+  return { ok: true, bars: verdict.corrected ?? bars, notes: verdict.notes };
+}
+
+function judge(bars: DailyBars, options: GateOptions): Verdict {
   const signed = bars.symbol.startsWith('^');
   const { dates } = bars;
   for (let t = 1; t < dates.length; t++) {
@@ -94,10 +129,10 @@ export function gateBars(bars: DailyBars, options: GateOptions): GateResult {
   const tick = signed ? null : findBadTick(bars, options.badTickFactor);
   if (tick !== null) return { ok: false, reason: describeBadTick(tick) };
   const outside = daysOutsideRange(bars);
-  if (outside.length === 0) return { ok: true, bars, notes: [] };
+  if (outside.length === 0) return { ok: true, corrected: null, notes: [] };
   return {
     ok: true,
-    bars: withoutRanges(bars, outside),
+    corrected: withoutRanges(bars, outside),
     notes: [describeOutsideRange(bars, outside)],
   };
 }
@@ -149,15 +184,7 @@ function daysOutsideRange(bars: DailyBars): number[] {
   return days;
 }
 
-/**
- * The copies made so far, by the source's columns: a source hands back the same columns for unchanged
- * data, and the same copy then keeps a cached panel valid (see PanelCache).
- */
-const corrected = new WeakMap<Float64Array, DailyBars>();
-
 function withoutRanges(bars: DailyBars, days: readonly number[]): DailyBars {
-  const known = corrected.get(bars.close);
-  if (known !== undefined && known.dates.length === bars.dates.length) return known;
   const copy = allocateBars(bars.symbol, bars.dates);
   for (const column of [...PRICE_COLUMNS, 'volume'] as const) copy[column].set(bars[column]);
   for (const t of days) {
@@ -165,9 +192,7 @@ function withoutRanges(bars: DailyBars, days: readonly number[]): DailyBars {
     copy.high[t] = Number.NaN;
     copy.low[t] = Number.NaN;
   }
-  const result = bars.notes === undefined ? copy : { ...copy, notes: bars.notes };
-  corrected.set(bars.close, result);
-  return result;
+  return bars.notes === undefined ? copy : { ...copy, notes: bars.notes };
 }
 
 function describeOutsideRange(bars: DailyBars, days: readonly number[]): string {

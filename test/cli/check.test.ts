@@ -3,29 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { runCli } from '../../src/cli/program.ts';
+import { cli } from '../helpers/cli.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
-
-const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-check-home-'));
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    env: { TAPEWATCH_HOME: home },
-    cwd: process.cwd(),
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    stderrIsTty: false,
-    now: () => new Date('2026-11-21T12:00:00Z'),
-    fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
-  });
-  return { code, out, err };
-}
 
 describe('tapewatch check', () => {
   const HEADER = 'Date,Open,High,Low,Close,Adj Close,Volume';

@@ -5,33 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { runCli, type CliIo } from '../../src/cli/program.ts';
+import { cli, CLI_HOME } from '../helpers/cli.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
-
-const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-cli-'));
-
-async function cli(
-  args: string[],
-  overrides: Partial<CliIo> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, {
-    env: { TAPEWATCH_HOME: home },
-    cwd: process.cwd(),
-    stdout: (text) => {
-      out += text;
-    },
-    stderr: (text) => {
-      err += text;
-    },
-    stderrIsTty: false,
-    now: () => new Date('2026-11-21T12:00:00Z'),
-    fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
-    ...overrides,
-  });
-  return { code, out, err };
-}
 
 describe('tapewatch CLI', () => {
   it('quotes symbols from the demo market, saying DEMO DATA, and names a missing one', async () => {
@@ -172,7 +147,9 @@ describe('tapewatch CLI', () => {
   for (const [what, args, expectedCode, pattern] of failures) {
     it(`answers ${what} with one line and exit code ${expectedCode}`, async () => {
       const env =
-        what === 'a bad setting' ? { TAPEWATCH_HOME: home, YAHOO_RETRIES: 'many' } : { TAPEWATCH_HOME: home };
+        what === 'a bad setting'
+          ? { TAPEWATCH_HOME: CLI_HOME, YAHOO_RETRIES: 'many' }
+          : { TAPEWATCH_HOME: CLI_HOME };
       const { code, err } = await cli(args, { env });
       assert.equal(code, expectedCode, err);
       assert.match(err, pattern);
@@ -191,12 +168,12 @@ describe('tapewatch CLI', () => {
     const { stdout } = await run(
       process.execPath,
       [bin, 'quote', 'SPY', '--source', 'demo', '--format', 'json'],
-      { env: { ...process.env, TAPEWATCH_HOME: home } },
+      { env: { ...process.env, TAPEWATCH_HOME: CLI_HOME } },
     );
     assert.equal((JSON.parse(stdout) as { quotes: { symbol: string }[] }).quotes[0]?.symbol, 'SPY');
     await assert.rejects(
       run(process.execPath, [bin, 'quote', 'SPY', '--as-of', 'yesterday', '--source', 'demo'], {
-        env: { ...process.env, TAPEWATCH_HOME: home },
+        env: { ...process.env, TAPEWATCH_HOME: CLI_HOME },
       }),
       (error: { code?: number; stderr?: string }) =>
         error.code === 2 &&

@@ -13,7 +13,7 @@ import type { YahooMarket } from './yahoo-market.ts';
  * The recordings redact cookies, so the fake hands out a working cookie in their place, and it answers
  * the one consent hop the recording does not hold (guce.yahoo.com sends the browser back to the page).
  * Faults can be queued per path prefix: a status (429, 500), a delay longer than the client's timeout,
- * a malformed body, or a well-formed body of another shape.
+ * a connection reset, a malformed body, or a well-formed body of another shape.
  */
 interface Recording {
   request: { url: string };
@@ -24,6 +24,8 @@ export type Fault =
   | { status: number; retryAfter?: string }
   | { delayMs: number }
   | { malformed: true }
+  /** The connection dropped without an answer. */
+  | { reset: true }
   /** A well-formed answer of another shape (an empty result, a payload with fields gone). */
   | { json: unknown };
 
@@ -75,6 +77,11 @@ export class FakeYahoo {
     for (let i = 0; i < times; i++) this.faults.push({ prefix, fault });
   }
 
+  /** Forgets faults queued and not yet met, so one test's leftovers never reach the next. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** The session expires: requests with the old crumb get 401 "Invalid Crumb", a new handshake a new one. */
   expireCrumb(): void {
     this.validCrumb = `${RECORDED_CRUMB}-renewed-${this.requestsTo('/v1/test/getcrumb')}`;
@@ -123,7 +130,10 @@ export class FakeYahoo {
       if ('delayMs' in fault) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       else if ('json' in fault)
         return this.send(res, 200, { 'content-type': 'application/json' }, JSON.stringify(fault.json));
-      else if ('malformed' in fault)
+      else if ('reset' in fault) {
+        req.socket.destroy();
+        return false;
+      } else if ('malformed' in fault)
         return this.send(res, 200, { 'content-type': 'application/json' }, '{"chart": {"result": [{"meta": ');
       else
         return this.send(

@@ -60,6 +60,7 @@ describe(
     beforeEach(() => {
       sleeps = [];
       fake.requests.length = 0;
+      fake.clearFaults();
     });
 
     it('does the cookie and crumb handshake, then reads a quote', async () => {
@@ -203,6 +204,24 @@ describe(
           error instanceof TapewatchError &&
           error.code === 'rate_limited' &&
           /HTTP 429 after 3 attempts/.test(error.message),
+      );
+    });
+
+    it('asks again after a connection reset, and fails plainly when resets go on', async () => {
+      const before = fake.requestsTo('/v8/finance/chart/AAPL');
+      fake.inject('/v8/finance/chart/AAPL', { reset: true });
+      const bars = await client().getDailyBars('AAPL', AAPL_RANGE);
+      assert.equal(bars.dates[0], '2020-08-31');
+      assert.equal(fake.requestsTo('/v8/finance/chart/AAPL') - before, 2, 'one reset, one answer');
+      fake.inject('/v8/finance/chart/AAPL', { reset: true }, 3);
+      await assert.rejects(
+        client().getDailyBars('AAPL', AAPL_RANGE),
+        (error: unknown) =>
+          error instanceof TapewatchError &&
+          error.code === 'source_unreachable' &&
+          /^Yahoo Finance is unreachable \(Could not reach https:\/\/query2\.finance\.yahoo\.com\/v8\/finance\/chart\/AAPL\)/.test(
+            error.message,
+          ),
       );
     });
 

@@ -37,6 +37,18 @@ const hasTable = (db: DatabaseSync, table: string) =>
   db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
 
 describe('the store file', () => {
+  it('makes a new store with 64 KB pages for its large blobs, and opens an old one with its own', () => {
+    const pageSize = (db: DatabaseSync) =>
+      (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+    const fresh = openDatabase(path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-db-')), 'new.sqlite'));
+    assert.equal(pageSize(fresh), 65536);
+    fresh.close();
+    const old = openDatabase(versionOneStore());
+    assert.equal(pageSize(old), 4096, 'an existing file keeps its pages (and its schedules)');
+    assert.equal(count(old, 'schedules'), 1);
+    old.close();
+  });
+
   it('drops the bars an older version stored (a row a day, raw closes for missing adjusted ones), keeps schedules, once', () => {
     const file = versionOneStore();
     let db = openDatabase(file);
