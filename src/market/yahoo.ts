@@ -157,6 +157,7 @@ export class YahooMarketData implements MarketData {
   readonly label = 'Yahoo Finance';
   private readonly client: InstanceType<typeof YahooFinance>;
   readonly #fetch: FetchFn;
+  readonly #timeoutMs: number;
   /** At most YAHOO_CONCURRENCY chart requests at once, as the library's queue does for quotes. */
   readonly #charts: LimitFunction;
   private readonly cookieJar = new ExtendedCookieJar();
@@ -195,6 +196,7 @@ export class YahooMarketData implements MarketData {
       };
     this.#fetch = fetch;
     this.#charts = pLimit(settings.concurrency);
+    this.#timeoutMs = settings.timeoutMs;
     this.client = new YahooFinance({
       fetch,
       // Our own jar: the library's default one is shared by every instance in the process.
@@ -367,6 +369,7 @@ export class YahooMarketData implements MarketData {
           kind: failure.kind,
           status: failure.status,
           attempts: failure.attempts,
+          detail: failure.message,
           body: failure.bodySnippet,
         },
         'yahoo request failed',
@@ -400,11 +403,17 @@ export class YahooMarketData implements MarketData {
             'source_unreachable',
             `Yahoo Finance is failing (HTTP ${failure.status ?? '?'} after ${failure.attempts} attempts). ${SUGGESTION}`,
           );
+        // The address stays in the log: a user who asked for SPY would not know what the library's
+        // session request for .../quote/AAPL was.
         case 'timeout':
+          return new TapewatchError(
+            'source_unreachable',
+            `Yahoo Finance is unreachable (no answer within ${this.#timeoutMs} ms, ${failure.attempts} attempts). ${SUGGESTION}`,
+          );
         case 'network':
           return new TapewatchError(
             'source_unreachable',
-            `Yahoo Finance is unreachable (${failure.message}). ${SUGGESTION}`,
+            `Yahoo Finance is unreachable (no connection after ${failure.attempts} attempts). ${SUGGESTION}`,
           );
       }
     }

@@ -219,7 +219,7 @@ describe(
         (error: unknown) =>
           error instanceof TapewatchError &&
           error.code === 'source_unreachable' &&
-          /^Yahoo Finance is unreachable \(Could not reach https:\/\/query2\.finance\.yahoo\.com\/v8\/finance\/chart\/AAPL\)/.test(
+          /^Yahoo Finance is unreachable \(no connection after 3 attempts\)\. Try again later/.test(
             error.message,
           ),
       );
