@@ -4,7 +4,7 @@ import { computeBreadth, HIGH_LOW_WINDOW, type BreadthSeries } from '../src/indi
 import { yearStartBase, type Panel } from '../src/indicators/panel.ts';
 import { mean, median, rollingExtreme } from '../src/indicators/rolling.ts';
 import {
-  episodeStarts,
+  coverageNote,
   lastCoveredSession,
   seriesStart,
   seriesTail,
@@ -12,6 +12,14 @@ import {
   trailingReturn,
 } from '../src/reports/build.ts';
 import { derivedFrom, describeMissing, loadPanel, type ReportContext } from '../src/reports/context.ts';
+import {
+  describeForward,
+  describeRarity,
+  findEpisodes,
+  forwardStats,
+  forwardStudy,
+  severityOf,
+} from '../src/reports/events.ts';
 import {
   finite,
   type MetricInfo,
@@ -110,6 +118,8 @@ export async function analyzeBreadth(
   }
   const memberMissing = missing.filter((m) => m.symbol !== EQUAL_WEIGHT_ETF && m.symbol !== options.index);
   const reportNotes = [...notes];
+  const fallback = coverageNote(panel, last);
+  if (fallback) reportNotes.push(fallback);
   const breadth = derivedFrom(panel, `breadth:${options.index}`, () =>
     computeBreadth(
       members.map((i) => panel.close[i] ?? new Float64Array(0)),
@@ -172,7 +182,15 @@ const WASHOUT_DECLINE_SHARE = 0.9;
 const DIVERGENCE_DROP_POINTS = 10;
 const DIVERGENCE_LOOKBACK = 21;
 const BROAD_DAY_PCT = 75;
-const RECENT_SESSIONS = 5;
+/**
+ * Flags closer than this many sessions to the previous one continue its episode: a thrust needs the
+ * average to sink below 40% again before another, a bout of selling or a narrowing rally runs for weeks,
+ * a day the leaders drag the index down is news for a week.
+ */
+const THRUST_EPISODE_GAP = 21;
+const WASHOUT_EPISODE_GAP = 21;
+const DIVERGENCE_EPISODE_GAP = 21;
+const BROAD_DAY_EPISODE_GAP = 5;
 
 export async function buildBreadthReport(
   context: ReportContext,
@@ -193,10 +211,14 @@ export async function buildBreadthReport(
   const notes = [...analysis.notes];
   let equalVsCap = averageYtd - indexYtd;
   const rspAt = analysis.equalWeightAt;
-  if (rspAt >= 0 && index && base >= 0) {
-    equalVsCap = trailingReturn(panel.adjClose[rspAt] ?? [], base, last) - indexYtd;
-    notes.push(`Equal versus cap weight: ${EQUAL_WEIGHT_ETF} minus ${options.index} year to date.`);
-  } else {
+  const rspYtd =
+    rspAt >= 0 && base >= 0 ? trailingReturn(panel.adjClose[rspAt] ?? [], base, last) : Number.NaN;
+  if (!Number.isNaN(rspYtd)) {
+    equalVsCap = rspYtd - indexYtd;
+    if (!Number.isNaN(equalVsCap)) {
+      notes.push(`Equal versus cap weight: ${EQUAL_WEIGHT_ETF} minus ${options.index} year to date.`);
+    }
+  } else if (!Number.isNaN(equalVsCap)) {
     notes.push(
       `Equal versus cap weight: the members’ average year-to-date return minus ${options.index} (${EQUAL_WEIGHT_ETF} not in the data).`,
     );
@@ -227,7 +249,9 @@ export async function buildBreadthReport(
     equal_vs_cap_ytd: finite(equalVsCap),
     ...concentration.metrics,
   };
-  const missingNote = describeMissing(analysis.missing, universe.symbols.length);
+  // The index and the equal-weight fund are measures, not members: sizes count members only.
+  const memberCount = members.length + analysis.missing.length;
+  const missingNote = describeMissing(analysis.missing, memberCount);
   if (missingNote) notes.push(missingNote);
   const survivorship = survivorshipNote(universe);
   if (survivorship) notes.push(survivorship);
@@ -248,7 +272,7 @@ export async function buildBreadthReport(
     universe: {
       name: universe.name,
       description: universe.description,
-      size: universe.symbols.length,
+      size: memberCount,
       covered: members.length,
       missing: analysis.missing,
     },
@@ -267,46 +291,61 @@ export async function buildBreadthReport(
       tail('breadth.new_highs', '52-week highs', 'count', breadth.newHighs),
       tail('breadth.new_lows', '52-week lows', 'count', breadth.newLows),
     ],
-    events: breadthEvents(analysis),
+    events: breadthEvents(analysis, options.index),
     notes,
   };
 }
 
-function breadthEvents(analysis: BreadthAnalysis): ReportEvent[] {
+function breadthEvents(analysis: BreadthAnalysis, indexName: string): ReportEvent[] {
   const { breadth, panel, last, indexAt } = analysis;
   const days = last + 1;
   const dates = panel.dates;
+  const index = panel.adjClose[indexAt] ?? new Float64Array(0);
   const events: ReportEvent[] = [];
+  /**
+   * An event, when its condition holds on one of the last RECENT_SESSIONS sessions, with its rarity,
+   * its earlier episodes (never the running one) and what the index did after them against any day.
+   */
   const report = (
     id: string,
-    severity: ReportEvent['severity'],
     flags: Uint8Array,
+    judged: (t: number) => boolean,
+    gap: number,
     title: string,
-    detail: string,
+    condition: string,
     stats: Record<string, number | null>,
   ) => {
-    const starts = episodeStarts(flags, DIVERGENCE_LOOKBACK);
-    const recent = starts.filter((t) => t > last - RECENT_SESSIONS);
-    if (recent.length === 0 && flags[last] !== 1) return;
-    const earlier = starts.filter((t) => t <= last - RECENT_SESSIONS);
+    const episodes = findEpisodes(flags, judged, gap, last);
+    if (episodes.current === null) return;
+    const since = dates[episodes.firstJudged] ?? '';
+    const study = forwardStudy(index, episodes.earlier, episodes.firstJudged, last);
     events.push({
       id,
-      severity,
+      severity: severityOf(episodes.flaggedDays, episodes.judgedDays),
       date: dates[last] ?? '',
       title,
-      detail: `${detail} Earlier episodes in the data: ${earlier.length}${earlier.length > 0 ? `, the last on ${dates[earlier.at(-1) ?? 0] ?? ''}` : ''}.`,
-      earlierDates: earlier.map((t) => dates[t] ?? ''),
-      stats: { ...stats, earlier_episodes: earlier.length },
+      detail:
+        `${condition} It held ${describeRarity(episodes.flaggedDays, episodes.judgedDays)} since ${since}. ` +
+        describeForward(indexName, study, episodes.earlier.length, since),
+      earlierDates: episodes.earlier.map((t) => dates[t] ?? ''),
+      stats: {
+        ...stats,
+        earlier_episodes: episodes.earlier.length,
+        episode_start_session: episodes.current,
+        days_flagged: episodes.flaggedDays,
+        days_judged: episodes.judgedDays,
+        ...forwardStats(study),
+      },
     });
   };
 
-  const thrusts = breadth.zweigThrust.subarray(0, days);
   report(
     'zweig_breadth_thrust',
-    'notable',
-    thrusts,
+    breadth.zweigThrust.subarray(0, days),
+    (t) => known(breadth.zweigEma[t]),
+    THRUST_EPISODE_GAP,
     'Zweig breadth thrust',
-    'The 10-day average share of advancing members went from below 40% to above 61.5% within 10 sessions, a rare burst of buying historically followed by gains.',
+    "The 10-day average share of advancing members went from below 40% to above 61.5% within 10 sessions (Zweig's thresholds, set for the whole NYSE; on a few hundred large stocks they are met more often).",
     { zweig_ema: finite(breadth.zweigEma[last]) },
   );
 
@@ -319,41 +358,53 @@ function breadthEvents(analysis: BreadthAnalysis): ReportEvent[] {
   }
   report(
     'washout',
-    'notable',
     washout,
+    (t) => known(breadth.pctAbove[20][t]),
+    WASHOUT_EPISODE_GAP,
     'Breadth washout',
     `At most ${WASHOUT_PCT_ABOVE_20D}% of members above their 20-day average, or a day with ${WASHOUT_DECLINE_SHARE * 100}% of them falling: selling is exhausting itself or accelerating.`,
     { pct_above_20d: finite(breadth.pctAbove[20][last]), decliners: finite(breadth.decliners[last]) },
   );
 
-  const index = panel.adjClose[indexAt] ?? new Float64Array(0);
   const indexHigh = rollingExtreme(index.subarray(0, days), HIGH_LOW_WINDOW, 'high');
   const divergence = new Uint8Array(days);
+  const drops = new Float64Array(days).fill(Number.NaN);
   const broadDay = new Uint8Array(days);
+  const indexDays = new Float64Array(days).fill(Number.NaN);
   for (let t = DIVERGENCE_LOOKBACK; t < days; t++) {
-    const drop =
+    drops[t] =
       (breadth.pctAbove[50][t - DIVERGENCE_LOOKBACK] ?? Number.NaN) - (breadth.pctAbove[50][t] ?? Number.NaN);
-    if (indexHigh[t] === 1 && drop >= DIVERGENCE_DROP_POINTS) divergence[t] = 1;
-    const indexDay = (index[t] ?? Number.NaN) / (index[t - 1] ?? Number.NaN) - 1;
-    if (indexDay < 0 && (breadth.pctOutperforming1d[t] ?? 0) >= BROAD_DAY_PCT) broadDay[t] = 1;
+    if (indexHigh[t] === 1 && (drops[t] ?? Number.NaN) >= DIVERGENCE_DROP_POINTS) divergence[t] = 1;
+    indexDays[t] = (index[t] ?? Number.NaN) / (index[t - 1] ?? Number.NaN) - 1;
+    if ((indexDays[t] ?? 0) < 0 && (breadth.pctOutperforming1d[t] ?? 0) >= BROAD_DAY_PCT) broadDay[t] = 1;
   }
   report(
     'breadth_divergence',
-    'notable',
     divergence,
+    // A 52-week high can be judged once a year of the index exists.
+    (t) => t >= HIGH_LOW_WINDOW - 1 && known(drops[t]),
+    DIVERGENCE_EPISODE_GAP,
     'Index at a high on narrowing breadth',
     `The index closed at a 52-week high while the share of members above their 50-day average fell by ${DIVERGENCE_DROP_POINTS} points or more over ${DIVERGENCE_LOOKBACK} sessions: fewer stocks are carrying it.`,
     { pct_above_50d: finite(breadth.pctAbove[50][last]) },
   );
+  const beat = finite(breadth.pctOutperforming1d[last]);
   report(
     'broad_day_index_down',
-    'info',
     broadDay,
-    `${BROAD_DAY_PCT}% of members beat a falling index`,
-    'Most stocks beat the index on a day it fell: the largest names dragged it down while the average stock held up (rotation away from the leaders).',
-    { pct_outperforming_index_1d: finite(breadth.pctOutperforming1d[last]) },
+    (t) => known(indexDays[t]) && known(breadth.pctOutperforming1d[t]),
+    BROAD_DAY_EPISODE_GAP,
+    beat !== null && broadDay[last] === 1
+      ? `${beat.toFixed(1)}% of members beat a falling index`
+      : `${BROAD_DAY_PCT}% or more of members beat a falling index`,
+    `At least ${BROAD_DAY_PCT}% of members beat the index on a day it fell: the largest names dragged it down while the average stock held up (rotation away from the leaders).`,
+    { pct_outperforming_index_1d: beat },
   );
   return events;
+}
+
+function known(value: number | undefined): boolean {
+  return value !== undefined && !Number.isNaN(value);
 }
 
 /** Percent of each GICS sector's members above their 50- and 200-day averages on the report's day. */

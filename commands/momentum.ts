@@ -5,10 +5,18 @@ import {
   computeMomentumFactor,
   MIN_RANKED,
   returnZScores,
+  type Formation,
   type MomentumFactor,
 } from '../src/indicators/momentum.ts';
 import { yearStartBase, type Panel } from '../src/indicators/panel.ts';
-import { compound, cumulativeGrowth, drawdown, median } from '../src/indicators/rolling.ts';
+import { compound, cumulativeGrowth, drawdown } from '../src/indicators/rolling.ts';
+import {
+  describeForward,
+  findEpisodes,
+  forwardStats,
+  forwardStudy,
+  severityOf,
+} from '../src/reports/events.ts';
 import {
   derivedFrom,
   describeMissing,
@@ -17,6 +25,7 @@ import {
   type ReportContext,
 } from '../src/reports/context.ts';
 import {
+  coverageNote,
   lastCoveredSession,
   seriesStart,
   seriesTail,
@@ -120,7 +129,6 @@ export function checkMomentumUniverse(_options: MomentumOptions, universe: Unive
 const MOMENTUM_ETFS = ['MTUM', 'SPMO'] as const;
 const BENCHMARK = 'SPY';
 const CROWDING_WINDOW = 63;
-const FORWARD_WINDOWS = [21, 42] as const;
 
 export interface MomentumAnalysis {
   readonly universe: Universe;
@@ -211,8 +219,7 @@ export async function buildMomentumReport(
     panel.symbols.map((_, i) => i),
   );
   const asOf = panel.dates[last] ?? context.endDate;
-  const formation = factor.formations.findLast((f) => f.at < last) ?? factor.formations.at(-1);
-  if (formation === undefined) throw new Error('analyzeMomentum returns at least one formation');
+  const formation = heldFormation(factor, last);
   const ls = factor.longShort;
   const base = yearStartBase(panel.dates, last);
   const metrics: Record<MomentumMetric, number | null> = {
@@ -241,15 +248,23 @@ export async function buildMomentumReport(
     spmo_vs_spy_ytd: null,
   };
   const notes: string[] = [...analysis.loadNotes];
-  const etfTable = await etfCrossCheck(context, asOf, metrics, notes);
+  const fallback = coverageNote(panel, last);
+  if (fallback) notes.push(fallback);
+  const { table: etfTable, index } = await etfCrossCheck(context, asOf, metrics, notes, panel.dates);
 
-  const events = momentumEvents(analysis, last);
+  const events = momentumEvents(analysis, last, index);
   const missingNote = describeMissing(analysis.missing, universe.symbols.length);
   if (missingNote) notes.push(missingNote);
   notes.push(
     `Legs formed at the close of ${formation.date} from ${options.lookbackMonths}-${options.skipMonths} month returns ` +
       `(${formation.long.length} long, ${formation.short.length} short, equal weight, held to the next month-end).`,
   );
+  const newest = factor.formations.at(-1);
+  if (newest !== undefined && newest.at === last && newest !== formation) {
+    notes.push(
+      `New legs were formed at today's close (${newest.long.length} long, ${newest.short.length} short); they are held from the next session, so today's figures and tables are the legs above.`,
+    );
+  }
   if (options.volTarget !== null) {
     notes.push(
       `Volatility-scaled to ${(options.volTarget * 100).toFixed(0)}% a year: leverage ${formation.leverage.toFixed(2)} this month (capped at 2).`,
@@ -303,71 +318,79 @@ export async function buildMomentumReport(
   };
 }
 
+/** Days of a crash or spike closer than this to the previous one belong to its episode (an aftershock). */
+const MOMENTUM_EPISODE_GAP = 5;
+
 /**
- * A crash or spike (|z| at or beyond the threshold) with its event study: the earlier days that moved as
- * far in the same direction, and the median factor return over the following 21 and 42 sessions where
- * the history is long enough to see them.
+ * A crash or spike (|z| at or beyond the threshold) with its history: how many sessions had a return
+ * at least this extreme, the earlier episodes of as large a move (never the running one), and what the
+ * factor and the index did after them against any day.
  */
-function momentumEvents(analysis: MomentumAnalysis, last: number): ReportEvent[] {
+function momentumEvents(analysis: MomentumAnalysis, last: number, index: Float64Array): ReportEvent[] {
   const { factor, zScores, panel, options } = analysis;
   const z = zScores[last] ?? Number.NaN;
   const today = factor.longShort[last] ?? Number.NaN;
-  const events: ReportEvent[] = [];
-  if (Math.abs(z) >= options.eventSigma) {
-    const sign = Math.sign(z);
-    const earlier: number[] = [];
-    let asFar = 0;
-    let counted = 0;
-    for (let t = 0; t < last; t++) {
-      const zt = zScores[t] ?? Number.NaN;
-      if (sign * zt >= options.eventSigma) earlier.push(t);
-      const r = factor.longShort[t] ?? Number.NaN;
-      if (Number.isNaN(r)) continue;
-      counted++;
-      if (sign * r >= sign * today) asFar++;
-    }
-    const stats: Record<string, number | null> = {
-      z: finite(z),
-      return_1d: finite(today),
-      earlier_events: earlier.length,
-      days_as_extreme: asFar,
-      days_in_history: counted,
-    };
-    const forwardText: string[] = [];
-    for (const window of FORWARD_WINDOWS) {
-      const forward = earlier
-        .filter((t) => t + window <= last)
-        .map((t) => compound(factor.longShort, t + 1, t + window));
-      stats[`median_forward_${window}d`] = finite(median(forward));
-      stats[`forward_${window}d_samples`] = forward.length;
-      if (forward.length > 0) {
-        forwardText.push(
-          `${formatPercent(median(forward))} over the next ${window} sessions (median of ${forward.length})`,
-        );
-      }
-    }
-    const kind = sign < 0 ? 'crash' : 'spike';
-    const firstDate = panel.dates[analysis.factor.formations[0]?.at ?? 0] ?? '';
-    events.push({
+  if (!(Math.abs(z) >= options.eventSigma)) return [];
+  const sign = Math.sign(z);
+  const flags = new Uint8Array(last + 1);
+  for (let t = 0; t <= last; t++) if (sign * (zScores[t] ?? Number.NaN) >= options.eventSigma) flags[t] = 1;
+  const judged = (t: number) => !Number.isNaN(zScores[t] ?? Number.NaN);
+  const episodes = findEpisodes(flags, judged, MOMENTUM_EPISODE_GAP, last);
+  // Rarity of the day itself, in returns: how many sessions (today's included) did as badly or as well.
+  let asFar = 0;
+  for (let t = 0; t <= last; t++) {
+    if (judged(t) && sign * (factor.longShort[t] ?? Number.NaN) >= sign * today) asFar++;
+  }
+  const since = panel.dates[episodes.firstJudged] ?? '';
+  const growth = cumulativeGrowth(factor.longShort);
+  const factorStudy = forwardStudy(growth, episodes.earlier, episodes.firstJudged, last);
+  const indexStudy = forwardStudy(index, episodes.earlier, episodes.firstJudged, last);
+  const kind = sign < 0 ? 'crash' : 'spike';
+  const worse = sign < 0 ? 'as low' : 'as high';
+  const indexText = Number.isNaN(indexStudy.baseline[21].median)
+    ? ''
+    : ` ${describeForward(BENCHMARK, indexStudy, episodes.earlier.length, since, true)}`;
+  return [
+    {
       id: `momentum_${kind}`,
-      severity: Math.abs(z) >= options.eventSigma + 1 ? 'extreme' : 'notable',
+      severity: severityOf(asFar, episodes.judgedDays),
       date: panel.dates[last] ?? '',
       title: `Momentum ${kind}: ${formatPercent(today)} in a day (${z.toFixed(1)}σ)`,
       detail:
-        `${earlier.length} earlier day${earlier.length === 1 ? '' : 's'} since ${firstDate} moved ${options.eventSigma}σ or more ${sign < 0 ? 'down' : 'up'}` +
-        `; ${asFar} of ${counted} days were at least as ${sign < 0 ? 'bad' : 'good'} as today` +
-        (forwardText.length > 0 ? `. After them the factor returned ${forwardText.join(' and ')}.` : '.'),
-      earlierDates: earlier.map((t) => panel.dates[t] ?? ''),
-      stats,
-    });
-  }
-  return events;
+        `${asFar - 1} of the ${(episodes.judgedDays - 1).toLocaleString('en-US')} earlier sessions since ${since} had a long-short return ${worse} as today's ${formatPercent(today)}. ` +
+        `Moves of ${options.eventSigma}σ or more ${sign < 0 ? 'down' : 'up'} (in z-scores against the past year) came in ` +
+        `${episodes.earlier.length} earlier episode${episodes.earlier.length === 1 ? '' : 's'}. ` +
+        describeForward('the factor', factorStudy, episodes.earlier.length, since) +
+        indexText,
+      earlierDates: episodes.earlier.map((t) => panel.dates[t] ?? ''),
+      stats: {
+        z: finite(z),
+        return_1d: finite(today),
+        earlier_episodes: episodes.earlier.length,
+        days_as_extreme: asFar - 1,
+        days_in_history: episodes.judgedDays - 1,
+        days_flagged: episodes.flaggedDays,
+        ...forwardStats(factorStudy, 'factor_'),
+        ...forwardStats(indexStudy),
+      },
+    },
+  ];
+}
+
+/**
+ * The legs held on session `day`: formed at an earlier month-end close. On a month-end the legs formed
+ * that evening are held only from the next session, so the day's returns, the tables and "since
+ * formation" all belong to the legs formed a month before; the first formation stands for days before it.
+ */
+function heldFormation(factor: MomentumAnalysis['factor'], day: number): Formation {
+  const held = factor.formations.findLast((f) => f.at < day) ?? factor.formations[0];
+  if (held === undefined) throw new Error('analyzeMomentum returns at least one formation');
+  return held;
 }
 
 function legTables(analysis: MomentumAnalysis, last: number): ReportTable[] {
   const { factor, panel, universe } = analysis;
-  const formation = factor.formations.at(-1);
-  if (formation === undefined) return [];
+  const formation = heldFormation(factor, last);
   const columns = [
     { key: 'symbol', label: 'Symbol', unit: 'text' },
     { key: 'sector', label: 'Sector', unit: 'text' },
@@ -445,7 +468,8 @@ async function etfCrossCheck(
   asOf: string,
   metrics: Record<MomentumMetric, number | null>,
   notes: string[],
-): Promise<ReportTable | null> {
+  dates: readonly string[],
+): Promise<{ table: ReportTable | null; index: Float64Array }> {
   const { panel, missing } = await loadPanel({ ...context, endDate: asOf, onProgress: () => undefined }, [
     BENCHMARK,
     ...MOMENTUM_ETFS,
@@ -454,7 +478,14 @@ async function etfCrossCheck(
   if (missing.length > 0) {
     notes.push(`ETF cross-check: no data for ${missing.map((m) => m.symbol).join(', ')}.`);
   }
-  if (benchmark < 0) return null;
+  // The index on the factor's own sessions, for what followed its crashes.
+  const index = new Float64Array(dates.length).fill(Number.NaN);
+  if (benchmark < 0) return { table: null, index };
+  const prices = panel.adjClose[benchmark] ?? new Float64Array(0);
+  const at = new Map(panel.dates.map((date, t) => [date, t]));
+  dates.forEach((date, t) => {
+    index[t] = prices[at.get(date) ?? -1] ?? Number.NaN;
+  });
   const last = panel.dates.length - 1;
   if (panel.dates[last] !== asOf)
     notes.push(`ETF cross-check: the ETF data ends on ${panel.dates[last] ?? 'n/a'}.`);
@@ -476,7 +507,7 @@ async function etfCrossCheck(
     metrics[`${key}_vs_spy_ytd`] = finite(own.ytd - spy.ytd);
     rows.push([etf, finite(own.d1), finite(own.d21), finite(own.ytd)]);
   }
-  return {
+  const table: ReportTable = {
     id: 'etf_cross_check',
     title: 'Momentum ETFs against the S&P 500',
     columns: [
@@ -487,4 +518,5 @@ async function etfCrossCheck(
     ],
     rows,
   };
+  return { table, index };
 }

@@ -17,6 +17,14 @@ import { lastCoveredSession, seriesStart, seriesTail } from '../src/reports/buil
 import { formatPercent } from '../src/reports/format.ts';
 import { derivedFrom, describeMissing, loadPanel, type ReportContext } from '../src/reports/context.ts';
 import {
+  describeForward,
+  describeRarity,
+  findEpisodes,
+  forwardStats,
+  forwardStudy,
+  severityOf,
+} from '../src/reports/events.ts';
+import {
   finite,
   type MetricInfo,
   type Report,
@@ -365,7 +373,13 @@ function weeklyPoints(from: number, last: number): number[] {
   return points;
 }
 
-/** The day's split, if the pair split on it, with every earlier day in the data that split the same way. */
+/** Split days closer than this to the previous one belong to its episode. */
+const SPLIT_EPISODE_GAP = 5;
+
+/**
+ * The day's split, if the pair split on it, with the earlier episodes in the data that split the same
+ * way and what the benchmark did after them.
+ */
 function splitEvents(
   pair: PairDefinition,
   first: Float64Array,
@@ -377,32 +391,41 @@ function splitEvents(
   const firstReturns = dailyReturns(first.subarray(0, last + 1));
   const secondReturns = dailyReturns(second.subarray(0, last + 1));
   const events: ReportEvent[] = [];
+  const benchmark = panel.adjClose[panel.symbols.indexOf(options.benchmark)] ?? new Float64Array(0);
+  const judged = (t: number) =>
+    !Number.isNaN(firstReturns[t] ?? Number.NaN) && !Number.isNaN(secondReturns[t] ?? Number.NaN);
   for (const direction of ['up', 'down'] as const) {
     const days = splitSessions(firstReturns, secondReturns, options.splitThreshold, direction);
     if (days.at(-1) !== last) continue;
-    const earlier = days.slice(0, -1);
+    const flags = new Uint8Array(last + 1);
+    for (const t of days) flags[t] = 1;
+    const episodes = findEpisodes(flags, judged, SPLIT_EPISODE_GAP, last);
     const firstDay = firstReturns[last] ?? Number.NaN;
     const secondDay = secondReturns[last] ?? Number.NaN;
-    const since =
-      panel.dates.find(
-        (_, t) =>
-          !Number.isNaN(firstReturns[t] ?? Number.NaN) && !Number.isNaN(secondReturns[t] ?? Number.NaN),
-      ) ?? '';
+    const since = panel.dates[episodes.firstJudged] ?? '';
+    const earlierDates = episodes.earlier.map((t) => panel.dates[t] ?? '');
+    const study = forwardStudy(benchmark, episodes.earlier, episodes.firstJudged, last);
     events.push({
       id: `split_${pair.id}_${direction}`,
-      severity: earlier.length <= 3 ? 'extreme' : 'notable',
+      severity: severityOf(episodes.flaggedDays, episodes.judgedDays),
       date: panel.dates[last] ?? '',
       title: `${pair.first} ${formatPercent(firstDay)} while ${pair.second} ${formatPercent(secondDay)}: a rare split`,
       detail:
-        `${pair.first} ${direction === 'up' ? 'rose' : 'fell'} at least ${(options.splitThreshold * 100).toFixed(1)}% on a day ${pair.second} ${direction === 'up' ? 'fell' : 'rose'}. ` +
-        (earlier.length === 0
-          ? `No earlier day since ${since} did this.`
-          : `Earlier days since ${since}: ${earlier.map((t) => panel.dates[t] ?? '').join(', ')}.`),
-      earlierDates: earlier.map((t) => panel.dates[t] ?? ''),
+        `${pair.first} ${direction === 'up' ? 'rose' : 'fell'} at least ${(options.splitThreshold * 100).toFixed(1)}% on a day ${pair.second} ${direction === 'up' ? 'fell' : 'rose'}, ` +
+        `${describeRarity(episodes.flaggedDays, episodes.judgedDays)} since ${since}. ` +
+        (earlierDates.length === 0
+          ? `No earlier episode.`
+          : `Earlier episodes: ${earlierDates.length <= 12 ? earlierDates.join(', ') : `${earlierDates.slice(-12).join(', ')} and ${earlierDates.length - 12} before`}. ` +
+            describeForward(options.benchmark, study, earlierDates.length, since)),
+      earlierDates,
       stats: {
         first_return_1d: finite(firstDay),
         second_return_1d: finite(secondDay),
-        earlier_days: earlier.length,
+        earlier_days: episodes.earlier.length,
+        earlier_episodes: episodes.earlier.length,
+        days_flagged: episodes.flaggedDays,
+        days_judged: episodes.judgedDays,
+        ...forwardStats(study),
       },
     });
   }

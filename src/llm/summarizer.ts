@@ -76,7 +76,10 @@ export class Summarizer {
     const allowed = factNumbers(facts);
     const system = fillPrompt(this.#prompt, { report: report.command, asOf: report.asOf });
     const log = this.#deps.logger.child({ component: 'llm', report: report.command });
+    // What the model is told about its rejected answer may quote the numbers; what a user reads never
+    // does (they were wrong), and the numbers themselves go to the debug log only.
     let problem = '';
+    let reason = '';
     for (let attempt = 1; attempt <= 2; attempt++) {
       if (!allowCall()) {
         return templateSummary(report, headline, "today's limit of language-model calls is reached");
@@ -102,6 +105,7 @@ export class Summarizer {
         const parsed = summarySchema.safeParse(parseModelJson(content));
         if (!parsed.success) {
           problem = 'it was not the JSON object asked for.';
+          reason = 'it was not in the form asked for';
           log.warn({ attempt }, 'summary was malformed');
           continue;
         }
@@ -111,7 +115,9 @@ export class Summarizer {
         );
         if (invented.length > 0) {
           problem = `it states numbers that are not in the facts (${invented.join(', ')}).`;
-          log.warn({ attempt, invented }, 'summary stated numbers not in the facts');
+          reason = 'it stated a number not in the data';
+          log.warn({ attempt, count: invented.length }, 'summary stated numbers not in the facts');
+          log.debug({ attempt, invented }, 'the numbers not in the facts');
           continue;
         }
         return { ...parsed.data, asOf: report.asOf, origin: 'llm', note: null };
@@ -121,7 +127,7 @@ export class Summarizer {
         return templateSummary(report, headline, 'the language model did not answer');
       }
     }
-    return templateSummary(report, headline, `the language model's summary was rejected: ${problem}`);
+    return templateSummary(report, headline, `the model's summary was rejected: ${reason}`);
   }
 
   close(): void {

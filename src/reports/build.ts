@@ -64,3 +64,14 @@ export function lastCoveredSession(panel: Panel, symbols: readonly number[]): nu
   }
   return -1;
 }
+
+/**
+ * When the report's day is earlier than the data's last session because too few members have a price
+ * on the later ones (a folder of stocks that ends before its ETFs, a session under way with few quotes),
+ * the note that says so; null when the report is on the last session.
+ */
+export function coverageNote(panel: Panel, last: number, what = 'members'): string | null {
+  const latest = panel.dates.length - 1;
+  if (last < 0 || last >= latest) return null;
+  return `Fewer than half the ${what} have a price on ${panel.dates[latest] ?? ''}, so the report is on ${panel.dates[last] ?? ''}, the last session most of them have.`;
+}

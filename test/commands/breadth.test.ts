@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { analyzeBreadth, breadthOptionsSchema } from '../../commands/breadth.ts';
 import { correlation } from '../../src/indicators/rolling.ts';
+import { templateSummary } from '../../src/llm/template.ts';
 import { DemoMarketData } from '../../src/market/demo.ts';
 import { type ReportContext } from '../../src/reports/context.ts';
 import type { Report } from '../../src/reports/types.ts';
@@ -32,6 +34,135 @@ describe('breadth report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, (
     // Measured: r 0.993, mean gap 2.9 points (our members are the 2021 list, so history is survivor-biased).
     assert.ok(r > 0.98, `correlation ${r.toFixed(4)}`);
     assert.ok(meanGap < 4, `mean gap ${meanGap.toFixed(2)} points`);
+  });
+});
+
+describe('breadth events on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
+  const { sp500Folder, context } = realHistory();
+  const breadthOn = (day: string) => buildReport(context(day), 'breadth', { universe: sp500Folder });
+  const eventOf = (report: Report, id: string) => {
+    const event = report.events.find((e) => e.id === id);
+    assert.ok(event, `${id} on ${report.asOf}; events: ${report.events.map((e) => e.id).join(', ')}`);
+    return event;
+  };
+
+  /** SPY's adjusted closes read straight from its file: the independent side of each comparison. */
+  function spyCloses(): Map<string, number> {
+    const rows = readFileSync(sharedPath('prices', 'etf', 'SPY.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1);
+    return new Map(rows.map((row) => [row.split(',')[0] ?? '', Number(row.split(',')[5])]));
+  }
+  /** Median and share above zero of SPY's return over `h` sessions after each day, ending by `last`. */
+  function forwardFromFile(days: readonly string[], h: number, last: string) {
+    const closes = spyCloses();
+    const dates = [...closes.keys()];
+    const returns: number[] = [];
+    for (const day of days) {
+      const t = dates.indexOf(day);
+      const end = dates[t + h];
+      if (t < 0 || end === undefined || end > last) continue;
+      returns.push((closes.get(end) ?? Number.NaN) / (closes.get(day) ?? Number.NaN) - 1);
+    }
+    const sorted = [...returns].sort((a, b) => a - b);
+    const mid = sorted.length / 2;
+    const median =
+      sorted.length % 2 === 1
+        ? (sorted[Math.floor(mid)] ?? 0)
+        : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+    return { median, positive: returns.filter((r) => r > 0).length / returns.length, count: returns.length };
+  }
+
+  it("leaves today's episode out of the earlier ones (washouts of 2008-10-10 and 2020-03-23, the 2015-10-07 thrust)", async () => {
+    for (const [day, id, sameRun] of [
+      ['2008-10-10', 'washout', '2008-08-25'],
+      ['2020-03-23', 'washout', '2020-01-31'],
+      ['2015-10-07', 'zweig_breadth_thrust', '2015-09-16'],
+    ] as const) {
+      const event = eventOf(await breadthOn(day), id);
+      assert.ok(!event.earlierDates.includes(sameRun), `${day}: ${sameRun} starts the same run`);
+      assert.ok(
+        event.earlierDates.every((date) => date < sameRun),
+        `${day}: every earlier episode ended before today's began (last ${event.earlierDates.at(-1)})`,
+      );
+      assert.equal(event.stats.earlier_episodes, event.earlierDates.length);
+    }
+  });
+
+  it('gives what SPY did after the earlier thrusts beside any day, as recomputed from its file', async () => {
+    const report = await breadthOn('2015-10-07');
+    const event = eventOf(report, 'zweig_breadth_thrust');
+    const episodes = forwardFromFile(event.earlierDates, 21, report.asOf);
+    assert.ok(episodes.count >= 5, `${episodes.count} episodes`);
+    assert.ok(Math.abs((event.stats.fwd_21d_median ?? Number.NaN) - episodes.median) < 1e-9);
+    assert.ok(Math.abs((event.stats.fwd_21d_positive ?? Number.NaN) - episodes.positive) < 1e-9);
+    assert.equal(event.stats.fwd_21d_count, episodes.count);
+    // The baseline is every day SPY has from when the thrust can first be judged.
+    const closes = [...spyCloses().keys()].filter((d) => d <= report.asOf);
+    const baseline = forwardFromFile(closes, 21, report.asOf);
+    assert.ok(Math.abs((event.stats.baseline_21d_median ?? Number.NaN) - baseline.median) < 1e-9);
+    assert.equal(event.stats.baseline_21d_count, baseline.count);
+  });
+
+  it('states the measured share in the title and the template headline, not the threshold', async () => {
+    const report = await breadthOn('2020-10-02');
+    const event = eventOf(report, 'broad_day_index_down');
+    const beat = report.metrics.pct_outperforming_index_1d ?? 0;
+    assert.ok(beat >= 75 && Math.abs(beat - 79.5) < 0.05, `${beat}% beat SPY on 2020-10-02`);
+    assert.equal(event.title, `${beat.toFixed(1)}% of members beat a falling index`);
+    assert.equal(
+      templateSummary(report, [], null).headline,
+      `${beat.toFixed(1)}% of members beat a falling index.`,
+    );
+    // Five such days in 17 years: extreme by rarity.
+    assert.equal(event.severity, 'extreme');
+    assert.deepEqual(event.earlierDates, ['2007-06-26', '2009-07-16', '2010-11-26', '2020-07-23']);
+  });
+
+  it('claims no rarity or gains the history does not show, and grades severity by rarity', async () => {
+    const event = eventOf(await breadthOn('2015-10-07'), 'zweig_breadth_thrust');
+    assert.doesNotMatch(event.detail, /rare|followed by gains/);
+    const lead = (event.stats.fwd_21d_median ?? 0) - (event.stats.baseline_21d_median ?? 0);
+    // Measured: +1.71% after 22 thrusts with a month behind them against +1.31% after any day.
+    assert.ok(Math.abs(lead) < 0.005, `lead ${lead}`);
+    assert.match(event.detail, /no different from an ordinary day\.$/);
+    const share = (event.stats.days_flagged ?? 0) / (event.stats.days_judged ?? 1);
+    assert.equal(event.severity, share <= 0.01 ? 'extreme' : share <= 0.05 ? 'notable' : 'info');
+  });
+});
+
+describe('breadth notes that agree with the numbers', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
+  const { sp500Folder, context } = realHistory();
+
+  it('says so when the requested day has prices for too few members and the report falls back', async () => {
+    // The ETF files run to 2026-05-01; the stock files end on 2021-04-21.
+    const report = await buildReport(context('2026-05-01'), 'breadth', { universe: sp500Folder });
+    assert.equal(report.asOf, '2021-04-21');
+    assert.ok(
+      report.notes.includes(
+        'Fewer than half the members have a price on 2026-05-01, so the report is on 2021-04-21, the last session most of them have.',
+      ),
+    );
+    const onTime = await buildReport(context('2021-04-21'), 'breadth', { universe: sp500Folder });
+    assert.ok(!onTime.notes.some((n) => n.startsWith('Fewer than half')));
+  });
+
+  it('explains equal against cap weight only when the value exists', async () => {
+    // SPY's file starts on 2005-01-03: on 2005-01-06 it has no year start to measure from.
+    const early = await buildReport(context('2005-01-06'), 'breadth', { universe: sp500Folder });
+    assert.equal(early.metrics.equal_vs_cap_ytd, null);
+    assert.ok(!early.notes.some((n) => n.startsWith('Equal versus cap weight')));
+    const later = await buildReport(context('2021-04-20'), 'breadth', { universe: sp500Folder });
+    assert.equal(typeof later.metrics.equal_vs_cap_ytd, 'number');
+    assert.ok(later.notes.includes('Equal versus cap weight: RSP minus SPY year to date.'));
+  });
+
+  it('counts the index and the equal-weight fund as measures, so the size agrees with the missing list', async () => {
+    const etfFolder = sharedPath('prices', 'etf');
+    const report = await buildReport(context('2024-07-11'), 'breadth', { universe: etfFolder });
+    assert.equal(report.universe.size, report.universe.covered + report.universe.missing.length);
+    assert.equal(report.universe.size, 65, '67 files less SPY and RSP');
   });
 });
 

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { analyzeMomentum, momentumOptionsSchema } from '../../commands/momentum.ts';
+import { computeSeries } from '../../commands/series.ts';
 import { TapewatchError } from '../../src/errors.ts';
 import { correlation } from '../../src/indicators/rolling.ts';
 import { type ReportContext } from '../../src/reports/context.ts';
 import { SyntheticMarket } from '../fakes/synthetic-market.ts';
 import { paired, referenceSeries } from '../helpers/reference.ts';
 import { buildReport } from '../helpers/reports.ts';
-import { realHistory, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
+import { realHistory, sharedPath, SKIP_WITHOUT_SHARED_DATA } from '../helpers/shared-data.ts';
 
 describe('momentum report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, () => {
   const { sp500Folder, context, sp500Universe } = realHistory();
@@ -49,6 +51,77 @@ describe('momentum report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, 
     );
     assert.ok((crash.stats.days_as_extreme ?? -1) === 0, 'no earlier day was as bad');
     assert.equal(report.metrics.mtum_vs_spy_1d !== null, true, 'MTUM is in prices/etf');
+  });
+
+  it('shows on a month-end the legs held that day, not the ones formed that evening', async () => {
+    const report = await buildReport(context('2021-03-31'), 'momentum', { universe: sp500Folder });
+    const leaders = report.tables.find((t) => t.id === 'leaders');
+    assert.ok(leaders);
+    const csv = (symbol: string) =>
+      new Map(
+        readFileSync(sharedPath('prices', 'sp500', `${symbol}.csv`), 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((row) => [row.split(',')[0] ?? '', Number(row.split(',')[5])]),
+      );
+    for (const row of leaders.rows.slice(0, 3)) {
+      const closes = csv(String(row[0]));
+      const since = (closes.get('2021-03-31') ?? 0) / (closes.get('2021-02-26') ?? 1) - 1;
+      assert.ok(Math.abs(Number(row[3]) - since) < 1e-9, `${String(row[0])} since the 2021-02-26 formation`);
+    }
+    assert.ok(
+      leaders.rows.some((row) => row[3] !== 0),
+      'not the all-zero legs formed that evening',
+    );
+    assert.ok(report.notes.some((n) => n.startsWith('Legs formed at the close of 2021-02-26')));
+    assert.ok(report.notes.some((n) => n.startsWith("New legs were formed at today's close")));
+  });
+
+  it("counts the crash's rarity in returns, and what followed earlier crashes against any day, from the exported series", async () => {
+    const report = await buildReport(context('2020-11-10'), 'momentum', { universe: sp500Folder });
+    const series = await computeSeries(context('2020-11-10'), 'momentum.long_short', sp500Universe());
+    const z = await computeSeries(context('2020-11-10'), 'momentum.z', sp500Universe());
+    const day = series.dates.indexOf('2020-11-09');
+    const crash = (
+      await buildReport(context('2020-11-09'), 'momentum', { universe: sp500Folder })
+    ).events.find((e) => e.id === 'momentum_crash');
+    assert.ok(crash);
+    // The factor's own exported series: sessions with a z-score, and the ones at least as bad as the day.
+    const judged = series.dates.flatMap((_, t) =>
+      t < day && !Number.isNaN(z.values[t] ?? Number.NaN) ? [t] : [],
+    );
+    const asBad = judged.filter((t) => (series.values[t] ?? 0) <= (series.values[day] ?? 0));
+    assert.equal(crash.stats.days_in_history, judged.length);
+    assert.equal(crash.stats.days_as_extreme, asBad.length);
+    assert.match(
+      crash.detail,
+      new RegExp(
+        `^0 of the ${judged.length.toLocaleString('en-US')} earlier sessions since ${series.dates[judged[0] ?? 0]} had a long-short return as low as today's`,
+      ),
+    );
+    assert.match(crash.detail, /in z-scores against the past year/);
+    // What the factor did over the 21 sessions after each earlier episode, compounded from the series.
+    const growth = (from: number, to: number) => {
+      let g = 1;
+      for (let t = from + 1; t <= to; t++) g *= 1 + (series.values[t] ?? 0);
+      return g - 1;
+    };
+    const after = crash.earlierDates
+      .map((date) => series.dates.indexOf(date))
+      .filter((t) => t + 21 <= day)
+      .map((t) => growth(t, t + 21))
+      .sort((a, b) => a - b);
+    const middle =
+      after.length % 2 === 1
+        ? (after[(after.length - 1) / 2] ?? 0)
+        : ((after[after.length / 2 - 1] ?? 0) + (after[after.length / 2] ?? 0)) / 2;
+    assert.ok(Math.abs((crash.stats.factor_fwd_21d_median ?? Number.NaN) - middle) < 1e-9);
+    assert.equal(crash.stats.factor_fwd_21d_count, after.length);
+    assert.equal(typeof crash.stats.baseline_21d_median, 'number', 'and SPY after any day');
+    // The day after, the crash is still the running episode: 2020-11-09 is not an earlier one.
+    const next = report.events.find((e) => e.id === 'momentum_crash');
+    if (next) assert.ok(!next.earlierDates.includes('2020-11-09'));
   });
 });
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { computeBreadth, zweigThrusts } from '../../src/indicators/breadth.ts';
+import { alignBars } from '../../src/indicators/panel.ts';
+import { CsvMarketData } from '../../src/market/csv.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
 
 describe('breadth', () => {
   const days = 22;
@@ -62,4 +65,62 @@ describe('breadth', () => {
       'the low was 12 sessions earlier',
     );
   });
+});
+
+describe('% above an average, compared exactly', () => {
+  it('never counts a close equal to its average as above it, after thousands of sessions', () => {
+    // 3,960 sessions of prices with six decimals (a fixed pseudo-random walk), then 40 flat ones: plain
+    // running sums had drifted by then, and the flat close read as above its own average on 118 of 200
+    // such histories.
+    for (let seed = 1; seed <= 20; seed++) {
+      let state = seed;
+      const next = () => (state = (state * 16807) % 2147483647) / 2147483647;
+      const n = 4000;
+      const prices = Float64Array.from({ length: n }, (_, t) =>
+        t < n - 40 ? Math.round((100 + 900 * next()) * 1e6) / 1e6 : 431.123457,
+      );
+      const breadth = computeBreadth([prices], [prices], null);
+      assert.equal(breadth.pctAbove[20][n - 1], 0, `history ${seed}`);
+    }
+  });
+
+  it(
+    'matches integer arithmetic on every day of the 504 real S&P 500 files',
+    { skip: SKIP_WITHOUT_SHARED_DATA },
+    async () => {
+      const csv = new CsvMarketData([sharedPath('prices', 'sp500')]);
+      const bars = await Promise.all(
+        csv.symbols().map((s) => csv.getDailyBars(s, { from: '2004-01-01', to: '2021-04-21' })),
+      );
+      const { panel } = alignBars(bars);
+      const breadth = computeBreadth(panel.close, panel.adjClose, null);
+      // Independent count: prices in millionths as integers, sums exact, a tie is a tie.
+      let differences = 0;
+      for (const length of [20, 50, 200] as const) {
+        const above = new Float64Array(panel.dates.length);
+        const counted = new Float64Array(panel.dates.length);
+        for (const prices of panel.close) {
+          const micros = Array.from(prices, (p) => (Number.isNaN(p) ? Number.NaN : Math.round(p * 1e6)));
+          for (let t = length - 1; t < micros.length; t++) {
+            let sum = 0;
+            let complete = true;
+            for (let k = t - length + 1; k <= t; k++) {
+              const v = micros[k] ?? Number.NaN;
+              if (Number.isNaN(v)) complete = false;
+              sum += v;
+            }
+            if (!complete) continue;
+            counted[t] = (counted[t] ?? 0) + 1;
+            if ((micros[t] ?? 0) * length > sum) above[t] = (above[t] ?? 0) + 1;
+          }
+        }
+        for (let t = 0; t < panel.dates.length; t++) {
+          if (!(counted[t] ?? 0)) continue;
+          const exact = (100 * (above[t] ?? 0)) / (counted[t] ?? 1);
+          if (Math.abs((breadth.pctAbove[length][t] ?? Number.NaN) - exact) > 1e-9) differences++;
+        }
+      }
+      assert.equal(differences, 0);
+    },
+  );
 });
