@@ -19,6 +19,7 @@ import {
   forwardStats,
   forwardStudy,
   severityOf,
+  type EventCondition,
 } from '../src/reports/events.ts';
 import {
   finite,
@@ -296,16 +297,49 @@ export async function buildBreadthReport(
   };
 }
 
+/**
+ * Breadth's events, each shown when its condition holds on one of the last RECENT_SESSIONS sessions,
+ * with its rarity, its earlier episodes (never the running one) and what the index did after them
+ * against any day.
+ */
 function breadthEvents(analysis: BreadthAnalysis, indexName: string): ReportEvent[] {
-  const { breadth, panel, last, indexAt } = analysis;
-  const days = last + 1;
+  const { panel, last, indexAt } = analysis;
   const dates = panel.dates;
   const index = panel.adjClose[indexAt] ?? new Float64Array(0);
-  const events: ReportEvent[] = [];
-  /**
-   * An event, when its condition holds on one of the last RECENT_SESSIONS sessions, with its rarity,
-   * its earlier episodes (never the running one) and what the index did after them against any day.
-   */
+  return breadthConditions(analysis).flatMap((c): ReportEvent[] => {
+    const episodes = findEpisodes(c.flags, c.judged, c.gap, last);
+    if (episodes.current === null) return [];
+    const since = dates[episodes.firstJudged] ?? '';
+    const study = forwardStudy(index, episodes.earlier, episodes.firstJudged, last);
+    return [
+      {
+        id: c.id,
+        severity: severityOf(episodes.flaggedDays, episodes.judgedDays),
+        date: dates[last] ?? '',
+        title: c.title,
+        detail:
+          `${c.condition} It held ${describeRarity(episodes.flaggedDays, episodes.judgedDays)} since ${since}. ` +
+          describeForward(indexName, study, episodes.earlier.length, since),
+        earlierDates: episodes.earlier.map((t) => dates[t] ?? ''),
+        stats: {
+          ...c.stats,
+          earlier_episodes: episodes.earlier.length,
+          episode_start_session: episodes.current,
+          days_flagged: episodes.flaggedDays,
+          days_judged: episodes.judgedDays,
+          ...forwardStats(study),
+        },
+      },
+    ];
+  });
+}
+
+/** Each breadth event's condition over the history, for the report's events and for `npm run bench:events`. */
+export function breadthConditions(analysis: BreadthAnalysis): EventCondition[] {
+  const { breadth, panel, last, indexAt } = analysis;
+  const days = last + 1;
+  const index = panel.adjClose[indexAt] ?? new Float64Array(0);
+  const conditions: EventCondition[] = [];
   const report = (
     id: string,
     flags: Uint8Array,
@@ -315,28 +349,7 @@ function breadthEvents(analysis: BreadthAnalysis, indexName: string): ReportEven
     condition: string,
     stats: Record<string, number | null>,
   ) => {
-    const episodes = findEpisodes(flags, judged, gap, last);
-    if (episodes.current === null) return;
-    const since = dates[episodes.firstJudged] ?? '';
-    const study = forwardStudy(index, episodes.earlier, episodes.firstJudged, last);
-    events.push({
-      id,
-      severity: severityOf(episodes.flaggedDays, episodes.judgedDays),
-      date: dates[last] ?? '',
-      title,
-      detail:
-        `${condition} It held ${describeRarity(episodes.flaggedDays, episodes.judgedDays)} since ${since}. ` +
-        describeForward(indexName, study, episodes.earlier.length, since),
-      earlierDates: episodes.earlier.map((t) => dates[t] ?? ''),
-      stats: {
-        ...stats,
-        earlier_episodes: episodes.earlier.length,
-        episode_start_session: episodes.current,
-        days_flagged: episodes.flaggedDays,
-        days_judged: episodes.judgedDays,
-        ...forwardStats(study),
-      },
-    });
+    conditions.push({ id, flags, judged, gap, title, condition, stats });
   };
 
   report(
@@ -400,7 +413,7 @@ function breadthEvents(analysis: BreadthAnalysis, indexName: string): ReportEven
     `At least ${BROAD_DAY_PCT}% of members beat the index on a day it fell: the largest names dragged it down while the average stock held up (rotation away from the leaders).`,
     { pct_outperforming_index_1d: beat },
   );
-  return events;
+  return conditions;
 }
 
 function known(value: number | undefined): boolean {

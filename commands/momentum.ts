@@ -319,7 +319,7 @@ export async function buildMomentumReport(
 }
 
 /** Days of a crash or spike closer than this to the previous one belong to its episode (an aftershock). */
-const MOMENTUM_EPISODE_GAP = 5;
+export const MOMENTUM_EPISODE_GAP = 5;
 
 /**
  * A crash or spike (|z| at or beyond the threshold) with its history: how many sessions had a return

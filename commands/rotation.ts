@@ -82,7 +82,7 @@ interface PairDefinition {
 }
 
 /** Size and style pairs, first leg over second: positive means the first is winning. */
-const PAIRS: readonly PairDefinition[] = [
+export const PAIRS: readonly PairDefinition[] = [
   { id: 'iwm_spy', first: 'IWM', second: 'SPY', label: 'Small caps vs S&P 500 (IWM/SPY)' },
   { id: 'iwm_qqq', first: 'IWM', second: 'QQQ', label: 'Small caps vs Nasdaq 100 (IWM/QQQ)' },
   { id: 'rsp_spy', first: 'RSP', second: 'SPY', label: 'Equal weight vs cap weight (RSP/SPY)' },
@@ -374,7 +374,7 @@ function weeklyPoints(from: number, last: number): number[] {
 }
 
 /** Split days closer than this to the previous one belong to its episode. */
-const SPLIT_EPISODE_GAP = 5;
+export const SPLIT_EPISODE_GAP = 5;
 
 /**
  * The day's split, if the pair split on it, with the earlier episodes in the data that split the same

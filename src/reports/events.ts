@@ -23,6 +23,21 @@ const VERDICT_MARGIN = 0.005;
 /** A flagged session within this many sessions of the report's day makes the event current. */
 export const RECENT_SESSIONS = 5;
 
+/** An event's condition over a report's history: which sessions meet it and how its episodes chain. */
+export interface EventCondition {
+  readonly id: string;
+  /** 1 on the sessions that meet the condition. */
+  readonly flags: Uint8Array;
+  /** Whether the condition could be judged on a session (its inputs exist). */
+  readonly judged: (t: number) => boolean;
+  /** Flags closer than this many sessions to the previous one continue its episode. */
+  readonly gap: number;
+  readonly title: string;
+  /** The condition in words, for the event's detail. */
+  readonly condition: string;
+  readonly stats: Record<string, number | null>;
+}
+
 export interface Episodes {
   /** First session of the episode running on the report's day; null when none is. */
   readonly current: number | null;
