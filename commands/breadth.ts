@@ -37,6 +37,7 @@ import {
 } from '../src/reports/options.ts';
 import type { Universe } from '../src/universes/index.ts';
 import { AsOfMarketData } from '../src/market/as-of.ts';
+import { CAP_TABLE_FILE } from '../src/universes/price-files.ts';
 import type { MissingSymbol } from '../src/market/types.ts';
 
 /** The options of the breadth report, declared once for the CLI, Discord, the LLM tools and validation. */
@@ -475,19 +476,21 @@ interface Concentration {
 
 /** Why a concentration is sized without market caps, in words. */
 function whyNoCaps(context: ReportContext, capped: number, members: number): string {
-  if (context.marketData.source === 'csv') return 'price files carry no market caps';
-  // Quoted caps are today's: moved back to a past day with the price, they would carry today's share
-  // count into the past, information the day did not have.
+  // Caps are the source's latest: moved back to a past day with the price, they would carry today's
+  // share count into the past, information the day did not have.
   if (context.marketData instanceof AsOfMarketData) {
-    return `market caps are known only for today, and a report as of ${context.marketData.asOf} does not use them (that would look ahead)`;
+    return `market caps, where the source has them, are its latest, and a report as of ${context.marketData.asOf} does not use them (that would look ahead)`;
   }
-  return `${context.marketData.label} sent market caps for only ${capped} of ${members} members`;
+  if (context.marketData.source === 'csv' && capped === 0) {
+    return `price files carry no market caps (a ${CAP_TABLE_FILE} in the folder adds them)`;
+  }
+  return `${context.marketData.label} has market caps for only ${capped} of ${members} members`;
 }
 
 /**
  * How much of the cap-weighted universe's move comes from its largest members. Market caps come from the
  * source's quotes, moved to each day with the member's price (cap on day t = quoted cap × close(t) /
- * quoted price). Without caps (CSV files carry none) members are sized by their average dollar volume over
+ * quoted price). Without caps (CSV files carry none unless their folder has a cap table) members are sized by their average dollar volume over
  * 63 sessions, a proxy that ranks the giants correctly but only approximates their weights; the note says
  * which was used.
  */
@@ -509,10 +512,11 @@ async function concentrationOf(
   const useCaps = size.size >= 0.8 * members.length;
   let note = `Concentration: sizes from market caps in ${context.marketData.label} quotes.`;
   if (!useCaps) {
+    const why = whyNoCaps(context, size.size, members.length);
     size.clear();
     const volumes = dollarVolumes(panel, members, last);
     for (const [i, v] of volumes) size.set(i, v);
-    note = `Concentration: ${whyNoCaps(context, size.size, members.length)}, so members are sized by their ${DOLLAR_VOLUME_WINDOW}-session average dollar volume. That is a proxy for size: it can rank a heavily traded name above a larger one, and the weights are approximate.`;
+    note = `Concentration: ${why}, so members are sized by their ${DOLLAR_VOLUME_WINDOW}-session average dollar volume. That is a proxy for size: it can rank a heavily traded name above a larger one, and the weights are approximate.`;
   }
   const ranked = [...size.entries()].sort((a, b) => b[1] - a[1]);
   const top = new Set(ranked.slice(0, options.top).map(([i]) => i));

@@ -405,11 +405,14 @@ function splitEvents(
     const since = panel.dates[episodes.firstJudged] ?? '';
     const earlierDates = episodes.earlier.map((t) => panel.dates[t] ?? '');
     const study = forwardStudy(benchmark, episodes.earlier, episodes.firstJudged, last);
+    const severity = severityOf(episodes.flaggedDays, episodes.judgedDays);
     events.push({
       id: `split_${pair.id}_${direction}`,
-      severity: severityOf(episodes.flaggedDays, episodes.judgedDays),
+      severity,
       date: panel.dates[last] ?? '',
-      title: `${pair.first} ${formatPercent(firstDay)} while ${pair.second} ${formatPercent(secondDay)}: a rare split`,
+      // "Rare" only where the history says so (at most 1% of sessions): a lower --split-threshold
+      // makes splits common.
+      title: `${pair.first} ${formatPercent(firstDay)} while ${pair.second} ${formatPercent(secondDay)}: a ${severity === 'extreme' ? 'rare ' : ''}split`,
       detail:
         `${pair.first} ${direction === 'up' ? 'rose' : 'fell'} at least ${(options.splitThreshold * 100).toFixed(1)}% on a day ${pair.second} ${direction === 'up' ? 'fell' : 'rose'}, ` +
         `${describeRarity(episodes.flaggedDays, episodes.judgedDays)} since ${since}. ` +

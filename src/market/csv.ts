@@ -1,10 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { SingleFlight } from '../lib/single-flight.ts';
 import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { quoteFromBars } from './quotes.ts';
 import type { DailyBars, DateRange, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
 import { allocateBars, sliceBars } from './types.ts';
-import { listCsvSymbols } from '../universes/price-files.ts';
+import { CAP_TABLE_FILE, listCsvSymbols } from '../universes/price-files.ts';
 
 /**
  * Per-symbol daily price files in Yahoo's CSV export layout:
@@ -206,8 +208,10 @@ export class CsvMarketData implements MarketData {
   readonly #files = new Map<string, string>();
   readonly #loaded = new Map<string, ParsedCsv>();
   readonly #reads = new SingleFlight();
+  /** Market caps from the folders' cap tables, at each file's last close. */
+  readonly #caps = new Map<string, number>();
 
-  /** Earlier folders win when two hold the same symbol. */
+  /** Earlier folders win when two hold the same symbol, and for its market cap. */
   constructor(dirs: readonly string[]) {
     if (dirs.length === 0) {
       throw new TapewatchError(
@@ -218,6 +222,9 @@ export class CsvMarketData implements MarketData {
     for (const dir of dirs) {
       for (const [symbol, file] of listCsvSymbols(dir)) {
         if (!this.#files.has(symbol)) this.#files.set(symbol, file);
+      }
+      for (const [symbol, cap] of readCapTable(dir)) {
+        if (!this.#caps.has(symbol)) this.#caps.set(symbol, cap);
       }
     }
     this.label = `CSV files (${dirs.join(', ')})`;
@@ -263,7 +270,10 @@ export class CsvMarketData implements MarketData {
     const missing: MissingSymbol[] = [];
     for (const symbol of symbols) {
       try {
-        const quote = quoteFromBars((await this.#load(symbol)).bars, null);
+        const quote = quoteFromBars(
+          (await this.#load(symbol)).bars,
+          this.#caps.get(symbol.toUpperCase()) ?? null,
+        );
         if (quote) quotes.push(quote);
         else missing.push({ symbol, reason: 'the price file has no rows' });
       } catch (error) {
@@ -275,4 +285,47 @@ export class CsvMarketData implements MarketData {
     }
     return { quotes, missing };
   }
+}
+
+/**
+ * A folder's market caps, when it has a `_market_caps.csv`: a header naming a `Symbol` and a
+ * `Market Cap` column (in dollars, other columns ignored), one row per symbol, each cap taken as of the
+ * last close in that symbol's price file. Caps make the breadth report size its largest members by cap
+ * instead of the dollar-volume proxy. A row that is not a symbol and a positive number is an error
+ * naming the file and line: a wrong cap would make a wrong weight.
+ */
+function readCapTable(dir: string): Map<string, number> {
+  const file = path.join(dir, CAP_TABLE_FILE);
+  const caps = new Map<string, number>();
+  if (!existsSync(file)) return caps;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TapewatchError('data_file', `Cannot read the cap table "${file}".`, { cause: error });
+  }
+  const [header = '', ...rows] = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const names = header.split(',').map((name) => name.trim().toLowerCase());
+  const symbolAt = names.indexOf('symbol');
+  const capAt = names.indexOf('market cap');
+  if (symbolAt < 0 || capAt < 0) {
+    throw new TapewatchError(
+      'data_file',
+      `${file}:1: expected a header with "Symbol" and "Market Cap" columns.`,
+    );
+  }
+  rows.forEach((row, i) => {
+    if (row.trim() === '') return;
+    const fields = row.split(',');
+    const symbol = (fields[symbolAt] ?? '').trim().toUpperCase();
+    const cap = Number((fields[capAt] ?? '').trim());
+    if (!/^[A-Z0-9.^=-]{1,15}$/.test(symbol) || !(cap > 0) || !Number.isFinite(cap)) {
+      throw new TapewatchError(
+        'data_file',
+        `${file}:${i + 2}: expected a symbol and a positive market cap, found "${row.slice(0, 60)}".`,
+      );
+    }
+    caps.set(symbol, cap);
+  });
+  return caps;
 }

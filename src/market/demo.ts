@@ -97,6 +97,17 @@ const BASE = { marketMu: 0.00022, marketSigma: 0.0085, sectorSigma: 0.005, momen
 const MOMENTUM_DRIFT_PER_Z = 0.00025;
 const MOMENTUM_LOOKBACK = 252;
 const MOMENTUM_SKIP = 21;
+/** The giants' caps at the last close: their size class today (2024-2026 orders of magnitude). */
+const MAG7_TODAY: Readonly<Record<string, number>> = {
+  AAPL: 3.4e12,
+  MSFT: 3.2e12,
+  NVDA: 3.3e12,
+  GOOGL: 2.1e12,
+  AMZN: 2.0e12,
+  META: 1.5e12,
+  TSLA: 1.0e12,
+};
+
 const MAG7: Readonly<Record<string, number>> = {
   AAPL: 600e9,
   MSFT: 450e9,
@@ -175,7 +186,15 @@ interface DemoFund {
 export interface DemoMarket {
   readonly dates: readonly IsoDate[];
   readonly closes: ReadonlyMap<string, Float64Array>;
+  /** Shares outstanding, fixed at the start: the cap-weighted funds' weights. */
   readonly shares: ReadonlyMap<string, number>;
+  /**
+   * Market caps at the last close, by size class, for quotes. A made-up price path over ten years takes
+   * shares × price anywhere (a small company at $1.5 trillion, NVIDIA at $63 billion), so quotes give
+   * each company a cap of its class instead: today's order of magnitude for the seven giants, the same
+   * log-normal draw around $25 billion as at the start for the rest.
+   */
+  readonly caps: ReadonlyMap<string, number>;
   readonly names: ReadonlyMap<string, string>;
 }
 
@@ -360,10 +379,12 @@ export function generateDemoMarket(seed: number, end: IsoDate): DemoMarket {
 
   const closeMap = new Map<string, Float64Array>();
   const shares = new Map<string, number>();
+  const caps = new Map<string, number>();
   const names = new Map<string, string>();
   members.forEach((m, i) => {
     closeMap.set(m.symbol, closes[i] as Float64Array);
     shares.set(m.symbol, m.shares);
+    caps.set(m.symbol, MAG7_TODAY[m.symbol] ?? drafts[i]?.cap ?? Number.NaN);
   });
   for (const [symbol, , name] of SP500_MEMBERS) names.set(symbol, name);
 
@@ -395,7 +416,7 @@ export function generateDemoMarket(seed: number, end: IsoDate): DemoMarket {
     closeMap.set(fund.symbol, series);
     names.set(fund.symbol, fund.name);
   }
-  return { dates, closes: closeMap, shares, names };
+  return { dates, closes: closeMap, shares, caps, names };
 }
 
 /** Indices of the top fraction by 12-1 month return as of the close before session t. */
@@ -522,13 +543,7 @@ export class DemoMarketData implements MarketData {
         continue;
       }
       const bars = await this.fullBars(key);
-      const shares = market.shares.get(key);
-      const last = bars.close[bars.close.length - 1] ?? 0;
-      const quote = quoteFromBars(
-        bars,
-        shares === undefined ? null : shares * last,
-        market.names.get(key) ?? null,
-      );
+      const quote = quoteFromBars(bars, market.caps.get(key) ?? null, market.names.get(key) ?? null);
       if (quote) quotes.push(quote);
     }
     return { quotes, missing };

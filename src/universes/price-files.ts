@@ -2,8 +2,14 @@ import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { TapewatchError } from '../errors.ts';
 
+/**
+ * A folder's table of market caps (see CsvMarketData), not a price file: no symbol starts with "_".
+ */
+export const CAP_TABLE_FILE = '_market_caps.csv';
+
 /** Symbol names map to file names as they are; Yahoo's own symbols (^IRX, BRK-B) are valid file names. */
 function symbolOfFile(fileName: string): string | null {
+  if (fileName.startsWith('_')) return null;
   return fileName.toLowerCase().endsWith('.csv') ? fileName.slice(0, -4).toUpperCase() : null;
 }
 

@@ -148,6 +148,47 @@ describe('breadth notes that agree with the numbers', { skip: SKIP_WITHOUT_SHARE
     assert.ok(!onTime.notes.some((n) => n.startsWith('Fewer than half')));
   });
 
+  it('sizes the largest members by the caps of a cap table when the folder has one', async () => {
+    const { readdirSync, mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const symbols = readdirSync(sp500Folder).map((file) => file.replace(/\.csv$/, ''));
+    const giants = ['AAPL', 'MSFT', 'AMZN', 'GOOGL', 'FB', 'TSLA', 'NVDA'];
+    // Made-up caps: the giants $1-2 trillion, everyone else $20 billion.
+    const capOf = (symbol: string) =>
+      giants.includes(symbol) ? (2 - giants.indexOf(symbol) / 7) * 1e12 : 20e9;
+    const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-captable-'));
+    writeFileSync(
+      path.join(dir, '_market_caps.csv'),
+      ['Symbol,Market Cap', ...symbols.map((s) => `${s},${capOf(s)}`)].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'ZZZZ.csv'),
+      'Date,Open,High,Low,Close,Adj Close,Volume\n2021-04-21,1,1,1,1,1,1\n',
+    );
+    const source = new CsvMarketData([dir, sp500Folder, sharedPath('prices', 'etf')]);
+    const report = await buildReport({ marketData: source, endDate: '2021-04-21' }, 'breadth', {
+      universe: sp500Folder,
+    });
+    assert.ok(report.notes.some((n) => n.startsWith('Concentration: sizes from market caps')));
+    const largest = report.tables.find((t) => t.rows.length === 7 && t.rows.some((r) => r[0] === 'AAPL'));
+    assert.deepEqual(
+      largest?.rows.map((r) => r[0]),
+      giants,
+    );
+    // On the day itself each weight is its cap's share of all caps of members with data.
+    // Members priced on the day (VAR's file ends on 2021-04-16), read from the files themselves.
+    const lastRow = (s: string) =>
+      readFileSync(path.join(sp500Folder, `${s}.csv`), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .at(-1) ?? '';
+    const covered = symbols.filter((s) => lastRow(s).startsWith('2021-04-21,'));
+    const total = covered.reduce((sum, s) => sum + capOf(s), 0);
+    const top = giants.reduce((sum, s) => sum + capOf(s), 0);
+    assert.ok(Math.abs((report.metrics.top_weight ?? 0) - top / total) < 1e-9);
+  });
+
   it('explains equal against cap weight only when the value exists', async () => {
     // SPY's file starts on 2005-01-03: on 2005-01-06 it has no year start to measure from.
     const early = await buildReport(context('2005-01-06'), 'breadth', { universe: sp500Folder });

@@ -17,6 +17,24 @@ describe('rotation report on real history', { skip: SKIP_WITHOUT_SHARED_DATA }, 
     assert.ok((report.metrics.iwm_spy_1d_pctile ?? 0) > 99.9, 'the largest one-day IWM/SPY gap in the data');
     const rrg = report.tables.find((t) => t.id === 'rrg');
     assert.equal(rrg?.rows.length, 11, 'all eleven sectors on the graph');
+    // 2 of some 4,900 sessions: rare, and said with its base rate.
+    assert.equal(split.severity, 'extreme');
+    assert.match(split.title, /: a rare split$/);
+    assert.match(split.detail, /on 2 of 4,912 sessions \(0\.0%\) since 2005-01-04/);
+    assert.match(split.detail, /too few episodes to tell from an ordinary day\.$/);
+  });
+
+  it('does not call a split rare when a low threshold makes it common', async () => {
+    const etf = new CsvMarketData([sharedPath('prices', 'etf')]);
+    const report = await buildReport({ marketData: etf, endDate: '2024-07-11' }, 'rotation', {
+      splitThreshold: 0.005,
+    });
+    const split = report.events.find((e) => e.id === 'split_iwm_spy_up');
+    assert.ok(split);
+    // 99 of 4,912 sessions: 2.0%, notable but not rare.
+    assert.equal(split.stats.days_flagged, 99);
+    assert.equal(split.severity, 'notable');
+    assert.match(split.title, /: a split$/);
   });
 });
 

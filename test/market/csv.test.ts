@@ -273,3 +273,53 @@ describe('Yahoo CSV reader', () => {
     },
   );
 });
+
+describe('a folder cap table', () => {
+  const HEADER = 'Date,Open,High,Low,Close,Adj Close,Volume';
+  function folder(caps: string | null): string {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-caps-'));
+    for (const [symbol, price] of [
+      ['AAA', 50],
+      ['BBB', 20],
+    ] as const) {
+      writeFileSync(
+        path.join(dir, `${symbol}.csv`),
+        `${HEADER}\n2024-03-04,${price},${price},${price},${price},${price},100\n2024-03-05,${price},${price},${price},${price},${price},100\n`,
+      );
+    }
+    if (caps !== null) writeFileSync(path.join(dir, '_market_caps.csv'), caps);
+    return dir;
+  }
+
+  it('gives quotes the caps of `_market_caps.csv`, which is not taken for a price file', async () => {
+    const source = new CsvMarketData([
+      folder('Symbol,Name,Market Cap\naaa,A Corp,2500000000000\nBBB,B Corp,3e10\n'),
+    ]);
+    assert.deepEqual(source.symbols().sort(), ['AAA', 'BBB']);
+    const { quotes } = await source.getQuotes(['AAA', 'BBB']);
+    assert.deepEqual(
+      quotes.map((q) => [q.symbol, q.marketCap]),
+      [
+        ['AAA', 2.5e12],
+        ['BBB', 3e10],
+      ],
+    );
+    const none = new CsvMarketData([folder(null)]);
+    assert.equal((await none.getQuotes(['AAA'])).quotes[0]?.marketCap, null);
+  });
+
+  it('refuses a cap table with a bad row, naming file and line', () => {
+    assert.throws(
+      () => new CsvMarketData([folder('Symbol,Market Cap\nAAA,lots\n')]),
+      (error: unknown) =>
+        error instanceof TapewatchError &&
+        /_market_caps\.csv:2: expected a symbol and a positive market cap, found "AAA,lots"/.test(
+          error.message,
+        ),
+    );
+    assert.throws(
+      () => new CsvMarketData([folder('Ticker,Cap\nAAA,1\n')]),
+      /_market_caps\.csv:1: expected a header with "Symbol" and "Market Cap" columns/,
+    );
+  });
+});

@@ -4,6 +4,7 @@ import { UnknownSymbolError } from '../../src/errors.ts';
 import { DemoMarketData, generateDemoInWorker, generateDemoMarket } from '../../src/market/demo.ts';
 import { resolveUniverse } from '../../src/universes/index.ts';
 import { FakeClock } from '../helpers/clock.ts';
+import { testPolicy } from '../helpers/reports.ts';
 
 const market = generateDemoMarket(7, '2024-12-31');
 const dayReturn = (symbol: string, date: string): number => {
@@ -33,6 +34,7 @@ describe('demo market', () => {
     const there = await generateDemoInWorker(7, '2024-12-31');
     assert.deepEqual(there.dates, market.dates);
     assert.deepEqual([...there.shares], [...market.shares]);
+    assert.deepEqual([...there.caps], [...market.caps]);
     for (const symbol of ['AAPL', 'SPY', 'IWM']) {
       assert.deepEqual([...(there.closes.get(symbol) ?? [])], [...(market.closes.get(symbol) ?? [])], symbol);
     }
@@ -66,6 +68,25 @@ describe('demo market', () => {
       const absent = resolveUniverse(name, context).symbols.filter((s) => !market.closes.has(s));
       assert.deepEqual(absent, [], `${name} members absent from the demo market`);
     }
+  });
+
+  it("quotes market caps of each company's size class: the giants on top, the rest around $25 billion", async () => {
+    const demo = new DemoMarketData(7, () => new Date('2024-12-31T22:00:00Z'));
+    const members = resolveUniverse('sp500', testPolicy().universes).symbols;
+    const { quotes } = await demo.getQuotes(members);
+    const caps = quotes.map((q) => q.marketCap ?? Number.NaN).sort((a, b) => b - a);
+    const giants = ['AAPL', 'MSFT', 'NVDA', 'GOOGL', 'AMZN', 'META', 'TSLA'];
+    const giantCaps = quotes.filter((q) => giants.includes(q.symbol)).map((q) => q.marketCap ?? 0);
+    assert.ok(Math.min(...giantCaps) >= 1e12, 'every one of the seven is worth a trillion or more');
+    assert.deepEqual(
+      caps.slice(0, 7),
+      [...giantCaps].sort((a, b) => b - a),
+      'and they are the seven largest',
+    );
+    const others = quotes.filter((q) => !giants.includes(q.symbol)).map((q) => q.marketCap ?? 0);
+    const median = [...others].sort((a, b) => a - b)[Math.floor(others.length / 2)] ?? 0;
+    assert.ok(median > 15e9 && median < 40e9, `median of the rest $${(median / 1e9).toFixed(0)}B`);
+    assert.ok(Math.max(...others) < 1e12, 'no other company reaches a trillion');
   });
 
   it('scripts a small-cap surge on a day the large-cap index falls', () => {
