@@ -1,7 +1,15 @@
 import { processEnvironment } from '../config/index.ts';
 import { runCli } from './program.ts';
 
-process.exitCode = await runCli(process.argv.slice(2), {
+// A reader that stops early (`| head`) closes the pipe: that is the end of the output, not a failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
+const exitCode = await runCli(process.argv.slice(2), {
   env: processEnvironment(),
   cwd: process.cwd(),
   stdout: (text) => process.stdout.write(text),
@@ -10,3 +18,14 @@ process.exitCode = await runCli(process.argv.slice(2), {
   now: () => new Date(),
   fetch: globalThis.fetch,
 });
+
+// The command is over once its output is out. A connection a proxy or server never closes (the request
+// itself was abandoned) must not keep a finished command alive, so the process ends here.
+for (const stream of [process.stdout, process.stderr]) {
+  await new Promise<void>((resolve) => {
+    stream.write('', () => {
+      resolve();
+    });
+  });
+}
+process.exit(exitCode);

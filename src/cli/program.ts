@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { REPORTS } from '../../commands/index.ts';
 import { SOURCE_NAMES } from '../config/index.ts';
@@ -11,6 +12,12 @@ import { flagValue } from './flags.ts';
 import { runReport, runSeries } from './reports.ts';
 
 export type { CliIo } from './context.ts';
+
+/** The version in package.json, read once when asked for. */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -74,9 +81,17 @@ export function createProgram(io: CliIo, run: Runner): Command {
       false,
     )
     .option('--verbose', 'log diagnostics to stderr', false)
+    .version(packageVersion(), '--version', 'print the version and exit')
     .showSuggestionAfterError(true)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // Every error line starts "tapewatch:", commander's own ("unknown option") included.
+      outputError: (text, write) => {
+        write(`tapewatch: ${text.replace(/^error: /, '')}`);
+      },
+    });
 
   program
     .command('quote')

@@ -64,6 +64,9 @@ export interface ResolvedAsOf {
   readonly note: string | null;
 }
 
+/** Daily prices in Yahoo's history and in the price files begin after this day. */
+const EARLIEST_AS_OF = '1962-01-02';
+
 /** Validates --as-of: a real date, not in the future; a non-trading day falls back to the previous session. */
 export function resolveAsOf(raw: string, today: IsoDate, name = '--as-of'): ResolvedAsOf {
   if (!isIsoDate(raw))
@@ -73,6 +76,11 @@ export function resolveAsOf(raw: string, today: IsoDate, name = '--as-of'): Reso
     );
   if (raw > today)
     throw new TapewatchError('bad_input', `${name} ${raw} is in the future (today is ${today}).`);
+  if (raw < EARLIEST_AS_OF)
+    throw new TapewatchError(
+      'bad_input',
+      `${name} ${raw} is before the data starts: no source tapewatch reads has prices before ${EARLIEST_AS_OF}.`,
+    );
   if (isTradingDay(raw)) return { date: raw, note: null };
   const session = tradingDayOnOrBefore(raw);
   return { date: session, note: `${raw} was not a trading day; using the previous session, ${session}.` };

@@ -68,10 +68,41 @@ export function optionsError(error: z.ZodError, table: OptionTable, policy: Requ
   const issue = error.issues[0];
   const key = String(issue?.path[0] ?? '');
   const name = table[key]?.name ?? key;
+  if (issue?.code === 'unrecognized_keys') {
+    const names = issue.keys.map((k) => policy.optionLabel(table[k]?.name ?? k));
+    return new TapewatchError(
+      'bad_input',
+      `${names.join(', ')} ${names.length === 1 ? 'is not an option' : 'are not options'} of this request.`,
+    );
+  }
   return new TapewatchError(
     'bad_input',
-    `${policy.optionLabel(name)}: ${issue?.message ?? 'invalid value'}.`,
+    `${policy.optionLabel(name)} ${issue ? inWords(issue) : 'is not valid'}.`,
   );
+}
+
+/** A validation issue as a user reads it ("must be at least 2"), never zod's own wording. */
+function inWords(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+      return issue.inclusive === false
+        ? `must be more than ${String(issue.minimum)}`
+        : `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return issue.inclusive === false
+        ? `must be less than ${String(issue.maximum)}`
+        : `must be at most ${String(issue.maximum)}`;
+    case 'invalid_type':
+      return `must be ${issue.expected === 'int' ? 'a whole number' : issue.expected === 'number' ? 'a number' : `a ${issue.expected}`}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'not_multiple_of':
+      return issue.divisor === 1
+        ? 'must be a whole number'
+        : `must be a multiple of ${String(issue.divisor)}`;
+    default:
+      return `is not valid (${issue.message.toLowerCase()})`;
+  }
 }
 
 /** Options left out (undefined) or cleared (null, as Discord sends them) take their defaults. */

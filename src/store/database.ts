@@ -39,6 +39,43 @@ CREATE TABLE IF NOT EXISTS schedules (
 CREATE INDEX IF NOT EXISTS schedules_by_guild ON schedules (guild_id);
 `;
 
+/** The tables a store of any version has had, with the columns every version gave them. */
+const OWN_TABLES: Readonly<Record<string, readonly string[]>> = {
+  histories: ['symbol', 'first_date', 'last_date', 'fetched_at', 'days', 'columns'],
+  unknown_symbols: ['symbol', 'reason', 'checked_at'],
+  schedules: ['id', 'guild_id', 'channel_id', 'report', 'time', 'days', 'time_zone'],
+  bars: ['symbol', 'date', 'close'],
+  coverage: ['symbol', 'first_date', 'last_date'],
+};
+
+/**
+ * Refuses a SQLite file that another program made (TAPEWATCH_STORE_PATH pointed at the wrong file):
+ * tapewatch must neither write its tables into someone else's database nor fail later on a column
+ * that is not there.
+ */
+function checkOwnSchema(db: DatabaseSync): void {
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as {
+      name: string;
+    }[]
+  ).map((row) => row.name);
+  const foreign = tables.filter((name) => !(name in OWN_TABLES));
+  if (foreign.length > 0) {
+    throw new ForeignStoreError(`it holds tables tapewatch never makes (${foreign.slice(0, 3).join(', ')})`);
+  }
+  for (const table of tables) {
+    const columns = new Set(
+      (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name),
+    );
+    const absent = (OWN_TABLES[table] ?? []).find((column) => !columns.has(column));
+    if (absent !== undefined) throw new ForeignStoreError(`its table ${table} has no column ${absent}`);
+  }
+}
+
+class ForeignStoreError extends Error {
+  override readonly name = 'ForeignStoreError';
+}
+
 /**
  * Columns added after the first release, added in place to a store made by an older version (SQLite
  * has no ADD COLUMN IF NOT EXISTS): what a post attempt left behind, so a failed post is retried.
@@ -80,6 +117,13 @@ function refreshOldBars(db: DatabaseSync): void {
 
 export function storeError(file: string, error: unknown): TapewatchError {
   const detail = describeError(error);
+  if (error instanceof ForeignStoreError) {
+    return new TapewatchError(
+      'store',
+      `The store "${file}" was not made by tapewatch (${detail}); set TAPEWATCH_STORE_PATH to a file of its own.`,
+      { cause: error },
+    );
+  }
   if (/locked|busy/i.test(detail)) {
     return new TapewatchError(
       'store',
@@ -98,16 +142,18 @@ export function storeError(file: string, error: unknown): TapewatchError {
 }
 
 export function openDatabase(file: string): DatabaseSync {
+  let db: DatabaseSync | null = null;
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-    const db = new DatabaseSync(file, { timeout: 2_000 });
+    db = new DatabaseSync(file, { timeout: 2_000 });
     // A symbol's history is one ~240 KB blob: on 64 KB pages saving 505 of them takes 0.44 s instead of
     // 0.77 s on the default 4 KB. The size only takes effect on a new file; older stores keep theirs.
     db.exec('PRAGMA page_size = 65536;');
+    // Before anything is written: not even the journal mode of another program's database changes.
+    checkOwnSchema(db);
     db.exec('PRAGMA journal_mode = WAL;');
     const check = db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
     if (check?.quick_check !== 'ok') {
-      db.close();
       throw new Error(`corrupt: integrity check says ${check?.quick_check ?? 'nothing'}`);
     }
     db.exec(SCHEMA);
@@ -115,6 +161,7 @@ export function openDatabase(file: string): DatabaseSync {
     refreshOldBars(db);
     return db;
   } catch (error) {
+    db?.close();
     throw storeError(file, error);
   }
 }

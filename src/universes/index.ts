@@ -178,7 +178,7 @@ export function resolveUniverse(spec: string, context: UniverseContext): Univers
         source: `folder ${trimmed}`,
       });
     }
-    const symbols = parseSymbolList(readFileSync(asPath, 'utf8'));
+    const symbols = parseSymbolList(readSymbolFile(asPath, trimmed));
     if (symbols.length === 0)
       throw new TapewatchError('unknown_universe', `The symbol file "${trimmed}" lists no symbols.`);
     return withLabels(context.homeDir, {
@@ -189,11 +189,16 @@ export function resolveUniverse(spec: string, context: UniverseContext): Univers
       source: `file ${trimmed}`,
     });
   }
-  if (
-    trimmed.includes(',') ||
-    (/^[\^A-Za-z0-9.\-=]{1,15}$/.test(trimmed) && trimmed === trimmed.toUpperCase())
-  ) {
+  // Only a comma makes a symbol list: a lone word that is no universe, file or folder is a typo
+  // ("sp50", "NOSUCHUNIVERSE"), not a universe of one symbol.
+  if (trimmed.includes(',')) {
     const symbols = parseSymbolList(trimmed);
+    if (symbols.length === 0) {
+      throw new TapewatchError(
+        'unknown_universe',
+        `The universe "${trimmed.slice(0, 60)}" lists no symbols.`,
+      );
+    }
     return withLabels(context.homeDir, {
       name: symbols.join(','),
       description: 'Symbols given on the command line',
@@ -205,7 +210,45 @@ export function resolveUniverse(spec: string, context: UniverseContext): Univers
   throw new TapewatchError(
     'unknown_universe',
     context.allowFiles === false
-      ? `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')} or a comma list of symbols such as AAPL,MSFT,NVDA.`
-      : `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')}, a comma list of symbols, a text file of symbols, or a folder of price files.`,
+      ? `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')} or a comma list of symbols such as AAPL,MSFT,NVDA (one symbol: AAPL,).`
+      : `Unknown universe "${trimmed.slice(0, 60)}": use ${NAMED_UNIVERSES.join(', ')}, a comma list of symbols (one symbol: AAPL,), a text file of symbols, or a folder of price files.`,
   );
+}
+
+/** The largest symbol file read: ten thousand symbols take under 100 KB. */
+const MAX_SYMBOL_FILE_BYTES = 1_000_000;
+
+/**
+ * A symbol file's text. Only a regular file of sensible size is read: /dev/zero or a named pipe would
+ * otherwise be read forever, and an unreadable file is the user's to fix, said in one line.
+ */
+function readSymbolFile(file: string, shown: string): string {
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch (error) {
+    throw new TapewatchError('bad_input', `Cannot read the symbol file "${shown}".`, { cause: error });
+  }
+  if (!stats.isFile()) {
+    throw new TapewatchError(
+      'bad_input',
+      `"${shown}" is not a file of symbols (it is a device, pipe or socket).`,
+    );
+  }
+  if (stats.size > MAX_SYMBOL_FILE_BYTES) {
+    throw new TapewatchError(
+      'bad_input',
+      `The symbol file "${shown}" is ${(stats.size / 1e6).toFixed(1)} MB; a symbol list is at most 1 MB.`,
+    );
+  }
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new TapewatchError(
+      'bad_input',
+      `Cannot read the symbol file "${shown}"${code === 'EACCES' ? ' (permission denied)' : ''}.`,
+      { cause: error },
+    );
+  }
 }

@@ -17,11 +17,11 @@ function symbolOfFile(fileName: string): string | null {
 export function listCsvSymbols(dir: string): Map<string, string> {
   let entries: string[];
   try {
-    if (!statSync(dir).isDirectory()) throw new TapewatchError('data_file', `"${dir}" is not a folder.`);
+    if (!statSync(dir).isDirectory()) throw new TapewatchError('bad_input', `"${dir}" is not a folder.`);
     entries = readdirSync(dir);
   } catch (error) {
     if (error instanceof TapewatchError) throw error;
-    throw new TapewatchError('data_file', `Data folder "${dir}" does not exist or cannot be read.`, {
+    throw new TapewatchError('bad_input', `Data folder "${dir}" does not exist or cannot be read.`, {
       cause: error,
     });
   }
@@ -31,6 +31,6 @@ export function listCsvSymbols(dir: string): Map<string, string> {
     if (symbol !== null) files.set(symbol, path.join(dir, entry));
   }
   if (files.size === 0)
-    throw new TapewatchError('data_file', `Data folder "${dir}" has no .csv price files.`);
+    throw new TapewatchError('bad_input', `Data folder "${dir}" has no .csv price files.`);
   return files;
 }

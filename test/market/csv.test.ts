@@ -128,15 +128,16 @@ describe('Yahoo CSV reader', () => {
     );
   });
 
-  it('rejects a missing folder and a folder with no price files', () => {
-    expectDataError(
-      () => new CsvMarketData([path.join(tmpdir(), 'no-such-tapewatch-folder')]),
-      /does not exist/,
-    );
-    expectDataError(
-      () => new CsvMarketData([folderWith({ 'notes.txt': 'hello' })]),
-      /has no \.csv price files/,
-    );
+  it('rejects a missing folder and a folder with no price files as bad input (exit 2)', () => {
+    const badInput = (work: () => unknown, pattern: RegExp) => {
+      assert.throws(
+        work,
+        (error: unknown) =>
+          error instanceof TapewatchError && error.code === 'bad_input' && pattern.test(error.message),
+      );
+    };
+    badInput(() => new CsvMarketData([path.join(tmpdir(), 'no-such-tapewatch-folder')]), /does not exist/);
+    badInput(() => new CsvMarketData([folderWith({ 'notes.txt': 'hello' })]), /has no \.csv price files/);
   });
 
   it('serves ranges and reports an unknown symbol by name', async () => {
