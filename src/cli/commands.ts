@@ -116,7 +116,7 @@ export async function runHistory(
   range: { from?: string; to?: string },
 ): Promise<void> {
   const symbol = normalizeSymbol(rawSymbol);
-  checkDateFlags(range);
+  checkDateFlags(range, context.asOf?.date ?? null);
   const to = range.to !== undefined && range.to < context.endDate ? range.to : context.endDate;
   const from = range.from ?? addDays(to, -365);
   if (from > to) throw new TapewatchError('bad_input', `--from ${from} is after the last day ${to}.`);

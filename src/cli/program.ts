@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { REPORTS } from '../../commands/index.ts';
 import { SOURCE_NAMES } from '../config/index.ts';
-import { describeError, isTapewatchError, newReference } from '../errors.ts';
+import { describeError, isTapewatchError, newReference, TapewatchError } from '../errors.ts';
 import { defaultText, describeOption, universeOption, type OptionSpec } from '../reports/options.ts';
 import { REPORT_COMMANDS, type ReportCommand } from '../reports/types.ts';
 import { runCheck } from './check.ts';
@@ -152,10 +152,77 @@ export function createProgram(io: CliIo, run: Runner): Command {
   return program;
 }
 
+type GlobalOption = 'source' | 'dataDir' | 'universe' | 'asOf' | 'format' | 'chart' | 'explain';
+const REPORT_OPTIONS: readonly GlobalOption[] = [
+  'source',
+  'dataDir',
+  'universe',
+  'asOf',
+  'format',
+  'chart',
+  'explain',
+];
+
+/**
+ * The global options each command uses (--verbose applies everywhere): an option a command would
+ * ignore is refused, so nobody waits for a chart that is never drawn. The README's table is this one.
+ */
+export const OPTIONS_BY_COMMAND: Readonly<Record<string, readonly GlobalOption[]>> = {
+  quote: ['source', 'dataDir', 'universe', 'asOf', 'format'],
+  history: ['source', 'dataDir', 'asOf', 'format'],
+  momentum: REPORT_OPTIONS,
+  breadth: REPORT_OPTIONS,
+  // Rotation's ETFs are fixed: it has no universe.
+  rotation: REPORT_OPTIONS.filter((option) => option !== 'universe'),
+  series: ['source', 'dataDir', 'universe', 'asOf', 'format'],
+  check: ['dataDir', 'format'],
+  'universe list': ['format'],
+  'universe show': ['format'],
+  'universe update': ['format'],
+};
+
+const FLAG_OF: Record<GlobalOption, string> = {
+  source: '--source',
+  dataDir: '--data-dir',
+  universe: '--universe',
+  asOf: '--as-of',
+  format: '--format',
+  chart: '--chart',
+  explain: '--explain',
+};
+
+function refuseIgnoredOptions(command: Command): void {
+  const root = command.parent?.parent ?? command.parent ?? command;
+  const name =
+    command.parent && command.parent !== root ? `${command.parent.name()} ${command.name()}` : command.name();
+  const allowed = OPTIONS_BY_COMMAND[name];
+  if (allowed === undefined) return;
+  const given = (option: GlobalOption) => root.getOptionValueSource(option) === 'cli';
+  for (const option of Object.keys(FLAG_OF) as GlobalOption[]) {
+    if (given(option) && !allowed.includes(option)) {
+      throw new TapewatchError('bad_input', `${FLAG_OF[option]} does not apply to ${name}.`);
+    }
+  }
+  const opts = root.opts<GlobalOptions>();
+  if (given('dataDir') && given('source') && opts.source !== 'csv') {
+    throw new TapewatchError(
+      'bad_input',
+      `--data-dir reads price files: it needs --source csv, not --source ${opts.source ?? ''}.`,
+    );
+  }
+  if (name === 'series' && opts.format === 'md') {
+    throw new TapewatchError(
+      'bad_input',
+      'series prints CSV (--format text) or JSON (--format json), not Markdown.',
+    );
+  }
+}
+
 /** Runs the CLI and returns the exit code: 0 done, 1 failed, 2 bad usage or input. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;
   const run = async (action: (context: CliContext) => Promise<void>, command: Command): Promise<void> => {
+    refuseIgnoredOptions(command);
     const { context, close } = buildContext(io, command.optsWithGlobals<GlobalOptions>());
     try {
       if (context.asOf?.note) io.stderr(`note: ${context.asOf.note}\n`);

@@ -84,7 +84,7 @@ export async function runSeries(
   name: string,
   range: { from?: string; to?: string },
 ): Promise<void> {
-  checkDateFlags(range);
+  checkDateFlags(range, context.asOf?.date ?? null);
   if (range.from !== undefined && range.to !== undefined && range.from > range.to) {
     throw new TapewatchError('bad_input', `--from ${range.from} is after --to ${range.to}.`);
   }

@@ -245,3 +245,56 @@ describe('tapewatch CLI', () => {
     assert.match(err, /Unknown series "momentum.nope".*momentum.long_short/);
   });
 });
+
+describe('options a command would ignore', () => {
+  it('refuses each one in one line with exit 2, rather than ignore it', async () => {
+    const cases: [args: string[], message: string][] = [
+      [['quote', 'SPY', '--source', 'demo', '--chart', 'x.png'], '--chart does not apply to quote.'],
+      [
+        ['series', 'momentum.long_short', '--source', 'demo', '--chart', 'x.png'],
+        '--chart does not apply to series.',
+      ],
+      [['universe', 'list', '--chart', 'x.png'], '--chart does not apply to universe list.'],
+      [['quote', 'SPY', '--source', 'demo', '--explain'], '--explain does not apply to quote.'],
+      [
+        ['history', 'SPY', '--source', 'demo', '--universe', 'sp500'],
+        '--universe does not apply to history.',
+      ],
+      [['rotation', '--source', 'demo', '--universe', 'sp500'], '--universe does not apply to rotation.'],
+      [
+        ['quote', 'SPY', '--source', 'demo', '--data-dir', '.'],
+        '--data-dir reads price files: it needs --source csv, not --source demo.',
+      ],
+      [
+        ['series', 'momentum.long_short', '--source', 'demo', '--format', 'md'],
+        'series prints CSV (--format text) or JSON (--format json), not Markdown.',
+      ],
+      [
+        ['history', 'SPY', '--source', 'demo', '--as-of', '2024-07-11', '--to', '2024-08-01'],
+        '--to 2024-08-01 is after --as-of 2024-07-11: nothing after the as-of day can be shown.',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const { code, out, err } = await cli(args);
+      assert.equal(code, 2, args.join(' '));
+      assert.equal(err, `tapewatch: ${message}\n`);
+      assert.equal(out, '', 'nothing computed');
+    }
+  });
+
+  it('keeps every option where it applies', async () => {
+    const chart = path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-chart-')), 'b.png');
+    const { code, err } = await cli([
+      'breadth',
+      '--source',
+      'demo',
+      '--universe',
+      'sectors',
+      '--chart',
+      chart,
+    ]);
+    assert.equal(code, 0, err);
+    const { code: listed } = await cli(['universe', 'list', '--format', 'json']);
+    assert.equal(listed, 0);
+  });
+});
