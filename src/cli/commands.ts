@@ -36,6 +36,9 @@ function titleOf(context: CliContext, what: string): string {
   return `${what} · ${context.marketData.label}`;
 }
 
+/** Missing symbols listed one per line in text and Markdown; the rest are counted. */
+const MISSING_SHOWN = 10;
+
 /** Quotes are asked for in chunks of this size so a long universe shows progress. */
 const QUOTE_CHUNK = 100;
 
@@ -105,7 +108,14 @@ export async function runQuote(context: CliContext, rawSymbols: readonly string[
     formatCompact(q.marketCap),
     q.asOf.length > 10 ? q.asOf.slice(0, 16).replace('T', ' ') + ' UTC' : q.asOf,
   ]);
-  const notes = batch.missing.map((m) => `Missing "${m.symbol}": ${m.reason}.`);
+  // A screenful at most: a list of 50,000 symbols must not print 50,000 lines of "missing".
+  const shown = batch.missing.slice(0, MISSING_SHOWN);
+  const notes = shown.map((m) => `Missing "${m.symbol}": ${m.reason}.`);
+  if (batch.missing.length > shown.length) {
+    notes.push(
+      `… and ${batch.missing.length - shown.length} more symbols without a quote (--format json lists them all).`,
+    );
+  }
   emit(context, columns, rows, titleOf(context, 'Quotes'), notes);
 }
 

@@ -1,4 +1,4 @@
-import { processEnvironment } from '../config/index.ts';
+import { loadDotEnv, processEnvironment } from '../config/index.ts';
 import { runCli } from './program.ts';
 
 // A reader that stops early (`| head`) closes the pipe: that is the end of the output, not a failure.
@@ -8,6 +8,9 @@ for (const stream of [process.stdout, process.stderr]) {
     throw error;
   });
 }
+
+// The same .env as the bot's (the shell's own variables win): MARKET_DATA_SOURCE=demo there means demo.
+loadDotEnv();
 
 const exitCode = await runCli(process.argv.slice(2), {
   env: processEnvironment(),

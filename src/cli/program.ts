@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { REPORTS } from '../../commands/index.ts';
+import { BRIEF, REPORTS } from '../../commands/index.ts';
 import { SOURCE_NAMES } from '../config/index.ts';
 import { describeError, isTapewatchError, newReference, TapewatchError } from '../errors.ts';
 import { defaultText, describeOption, universeOption, type OptionSpec } from '../reports/options.ts';
@@ -9,7 +9,7 @@ import { runCheck } from './check.ts';
 import { runHistory, runQuote, runUniverse } from './commands.ts';
 import { buildContext, FORMATS, type CliContext, type CliIo, type GlobalOptions } from './context.ts';
 import { flagValue } from './flags.ts';
-import { runReport, runSeries } from './reports.ts';
+import { runBrief, runReport, runSeries } from './reports.ts';
 
 export type { CliIo } from './context.ts';
 
@@ -114,6 +114,11 @@ export function createProgram(io: CliIo, run: Runner): Command {
   for (const name of REPORT_COMMANDS) addReportCommand(program, name, run);
 
   program
+    .command(BRIEF.name)
+    .description(`${BRIEF.description}, as /market posts it; on --universe (default sp500)`)
+    .action((_options: unknown, command: Command) => run((context) => runBrief(context), command));
+
+  program
     .command('series')
     .description('an indicator series as date,value CSV (e.g. momentum.long_short, rotation.rs_ratio:XLK)')
     .argument('<name>', 'series name')
@@ -174,6 +179,7 @@ export const OPTIONS_BY_COMMAND: Readonly<Record<string, readonly GlobalOption[]
   breadth: REPORT_OPTIONS,
   // Rotation's ETFs are fixed: it has no universe.
   rotation: REPORT_OPTIONS.filter((option) => option !== 'universe'),
+  market: REPORT_OPTIONS.filter((option) => option !== 'explain'),
   series: ['source', 'dataDir', 'universe', 'asOf', 'format'],
   check: ['dataDir', 'format'],
   'universe list': ['format'],
@@ -235,13 +241,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
-    exitCode = reportError(error, io);
+    exitCode = reportError(error, io, argv.includes('--verbose'));
   }
   return exitCode;
 }
 
 /** The one place errors become what a user sees: one line, never a stack trace. */
-function reportError(error: unknown, io: CliIo): number {
+function reportError(error: unknown, io: CliIo, verbose: boolean): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its own one-line message (or the help text).
     return error.exitCode === 0 ? 0 : 2;
@@ -254,5 +260,7 @@ function reportError(error: unknown, io: CliIo): number {
   }
   const reference = newReference();
   io.stderr(`tapewatch: unexpected error (reference ${reference}): ${describeError(error)}\n`);
+  // The one-line rule is for users; --verbose asks for the details a bug report needs.
+  if (verbose && error instanceof Error && error.stack !== undefined) io.stderr(`${error.stack}\n`);
   return 1;
 }

@@ -1,4 +1,4 @@
-import { buildReports, prepare, REPORTS, type ReportServices } from '../../commands/index.ts';
+import { BRIEF, buildReports, prepare, REPORTS, type ReportServices } from '../../commands/index.ts';
 import { computeSeries, seriesCsv } from '../../commands/series.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -120,4 +120,45 @@ export async function runSeries(
     return;
   }
   context.io.stdout(seriesCsv(series, from, to));
+}
+
+/**
+ * `tapewatch market`: the brief `/market` posts, the three reports on one universe. A report the data
+ * cannot answer is left out with the reason, as in Discord; `--chart` draws the same dashboard.
+ */
+export async function runBrief(context: CliContext): Promise<void> {
+  const raw = context.options.universe === undefined ? {} : { universe: context.options.universe };
+  const prepared = prepare(BRIEF.name, raw, context.asOf?.date ?? null, context.policy);
+  const { services, finish } = reportServices(context);
+  let built;
+  try {
+    built = await buildReports(prepared, services);
+  } finally {
+    finish();
+  }
+  const { reports, omitted } = built;
+  const { format, chart } = context.options;
+  if (chart !== undefined) {
+    const file = path.resolve(context.io.cwd, chart);
+    const { renderDashboardPng } = await import('../render/chart.ts');
+    try {
+      writeFileSync(file, await renderDashboardPng(reports));
+    } catch (error) {
+      throw new TapewatchError('bad_input', `--chart: cannot write "${chart}" (${describeError(error)}).`);
+    }
+  }
+  if (format === 'json') {
+    context.io.stdout(
+      `${JSON.stringify({ command: BRIEF.name, asOf: prepared.endDate, reports, omitted }, null, 2)}\n`,
+    );
+    return;
+  }
+  const left = omitted.map((o) => `${o.command} is left out: ${o.reason}`);
+  if (format === 'md') {
+    const intro = left.length === 0 ? '' : `${left.map((line) => `> ${line}`).join('\n')}\n\n`;
+    context.io.stdout(intro + reports.map(renderReportMarkdown).join('\n---\n\n'));
+    return;
+  }
+  const intro = left.length === 0 ? '' : `${left.join('\n')}\n\n`;
+  context.io.stdout(intro + reports.map(renderReportText).join(`\n${'='.repeat(72)}\n\n`));
 }

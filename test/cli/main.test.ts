@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,10 +25,12 @@ interface Outcome {
 async function run(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
-  options: { limitMs?: number; closeStdoutAfter?: number } = {},
+  options: { limitMs?: number; closeStdoutAfter?: number; cwd?: string } = {},
 ): Promise<Outcome> {
   const started = performance.now();
   const child = spawn(process.execPath, [BIN, ...args], {
+    // Its own folder: a developer's .env in the checkout must not change what the test sees.
+    cwd: options.cwd ?? home,
     env: { PATH: process.env.PATH ?? '', TAPEWATCH_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -145,6 +147,18 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
       assert.equal(outcome.code, 2, args.join(' '));
       oneLine(outcome, pattern);
     }
+  });
+
+  it("reads .env in the folder it runs in, the shell's own variables winning", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'tapewatch-dotenv-'));
+    writeFileSync(path.join(folder, '.env'), 'MARKET_DATA_SOURCE=demo\n');
+    const fromFile = await run(['quote', 'SPY', '--format', 'json'], {}, { cwd: folder });
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal((JSON.parse(fromFile.stdout) as { source: string }).source, 'demo');
+    // The shell says csv (with no folder), over the file's demo: the command asks for a folder.
+    const fromShell = await run(['quote', 'SPY'], { MARKET_DATA_SOURCE: 'csv' }, { cwd: folder });
+    assert.equal(fromShell.code, 2);
+    oneLine(fromShell, /^tapewatch: The csv source needs at least one data folder/);
   });
 
   it('prints its version', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -296,5 +296,66 @@ describe('options a command would ignore', () => {
     assert.equal(code, 0, err);
     const { code: listed } = await cli(['universe', 'list', '--format', 'json']);
     assert.equal(listed, 0);
+  });
+});
+
+describe('long lists and unexpected failures', () => {
+  it('lists the first ten symbols without a quote and counts the rest; JSON has them all', async () => {
+    const unknown = Array.from({ length: 40 }, (_, i) => `ZZ${i}`);
+    const text = await cli(['quote', [...unknown, 'SPY'].join(','), '--source', 'demo']);
+    assert.equal(text.code, 0);
+    assert.equal(text.out.match(/^Missing "/gm)?.length, 10);
+    assert.match(text.out, /… and 30 more symbols without a quote \(--format json lists them all\)\./);
+    const json = await cli(['quote', [...unknown, 'SPY'].join(','), '--source', 'demo', '--format', 'json']);
+    assert.equal((JSON.parse(json.out) as { missing: unknown[] }).missing.length, 40);
+  });
+
+  it('adds the stack of an unexpected failure with --verbose, and only then', async () => {
+    const broken = {
+      now: (): Date => {
+        throw new Error('the clock broke');
+      },
+    };
+    const quiet = await cli(['quote', 'SPY', '--source', 'demo'], broken);
+    assert.equal(quiet.code, 1);
+    assert.match(quiet.err, /^tapewatch: unexpected error \(reference \w+\): the clock broke\n$/);
+    const verbose = await cli(['quote', 'SPY', '--source', 'demo', '--verbose'], broken);
+    assert.equal(verbose.code, 1);
+    assert.match(
+      verbose.err,
+      /^tapewatch: unexpected error \(reference \w+\): the clock broke\nError: the clock broke\n\s+at /,
+    );
+  });
+});
+
+describe('tapewatch market', () => {
+  it('prints the brief /market posts: the three reports, as text, Markdown or JSON, with the dashboard', async () => {
+    const chart = path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-market-')), 'market.png');
+    const text = await cli(['market', '--source', 'demo', '--universe', 'sectors', '--chart', chart]);
+    assert.equal(text.code, 0, text.err);
+    for (const title of ['Momentum factor (sectors', 'Breadth (sectors against SPY)', 'Rotation']) {
+      assert.ok(text.out.includes(title), title);
+    }
+    assert.deepEqual([...readFileSync(chart).subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47], 'a PNG');
+    const json = await cli(['market', '--source', 'demo', '--universe', 'sectors', '--format', 'json']);
+    const brief = JSON.parse(json.out) as {
+      command: string;
+      reports: { command: string }[];
+      omitted: unknown[];
+    };
+    assert.equal(brief.command, 'market');
+    assert.deepEqual(
+      brief.reports.map((r) => r.command),
+      ['momentum', 'breadth', 'rotation'],
+    );
+    const md = await cli(['market', '--source', 'demo', '--universe', 'sectors', '--format', 'md']);
+    assert.equal(md.out.match(/^## /gm)?.length, 3);
+  });
+
+  it('leaves out a report the universe cannot answer, saying why, as /market does', async () => {
+    const { code, out } = await cli(['market', '--source', 'demo', '--universe', 'mag7']);
+    assert.equal(code, 0);
+    assert.match(out.split('\n')[0] ?? '', /^momentum is left out: .*7/);
+    assert.ok(out.includes('Breadth (mag7 against SPY)'));
   });
 });
