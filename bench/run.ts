@@ -1,5 +1,6 @@
 /**
  * `npm run bench`: the speed figures the README quotes, measured on the real data in ../shared/data.
+ * 0. Start-up: a trivial command (`universe list`) in a fresh process beside a bare `node -e 0`.
  * 1. `tapewatch series momentum.long_short` over all of prices/sp500 from CSV, as a user runs it (a fresh
  *    process: Node start, reading 504 files, alignment, the factor), median of 3.
  * 2. Each report on a dataset already in memory: "fresh" aligns and computes everything again (a new
@@ -36,6 +37,23 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1] ?? Number.NaN;
 }
+
+/** Milliseconds of a fresh process, median of five (after one run that fills Node's compile cache). */
+function processMs(args: readonly string[]): number {
+  const runs: number[] = [];
+  for (let run = 0; run < 6; run++) {
+    const start = performance.now();
+    execFileSync(process.execPath, args, { stdio: 'ignore' });
+    if (run > 0) runs.push(performance.now() - start);
+  }
+  return median(runs);
+}
+const bareNode = processMs(['-e', '0']);
+const trivial = processMs([path.join(root, 'bin', 'tapewatch.js'), 'universe', 'list']);
+console.log(
+  `start-up: tapewatch universe list ${trivial.toFixed(0)} ms, bare node -e 0 ${bareNode.toFixed(0)} ms ` +
+    `(${(trivial / bareNode).toFixed(1)}×; goal 3×)`,
+);
 
 const cliRuns: number[] = [];
 let rows = 0;
