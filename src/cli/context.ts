@@ -7,6 +7,7 @@ import { openMarketData, type OpenedMarketData } from '../market/index.ts';
 import type { MarketData } from '../market/types.ts';
 import type { RequestPolicy } from '../reports/module.ts';
 import type { Summarizer } from '../llm/summarizer.ts';
+import type { Styler } from '../render/report.ts';
 
 export const FORMATS = ['text', 'json', 'md'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -20,6 +21,12 @@ export interface CliIo {
   readonly stderrIsTty: boolean;
   readonly now: () => Date;
   readonly fetch: FetchFn;
+  /**
+   * Colours for stdout and stderr, where the terminal takes them (util.styleText, which honours
+   * NO_COLOR and FORCE_COLOR); plain text when absent.
+   */
+  readonly styleOut?: Styler;
+  readonly styleErr?: Styler;
 }
 
 export interface GlobalOptions {

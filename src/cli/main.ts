@@ -1,3 +1,4 @@
+import { styleText } from 'node:util';
 import { loadDotEnv, processEnvironment } from '../config/index.ts';
 import { runCli } from './program.ts';
 
@@ -20,6 +21,8 @@ const exitCode = await runCli(process.argv.slice(2), {
   stderrIsTty: process.stderr.isTTY,
   now: () => new Date(),
   fetch: globalThis.fetch,
+  styleOut: (format, text) => styleText(format, text, { stream: process.stdout }),
+  styleErr: (format, text) => styleText(format, text, { stream: process.stderr }),
 });
 
 // The command is over once its output is out. A connection a proxy or server never closes (the request

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { BRIEF, REPORTS } from '../../commands/index.ts';
+import { SERIES } from '../../commands/series.ts';
 import { SOURCE_NAMES } from '../config/index.ts';
 import { describeError, isTapewatchError, newReference, TapewatchError } from '../errors.ts';
 import { defaultText, describeOption, universeOption, type OptionSpec } from '../reports/options.ts';
@@ -82,6 +83,9 @@ export function createProgram(io: CliIo, run: Runner): Command {
     )
     .option('--verbose', 'log diagnostics to stderr', false)
     .version(packageVersion(), '--version', 'print the version and exit')
+    // Each subcommand's --help lists the global options it can take, too.
+    .configureHelp({ showGlobalOptions: true })
+    .addHelpText('after', EXAMPLES)
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -89,7 +93,8 @@ export function createProgram(io: CliIo, run: Runner): Command {
       writeErr: io.stderr,
       // Every error line starts "tapewatch:", commander's own ("unknown option") included.
       outputError: (text, write) => {
-        write(`tapewatch: ${text.replace(/^error: /, '')}`);
+        const prefix = io.styleErr ? io.styleErr('red', 'tapewatch:') : 'tapewatch:';
+        write(`${prefix} ${text.replace(/^error: /, '')}`);
       },
     });
 
@@ -124,6 +129,14 @@ export function createProgram(io: CliIo, run: Runner): Command {
     .argument('<name>', 'series name')
     .option('--from <date>', 'first day (YYYY-MM-DD)')
     .option('--to <date>', 'last day (YYYY-MM-DD); default --as-of or today')
+    .addHelpText(
+      'after',
+      `\nSeries:\n${Object.keys(SERIES)
+        .map((name) => `  ${name}${name.startsWith('rotation.') ? ':ETF' : ''}`)
+        .join(
+          '\n',
+        )}\n\nExample:\n  tapewatch series momentum.long_short --source demo --from 2024-01-01 > momentum.csv\n`,
+    )
     .action((name: string, options: { from?: string; to?: string }, command: Command) =>
       run((context) => runSeries(context, name, options), command),
     );
@@ -156,6 +169,17 @@ export function createProgram(io: CliIo, run: Runner): Command {
     );
   return program;
 }
+
+const EXAMPLES = `
+Examples:
+  tapewatch breadth --source demo
+  tapewatch momentum --data-dir ../shared/data/prices/sp500 --data-dir ../shared/data/prices/etf \\
+    --universe ../shared/data/prices/sp500 --as-of 2020-11-09
+  tapewatch rotation --source demo --format md --chart rotation.png
+  tapewatch market --source demo --universe sectors
+  tapewatch quote SPY QQQ IWM
+  tapewatch check --data-dir ../shared/data/prices/nasdaq100
+`;
 
 type GlobalOption = 'source' | 'dataDir' | 'universe' | 'asOf' | 'format' | 'chart' | 'explain';
 const REPORT_OPTIONS: readonly GlobalOption[] = [
@@ -252,14 +276,15 @@ function reportError(error: unknown, io: CliIo, verbose: boolean): number {
     // Commander has already printed its own one-line message (or the help text).
     return error.exitCode === 0 ? 0 : 2;
   }
+  const prefix = io.styleErr ? io.styleErr('red', 'tapewatch:') : 'tapewatch:';
   if (isTapewatchError(error)) {
-    io.stderr(`tapewatch: ${error.message}\n`);
+    io.stderr(`${prefix} ${error.message}\n`);
     return error.code === 'bad_input' || error.code === 'unknown_universe' || error.code === 'bad_config'
       ? 2
       : 1;
   }
   const reference = newReference();
-  io.stderr(`tapewatch: unexpected error (reference ${reference}): ${describeError(error)}\n`);
+  io.stderr(`${prefix} unexpected error (reference ${reference}): ${describeError(error)}\n`);
   // The one-line rule is for users; --verbose asks for the details a bug report needs.
   if (verbose && error instanceof Error && error.stack !== undefined) io.stderr(`${error.stack}\n`);
   return 1;

@@ -71,7 +71,7 @@ export async function runReport(
     context.io.stdout(renderReportJson(report, summary === null ? {} : { summary }));
     return;
   }
-  const body = format === 'md' ? renderReportMarkdown(report) : renderReportText(report);
+  const body = format === 'md' ? renderReportMarkdown(report) : renderReportText(report, context.io.styleOut);
   const explained =
     summary === null
       ? ''
@@ -160,5 +160,8 @@ export async function runBrief(context: CliContext): Promise<void> {
     return;
   }
   const intro = left.length === 0 ? '' : `${left.join('\n')}\n\n`;
-  context.io.stdout(intro + reports.map(renderReportText).join(`\n${'='.repeat(72)}\n\n`));
+  context.io.stdout(
+    intro +
+      reports.map((report) => renderReportText(report, context.io.styleOut)).join(`\n${'='.repeat(72)}\n\n`),
+  );
 }

@@ -40,11 +40,21 @@ export function reportHeader(report: Report): string {
   return `${asOfLine(report)} · ${universe.name} (${coverage})`;
 }
 
-export function renderReportText(report: Report): string {
-  const parts = [report.title, reportHeader(report)];
+/** Terminal styles (util.styleText's names); a styler that returns the text as it is writes plain text. */
+export type Styler = (format: 'bold' | 'red' | 'yellow' | 'dim', text: string) => string;
+const plain: Styler = (_format, text) => text;
+const SEVERITY_STYLE = { extreme: 'red', notable: 'yellow', info: 'dim' } as const;
+
+export function renderReportText(report: Report, style: Styler = plain): string {
+  const parts = [style('bold', report.title), reportHeader(report)];
   if (report.events.length > 0) {
     parts.push(
-      ['Events', ...report.events.map((e) => `${SEVERITY_MARK[e.severity]} ${eventLine(e)}`)].join('\n'),
+      [
+        style('bold', 'Events'),
+        ...report.events.map((e) =>
+          style(SEVERITY_STYLE[e.severity], `${SEVERITY_MARK[e.severity]} ${eventLine(e)}`),
+        ),
+      ].join('\n'),
     );
   }
   parts.push(
@@ -55,10 +65,11 @@ export function renderReportText(report: Report): string {
   );
   for (const table of report.tables) {
     const { columns, rows } = tableParts(table);
-    parts.push(`${table.title}\n${renderTextTable(columns, rows)}`);
+    parts.push(`${style('bold', table.title)}\n${renderTextTable(columns, rows)}`);
   }
-  if (report.notes.length > 0) parts.push(['Notes', ...report.notes.map((n) => `- ${n}`)].join('\n'));
-  parts.push(NOT_ADVICE);
+  if (report.notes.length > 0)
+    parts.push([style('bold', 'Notes'), ...report.notes.map((n) => `- ${n}`)].join('\n'));
+  parts.push(style('dim', NOT_ADVICE));
   return `${parts.join('\n\n')}\n`;
 }
 

@@ -161,6 +161,20 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
     oneLine(fromShell, /^tapewatch: The csv source needs at least one data folder/);
   });
 
+  it('colours a terminal only: bold titles and a red "tapewatch:" with FORCE_COLOR, plain text in a pipe', async () => {
+    const plain = await run(['rotation', '--source', 'demo']);
+    assert.equal(plain.code, 0);
+    const ESC = String.fromCharCode(27);
+    assert.ok(!plain.stdout.includes(ESC), 'no escape codes in a pipe');
+    const forced = await run(['rotation', '--source', 'demo'], { FORCE_COLOR: '1' });
+    assert.ok(forced.stdout.startsWith(`${ESC}[1mRotation `), 'a bold title');
+    const error = await run(['quote', '--nope'], { FORCE_COLOR: '1' });
+    assert.ok(
+      error.stderr.startsWith(`${ESC}[31mtapewatch:${ESC}[39m unknown option '--nope'`),
+      'a red prefix',
+    );
+  });
+
   it('prints its version', async () => {
     const outcome = await run(['--version']);
     assert.equal(outcome.code, 0);

@@ -359,3 +359,17 @@ describe('tapewatch market', () => {
     assert.ok(out.includes('Breadth (mag7 against SPY)'));
   });
 });
+
+describe('help', () => {
+  it("lists the global options in a subcommand's help, and the series names with an example", async () => {
+    const { code, out } = await cli(['series', '--help']);
+    assert.equal(code, 0);
+    for (const flag of ['--source', '--data-dir', '--as-of', '--format']) assert.ok(out.includes(flag), flag);
+    for (const name of ['momentum.long_short', 'breadth.pct_above_200d', 'rotation.rs_ratio:ETF']) {
+      assert.ok(out.includes(`  ${name}\n`), name);
+    }
+    assert.match(out, /Example:\n {2}tapewatch series momentum\.long_short/);
+    const root = await cli(['--help']);
+    assert.match(root.out, /Examples:\n {2}tapewatch breadth --source demo\n/);
+  });
+});
