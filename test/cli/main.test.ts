@@ -175,6 +175,29 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
     );
   });
 
+  it("runs from an older Node by handing itself to the project's Node 24 (no npx needed)", (t) => {
+    const older = ['/usr/bin/node', '/usr/local/bin/node', '/bin/node'].find((candidate) => {
+      try {
+        const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' });
+        return Number(version.slice(1).split('.')[0]) < 24;
+      } catch {
+        return false;
+      }
+    });
+    if (older === undefined) {
+      t.skip('no Node older than 24 on this machine to start the CLI with');
+      return;
+    }
+    const version = execFileSync(older, [BIN, '--version'], { encoding: 'utf8', cwd: home });
+    assert.match(version, /^\d+\.\d+\.\d+\n$/);
+    const quote = execFileSync(older, [BIN, 'quote', 'SPY', '--source', 'demo', '--format', 'json'], {
+      encoding: 'utf8',
+      cwd: home,
+      env: { PATH: process.env.PATH ?? '', TAPEWATCH_HOME: home },
+    });
+    assert.equal((JSON.parse(quote) as { source: string }).source, 'demo');
+  });
+
   it('prints its version', async () => {
     const outcome = await run(['--version']);
     assert.equal(outcome.code, 0);
