@@ -8,7 +8,8 @@ import { DemoMarketData, type DemoGenerator } from './demo.ts';
 import type { FetchFn } from '../lib/http.ts';
 import { BarStore, StoredMarketData } from './store.ts';
 import type { MarketData } from './types.ts';
-import { YahooMarketData } from './yahoo.ts';
+import type { Cancellable } from '../lib/abort.ts';
+import type { DailyBars, DateRange, QuoteBatch } from './types.ts';
 
 export interface MarketDataChoice {
   readonly source: SourceName;
@@ -54,9 +55,12 @@ export function openMarketData(
     case 'yahoo': {
       const owned = deps.database === undefined;
       const db = deps.database ?? openDatabase(config.storePath);
-      const yahoo = new YahooMarketData(config.yahoo, {
-        fetch: deps.fetch,
-        logger: deps.logger.child({ component: 'yahoo' }),
+      const yahoo = new LazyMarketData('yahoo', 'Yahoo Finance', async () => {
+        const { YahooMarketData } = await import('./yahoo.ts');
+        return new YahooMarketData(config.yahoo, {
+          fetch: deps.fetch,
+          logger: deps.logger.child({ component: 'yahoo' }),
+        });
       });
       const cached = new CachedMarketData(
         new StoredMarketData(yahoo, new BarStore(db, config.storePath), deps.now),
@@ -70,5 +74,35 @@ export function openMarketData(
         },
       };
     }
+  }
+}
+
+/**
+ * A source built on its first request. The Yahoo client and its libraries take ~0.1 s to load, which
+ * every CLI command paid even when it never asks Yahoo anything (a store hit, `universe list`).
+ */
+class LazyMarketData implements MarketData {
+  readonly source: MarketData['source'];
+  readonly label: string;
+  readonly #open: () => Promise<MarketData>;
+  #opened: Promise<MarketData> | null = null;
+
+  constructor(source: MarketData['source'], label: string, open: () => Promise<MarketData>) {
+    this.source = source;
+    this.label = label;
+    this.#open = open;
+  }
+
+  #inner(): Promise<MarketData> {
+    this.#opened ??= this.#open();
+    return this.#opened;
+  }
+
+  async getDailyBars(symbol: string, range: DateRange, options?: Cancellable): Promise<DailyBars> {
+    return (await this.#inner()).getDailyBars(symbol, range, options);
+  }
+
+  async getQuotes(symbols: readonly string[], options?: Cancellable): Promise<QuoteBatch> {
+    return (await this.#inner()).getQuotes(symbols, options);
   }
 }
