@@ -1,6 +1,7 @@
 import { TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
-import { realSleep, createRetryingFetch } from '../lib/http.ts';
+import { sleep } from '../lib/abort.ts';
+import { createRetryingFetch } from '../lib/http.ts';
 import type { DailyBars, MissingSymbol, Quote } from '../market/types.ts';
 import { createProgress } from './progress.ts';
 import { formatCompact, formatNumber, formatPercent } from '../reports/format.ts';
@@ -265,7 +266,7 @@ export async function runUniverse(context: CliContext, request: UniverseAction):
       maxRetryAfterMs: config.yahoo.maxRetryAfterSeconds * 1000,
       maxRateLimitWaitMs: config.yahoo.maxRateLimitWaitSeconds * 1000,
     },
-    { sleep: realSleep, random: Math.random, logger: context.logger },
+    { sleep, random: Math.random, logger: context.logger },
   );
   const result = await updateSp500(fetch, config.homeDir, io.now());
   if (context.options.format === 'json') {

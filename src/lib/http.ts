@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { sleep, untilAborted } from './abort.ts';
+import { untilAborted } from './abort.ts';
 
 /**
  * fetch with a timeout per attempt and retries for what is worth retrying: 429, 5xx and network
@@ -127,8 +127,6 @@ export class RequestBudget {
     }
   }
 }
-
-export const realSleep: SleepFn = sleep;
 
 function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;

@@ -7,15 +7,8 @@ import type { YahooSettings } from '../config/index.ts';
 import { SymbolDataError, TapewatchError, UnknownSymbolError, describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { addDays, exchangeDateOf, isTimeZone } from './calendar.ts';
-import type { Cancellable } from '../lib/abort.ts';
-import {
-  createRetryingFetch,
-  HttpFailure,
-  realSleep,
-  RequestBudget,
-  type FetchFn,
-  type SleepFn,
-} from '../lib/http.ts';
+import { sleep as realSleep, type Cancellable } from '../lib/abort.ts';
+import { createRetryingFetch, HttpFailure, RequestBudget, type FetchFn, type SleepFn } from '../lib/http.ts';
 import {
   allocateBars,
   type DailyBars,

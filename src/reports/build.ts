@@ -38,21 +38,6 @@ export function survivorshipNote(universe: Universe): string | null {
 }
 
 /**
- * First sessions of each episode of a condition: a flagged session starts a new episode when the
- * previous flagged session is more than `gap` sessions before it, so a week-long washout counts once.
- */
-export function episodeStarts(flags: ArrayLike<number>, gap: number): number[] {
-  const starts: number[] = [];
-  let previous = Number.NEGATIVE_INFINITY;
-  for (let t = 0; t < flags.length; t++) {
-    if (flags[t] !== 1) continue;
-    if (t - previous > gap) starts.push(t);
-    previous = t;
-  }
-  return starts;
-}
-
-/**
  * The last session on which at least half of the given symbols have a price: a folder of stock files that
  * ends in 2021 beside ETF files running to today reports on 2021, not on days with no members.
  */

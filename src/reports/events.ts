@@ -21,7 +21,7 @@ const MIN_EPISODES_FOR_VERDICT = 5;
 const VERDICT_MARGIN = 0.005;
 
 /** A flagged session within this many sessions of the report's day makes the event current. */
-export const RECENT_SESSIONS = 5;
+const RECENT_SESSIONS = 5;
 
 /** An event's condition over a report's history: which sessions meet it and how its episodes chain. */
 export interface EventCondition {
