@@ -1,6 +1,16 @@
-import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { createRequire } from 'node:module';
+import type * as Pino from 'pino';
+import type { Bindings, DestinationStream, LevelWithSilent, LogFn } from 'pino';
 
-export type { Logger };
+/** The part of pino's logger the code uses, so that a silent logger needs no pino at all. */
+export interface Logger {
+  fatal: LogFn;
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  child(bindings: Bindings): Logger;
+}
 
 /** Keys that may hold secrets anywhere in a log object; pino replaces their values before writing. */
 const REDACTED_PATHS = [
@@ -16,7 +26,17 @@ const REDACTED_PATHS = [
   'headers.cookie',
 ];
 
+// pino is some 30 modules (20 ms of a CLI start), and a CLI command without --verbose never logs: it is
+// loaded when a logger that writes is first made. pino is CommonJS, so it loads synchronously.
+let pinoModule: typeof Pino | null = null;
+function loadPino(): typeof Pino {
+  pinoModule ??= createRequire(import.meta.url)('pino') as typeof Pino;
+  return pinoModule;
+}
+
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
+  if (level === 'silent') return silentLogger;
+  const { pino } = loadPino();
   const options = {
     level,
     base: { app: 'tapewatch' },
@@ -25,9 +45,18 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
   return destination ? pino(options, destination) : pino(options);
 }
 
-export const silentLogger: Logger = pino({ level: 'silent' });
+const ignore: LogFn = () => undefined;
+
+export const silentLogger: Logger = {
+  fatal: ignore,
+  error: ignore,
+  warn: ignore,
+  info: ignore,
+  debug: ignore,
+  child: () => silentLogger,
+};
 
 /** For the CLI: diagnostics go to stderr so stdout stays clean for the report. */
 export function createStderrLogger(level: LevelWithSilent): Logger {
-  return createLogger(level, pino.destination(2));
+  return createLogger(level, loadPino().destination(2));
 }

@@ -7,7 +7,6 @@ import { createProgress } from './progress.ts';
 import { formatCompact, formatNumber, formatPercent } from '../reports/format.ts';
 import { renderMarkdownTable, renderTextTable, type Column } from '../render/table.ts';
 import { NAMED_UNIVERSES, normalizeSymbol, resolveUniverse } from '../universes/index.ts';
-import { updateSp500 } from '../universes/update.ts';
 import type { CliContext } from './context.ts';
 import { checkDateFlags } from './flags.ts';
 
@@ -268,6 +267,7 @@ export async function runUniverse(context: CliContext, request: UniverseAction):
     },
     { sleep, random: Math.random, logger: context.logger },
   );
+  const { updateSp500 } = await import('../universes/update.ts');
   const result = await updateSp500(fetch, config.homeDir, io.now());
   if (context.options.format === 'json') {
     emitJson(context, { command: 'universe update', ...result });

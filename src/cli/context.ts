@@ -66,8 +66,10 @@ export function buildContext(io: CliIo, options: GlobalOptions): { context: CliC
   const sourceName: SourceName =
     options.source ?? (options.dataDir.length > 0 ? 'csv' : config.marketDataSource);
   const dataDirs = options.dataDir.length > 0 ? options.dataDir : config.marketDataDirs;
-  const today = exchangeDateOf(io.now());
-  const asOf = options.asOf === undefined ? null : resolveAsOf(options.asOf, today);
+  // The exchange's date needs the time-zone database (20 ms to load): only commands that use it pay.
+  let todayMemo: string | null = null;
+  const today = (): string => (todayMemo ??= exchangeDateOf(io.now()));
+  const asOf = options.asOf === undefined ? null : resolveAsOf(options.asOf, today());
   let opened: OpenedMarketData | null = null;
   let asOfView: MarketData | null = null;
   const openSource = (): MarketData => {
@@ -85,9 +87,13 @@ export function buildContext(io: CliIo, options: GlobalOptions): { context: CliC
     options,
     logger,
     asOf,
-    endDate: asOf?.date ?? today,
+    get endDate(): string {
+      return asOf?.date ?? today();
+    },
     policy: {
-      today,
+      get today(): string {
+        return today();
+      },
       universes: { homeDir: config.homeDir, cwd: io.cwd },
       optionLabel: (name) => `--${name}`,
     },

@@ -6,11 +6,13 @@ import { SOURCE_NAMES } from '../config/index.ts';
 import { describeError, isTapewatchError, newReference, TapewatchError } from '../errors.ts';
 import { defaultText, describeOption, universeOption, type OptionSpec } from '../reports/options.ts';
 import { REPORT_COMMANDS, type ReportCommand } from '../reports/types.ts';
-import { runCheck } from './check.ts';
-import { runHistory, runQuote, runUniverse } from './commands.ts';
 import { buildContext, FORMATS, type CliContext, type CliIo, type GlobalOptions } from './context.ts';
 import { flagValue } from './flags.ts';
-import { runBrief, runReport, runSeries } from './reports.ts';
+
+// What a command runs is loaded when it runs: `universe list` should not pay for loading reports,
+// renderers and the data-quality checker.
+const reportRunners = () => import('./reports.ts');
+const commandRunners = () => import('./commands.ts');
 
 export type { CliIo } from './context.ts';
 
@@ -52,7 +54,7 @@ function addReportCommand(program: Command, name: ReportCommand, run: Runner): v
       const raw: Record<string, unknown> =
         'universe' in module.options ? { universe: context.options.universe } : {};
       for (const [key, spec, attribute] of flags) raw[key] = flagValue(spec, given[attribute]);
-      return runReport(context, name, raw);
+      return reportRunners().then(({ runReport }) => runReport(context, name, raw));
     }, self),
   );
 }
@@ -103,7 +105,7 @@ export function createProgram(io: CliIo, run: Runner): Command {
     .description('latest price and daily change for symbols, or for every member of --universe')
     .argument('[symbols...]', 'ticker symbols, e.g. SPY QQQ IWM')
     .action((symbols: string[], _options: unknown, command: Command) =>
-      run((context) => runQuote(context, symbols), command),
+      run(async (context) => (await commandRunners()).runQuote(context, symbols), command),
     );
 
   program
@@ -113,7 +115,7 @@ export function createProgram(io: CliIo, run: Runner): Command {
     .option('--from <date>', 'first day (YYYY-MM-DD); default one year before --to')
     .option('--to <date>', 'last day (YYYY-MM-DD); default --as-of or today')
     .action((symbol: string, options: { from?: string; to?: string }, command: Command) =>
-      run((context) => runHistory(context, symbol, options), command),
+      run(async (context) => (await commandRunners()).runHistory(context, symbol, options), command),
     );
 
   for (const name of REPORT_COMMANDS) addReportCommand(program, name, run);
@@ -121,7 +123,9 @@ export function createProgram(io: CliIo, run: Runner): Command {
   program
     .command(BRIEF.name)
     .description(`${BRIEF.description}, as /market posts it; on --universe (default sp500)`)
-    .action((_options: unknown, command: Command) => run((context) => runBrief(context), command));
+    .action((_options: unknown, command: Command) =>
+      run(async (context) => (await reportRunners()).runBrief(context), command),
+    );
 
   program
     .command('series')
@@ -138,34 +142,42 @@ export function createProgram(io: CliIo, run: Runner): Command {
         )}\n\nExample:\n  tapewatch series momentum.long_short --source demo --from 2024-01-01 > momentum.csv\n`,
     )
     .action((name: string, options: { from?: string; to?: string }, command: Command) =>
-      run((context) => runSeries(context, name, options), command),
+      run(async (context) => (await reportRunners()).runSeries(context, name, options), command),
     );
 
   program
     .command('check')
     .description("the data-quality gate's findings for every price file in the --data-dir folders")
-    .action((_options: unknown, command: Command) => run((context) => runCheck(context), command));
+    .action((_options: unknown, command: Command) =>
+      run(async (context) => (await import('./check.ts')).runCheck(context), command),
+    );
 
   const universe = program.command('universe').description('list, show or refresh symbol universes');
   universe
     .command('list')
     .description('the named universes')
     .action((_options: unknown, command: Command) =>
-      run((context) => runUniverse(context, { action: 'list' }), command),
+      run(async (context) => (await commandRunners()).runUniverse(context, { action: 'list' }), command),
     );
   universe
     .command('show')
     .description('the members of a universe')
     .argument('<universe>', 'a named universe, comma list, file or folder')
     .action((name: string, _options: unknown, command: Command) =>
-      run((context) => runUniverse(context, { action: 'show', name }), command),
+      run(
+        async (context) => (await commandRunners()).runUniverse(context, { action: 'show', name }),
+        command,
+      ),
     );
   universe
     .command('update')
     .description('refresh a member list from its public source (sp500)')
     .argument('<universe>', 'sp500')
     .action((name: string, _options: unknown, command: Command) =>
-      run((context) => runUniverse(context, { action: 'update', name }), command),
+      run(
+        async (context) => (await commandRunners()).runUniverse(context, { action: 'update', name }),
+        command,
+      ),
     );
   return program;
 }

@@ -43,6 +43,7 @@ const envSchema = z.object({
   ),
   TAPEWATCH_HOME: optionalString,
   TAPEWATCH_STORE_PATH: optionalString,
+  CSV_CACHE_DIR: optionalString,
   DEMO_SEED: integerInRange(0, 2 ** 31 - 1, 20240711),
   BAD_TICK_FACTOR: z.preprocess(blankToUndefined, z.coerce.number().min(1.5).max(1_000_000).default(3)),
   YAHOO_TIMEOUT_MS: integerInRange(500, 60_000, 5_000),
@@ -155,6 +156,11 @@ export interface Config {
   /** Where tapewatch keeps what it writes: the bar store and refreshed universe lists. */
   readonly homeDir: string;
   readonly storePath: string;
+  /**
+   * Where parsed CSV price files are kept in binary between runs (CSV_CACHE_DIR, default
+   * $TAPEWATCH_HOME/cache/csv); null when CSV_CACHE_DIR is "off".
+   */
+  readonly csvCacheDir: string | null;
   readonly demoSeed: number;
   /** A one-day move of this factor, up or down, undone the next day is a bad tick (see market/quality.ts). */
   readonly badTickFactor: number;
@@ -184,6 +190,10 @@ export function parseConfig(env: Environment): Config {
     marketDataDirs: Object.freeze(values.MARKET_DATA_DIRS),
     homeDir,
     storePath: path.resolve(values.TAPEWATCH_STORE_PATH ?? path.join(homeDir, 'bars.sqlite')),
+    csvCacheDir:
+      values.CSV_CACHE_DIR?.toLowerCase() === 'off'
+        ? null
+        : path.resolve(values.CSV_CACHE_DIR ?? path.join(homeDir, 'cache', 'csv')),
     demoSeed: values.DEMO_SEED,
     badTickFactor: values.BAD_TICK_FACTOR,
     yahoo: Object.freeze({

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { LogFn } from 'pino';
 import { untilAborted } from './abort.ts';
 
 /**
@@ -64,7 +64,8 @@ export type SleepFn = (ms: number, signal?: AbortSignal) => Promise<void>;
 export interface RetryDeps {
   readonly sleep: SleepFn;
   readonly random: () => number;
-  readonly logger: Logger;
+  /** Any logger with a debug level (lib sits below log.ts). */
+  readonly logger: { readonly debug: LogFn };
   /** Every attempt takes a token first; a 429 pauses it for every request. */
   readonly budget?: RequestBudget;
 }

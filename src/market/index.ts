@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
 import { CachedMarketData } from './cache.ts';
 import { CsvMarketData } from './csv.ts';
+import { CsvCache } from './csv-cache.ts';
 import { DemoMarketData, type DemoGenerator } from './demo.ts';
 import type { FetchFn } from '../lib/http.ts';
 import { BarStore, StoredMarketData } from './store.ts';
@@ -51,7 +52,15 @@ export function openMarketData(
         close: () => undefined,
       };
     case 'csv':
-      return { marketData: new CsvMarketData(choice.dataDirs), close: () => undefined };
+      return {
+        marketData: new CsvMarketData(choice.dataDirs, {
+          cache:
+            config.csvCacheDir === null
+              ? null
+              : new CsvCache(config.csvCacheDir, deps.logger.child({ component: 'csv-cache' })),
+        }),
+        close: () => undefined,
+      };
     case 'yahoo': {
       const owned = deps.database === undefined;
       const db = deps.database ?? openDatabase(config.storePath);

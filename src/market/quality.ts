@@ -124,11 +124,13 @@ function judge(bars: DailyBars, options: GateOptions): Verdict {
   if (last !== undefined && last > options.notAfter) {
     return { ok: false, reason: `it has a bar dated ${last}, after ${options.notAfter}` };
   }
-  const impossible = findImpossibleValue(bars, signed);
+  const known = knownIntrinsicFacts(bars);
+  const impossible =
+    known !== null && known.impossibleDays.length === 0 ? null : findImpossibleValue(bars, signed);
   if (impossible !== null) return { ok: false, reason: impossible };
   const tick = signed ? null : findBadTick(bars, options.badTickFactor);
   if (tick !== null) return { ok: false, reason: describeBadTick(tick) };
-  const outside = daysOutsideRange(bars);
+  const outside = known?.outsideRangeDays ?? daysOutsideRange(bars);
   if (outside.length === 0) return { ok: true, corrected: null, notes: [] };
   return {
     ok: true,
@@ -138,6 +140,62 @@ function judge(bars: DailyBars, options: GateOptions): Verdict {
 }
 
 const PRICE_COLUMNS = ['open', 'high', 'low', 'close', 'adjClose'] as const;
+
+/**
+ * What the gate finds in bars whatever the options, as day indices: days with an impossible value, and
+ * days whose high and low do not contain the open and close.
+ */
+export interface IntrinsicFacts {
+  readonly impossibleDays: readonly number[];
+  readonly outsideRangeDays: readonly number[];
+}
+
+export function intrinsicFacts(bars: DailyBars): IntrinsicFacts {
+  const signed = bars.symbol.startsWith('^');
+  const impossibleDays: number[] = [];
+  for (let t = 0; t < bars.dates.length; t++) {
+    const prices = PRICE_COLUMNS.map((column) => bars[column][t] ?? Number.NaN);
+    const volume = bars.volume[t] ?? Number.NaN;
+    const badPrice = prices.some(
+      (value) => !Number.isNaN(value) && !(Number.isFinite(value) && (signed || value > 0)),
+    );
+    if (badPrice || volume < 0 || volume === Number.POSITIVE_INFINITY) impossibleDays.push(t);
+  }
+  return { impossibleDays, outsideRangeDays: daysOutsideRange(bars) };
+}
+
+/**
+ * Facts a source already knows about the columns it returned (the CSV cache keeps them with each file),
+ * by the memory the close column lives in: a fresh process then reads no open, high, low or volume it
+ * does not use, and first reads of memory are what a cached load mostly costs.
+ */
+const factsByBuffer = new WeakMap<
+  ArrayBufferLike,
+  { start: number; length: number; facts: IntrinsicFacts }[]
+>();
+
+export function rememberIntrinsicFacts(bars: DailyBars, facts: IntrinsicFacts): void {
+  const entries = factsByBuffer.get(bars.close.buffer) ?? [];
+  entries.push({ start: bars.close.byteOffset / 8, length: bars.close.length, facts });
+  factsByBuffer.set(bars.close.buffer, entries);
+}
+
+/** The remembered facts of bars or of a range of them (sliceBars keeps the memory), by their own indices. */
+function knownIntrinsicFacts(bars: DailyBars): IntrinsicFacts | null {
+  const start = bars.close.byteOffset / 8;
+  const end = start + bars.close.length;
+  const entry = factsByBuffer
+    .get(bars.close.buffer)
+    ?.find((known) => start >= known.start && end <= known.start + known.length);
+  if (entry === undefined) return null;
+  const shift = start - entry.start;
+  const inRange = (days: readonly number[]) =>
+    days.filter((t) => t >= shift && t < shift + bars.close.length).map((t) => t - shift);
+  return {
+    impossibleDays: inRange(entry.facts.impossibleDays),
+    outsideRangeDays: inRange(entry.facts.outsideRangeDays),
+  };
+}
 
 function findImpossibleValue(bars: DailyBars, signed: boolean): string | null {
   for (const column of PRICE_COLUMNS) {

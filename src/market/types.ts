@@ -108,6 +108,40 @@ export function allocateBars(symbol: string, dates: readonly IsoDate[]): DailyBa
   return { symbol, dates, open, high, low, close, adjClose, volume } as DailyBars;
 }
 
+export type BarsAllocator = (symbol: string, dates: readonly IsoDate[]) => DailyBars;
+
+const ARENA_BLOCK_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Columns for bars that stay loaded for the life of the process (a folder of price files), carved one
+ * after another out of large shared blocks. 500 shared buffers of 200 KB each cost 180 ms of zero-filling
+ * on the calling thread; a large block is mapped untouched, and its pages are filled by whatever writes
+ * them first (a file read on libuv's thread pool). Not for bars that come and go: one live history keeps
+ * its whole block alive.
+ */
+export class BarsArena {
+  #block: SharedArrayBuffer | null = null;
+  #used = 0;
+
+  readonly allocate: BarsAllocator = (symbol, dates) => {
+    const columnBytes = dates.length * Float64Array.BYTES_PER_ELEMENT;
+    const bytes = 6 * columnBytes;
+    if (bytes > ARENA_BLOCK_BYTES / 4) return allocateBars(symbol, dates);
+    if (this.#block === null || this.#used + bytes > ARENA_BLOCK_BYTES) {
+      this.#block = new SharedArrayBuffer(ARENA_BLOCK_BYTES);
+      this.#used = 0;
+    }
+    const block = this.#block;
+    const start = this.#used;
+    this.#used += bytes;
+    const [open, high, low, close, adjClose, volume] = Array.from(
+      { length: 6 },
+      (_, k) => new Float64Array(block, start + k * columnBytes, dates.length),
+    );
+    return { symbol, dates, open, high, low, close, adjClose, volume } as DailyBars;
+  };
+}
+
 export function sharedColumn(length: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(length * Float64Array.BYTES_PER_ELEMENT));
 }

@@ -26,6 +26,12 @@ describe('configuration', () => {
     assert.equal(config.yahoo.retries, 2);
     assert.deepEqual(config.marketDataDirs, ['a', 'b']);
     assert.equal(config.storePath, '/tmp/tw/bars.sqlite');
+    assert.equal(config.csvCacheDir, '/tmp/tw/cache/csv');
+  });
+
+  it('puts the parsed-CSV cache where CSV_CACHE_DIR says, or nowhere for "off"', () => {
+    assert.equal(parseConfig({ CSV_CACHE_DIR: '/var/cache/tw' }).csvCacheDir, '/var/cache/tw');
+    assert.equal(parseConfig({ CSV_CACHE_DIR: 'OFF' }).csvCacheDir, null);
   });
 
   it('reads the universes to prewarm: sp500 by default, a comma list, or none', () => {

@@ -46,6 +46,26 @@ describe('Yahoo CSV reader', () => {
     assert.deepEqual([...bars.high], [11, 12]);
   });
 
+  it('reads bytes as it reads text: a byte-order mark, CRLF, exponents, spaces and rows shorter than usual', () => {
+    // 400 one-digit rows (22 bytes each) outgrow the reader's first guess of rows from the file size.
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const day = new Date(Date.UTC(2000, 0, 1 + i)).toISOString().slice(0, 10);
+      return `${day},${(i % 9) + 1},9,1,${(i % 9) + 1},${(i % 7) + 1},${i}`;
+    });
+    const text = `\uFEFF${HEADER}\r\n${rows.join('\r\n')}\r\n2001-06-01, 12.5 ,1.3e1,12,12.25,0.125,7\r\n`;
+    const { bars } = parseYahooCsv('ABC', Buffer.from(text), 'ABC.csv');
+    assert.equal(bars.dates.length, 401);
+    assert.equal(bars.dates[399], '2001-02-03');
+    assert.equal(bars.close[399], (399 % 9) + 1);
+    assert.equal(bars.adjClose[399], (399 % 7) + 1);
+    assert.equal(bars.volume[399], 399);
+    assert.deepEqual(
+      [bars.open[400], bars.high[400], bars.low[400], bars.close[400], bars.adjClose[400]],
+      [12.5, 13, 12, 12.25, 0.125],
+    );
+    assert.deepEqual(parseYahooCsv('ABC', text, 'ABC.csv').bars, bars);
+  });
+
   it('refuses a negative price for a stock but accepts a negative yield for a ^-symbol', () => {
     const text = `${HEADER}\n2021-03-01,0.01,0.02,-0.013,0.005,0.005,0\n`;
     expectDataError(() => parseYahooCsv('ABC', text, 'ABC.csv'), /low "-0.013" is not a non-negative number/);
