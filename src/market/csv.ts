@@ -4,22 +4,22 @@ import path from 'node:path';
 import { SingleFlight } from '../lib/single-flight.ts';
 import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import type { CsvCache, ParsedCsv } from './csv-cache.ts';
-
-export type { ParsedCsv } from './csv-cache.ts';
 import { quoteFromBars } from './quotes.ts';
 import type { DailyBars, DateRange, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
 import { allocateBars, BarsArena, sliceBars, type BarsAllocator } from './types.ts';
 import { CAP_TABLE_FILE, listCsvSymbols } from '../universes/price-files.ts';
+
+export type { ParsedCsv } from './csv-cache.ts';
 
 /**
  * Per-symbol daily price files in Yahoo's CSV export layout:
  *
  *     Date,Open,High,Low,Close,Adj Close,Volume
  *
- * Yahoo's export never quotes a field, so the reader scans the text itself and reads plain decimals
- * from character codes: on the 504-stock reference set that is several times faster than a general
- * CSV parser, which keeps the whole-history momentum series under its two-second budget. Any row that is not seven well-formed fields is an error
- * naming the file and line, except Yahoo's all-"null" rows (days with no trade), which are skipped.
+ * Yahoo's export never quotes a field, so the reader scans the bytes itself and reads plain decimals
+ * straight from them: on the 504-stock reference set that is several times faster than a general CSV
+ * parser. Any row that is not seven well-formed fields is an error naming the file and line, except
+ * Yahoo's all-"null" rows (days with no trade), which are skipped.
  */
 const EXPECTED_HEADER = ['date', 'open', 'high', 'low', 'close', 'adj close', 'volume'];
 const DATE_SHAPE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -121,7 +121,7 @@ function dateKeyAt(bytes: Uint8Array, start: number): number {
 const knownDates = new Map<number, string>();
 
 /** The shared string of a YYYYMMDD key, or null when the key is not a real calendar day. */
-export function dateOfKey(key: number): string | null {
+function dateOfKey(key: number): string | null {
   const known = knownDates.get(key);
   if (known !== undefined) return known;
   if (!Number.isInteger(key) || key < 10000101 || key > 99991231) return null;
@@ -209,15 +209,11 @@ export function parseYahooCsv(
       lineEnd--;
     if (lineEnd === lineStart) continue;
     const key = lineEnd - lineStart >= 10 ? dateKeyAt(bytes, lineStart) : -1;
-    let date = key < 0 ? undefined : knownDates.get(key);
+    const date = key < 0 ? undefined : (dateOfKey(key) ?? undefined);
     if (date === undefined && key >= 0) {
       const candidate = text(lineStart, lineStart + 10);
-      if (DATE_SHAPE.test(candidate)) {
-        if (!isCalendarDate(candidate))
-          fail(symbol, file, lineNumber, `"${candidate}" is not a real calendar date`);
-        date = candidate;
-        knownDates.set(key, date);
-      }
+      if (DATE_SHAPE.test(candidate))
+        fail(symbol, file, lineNumber, `"${candidate}" is not a real calendar date`);
     }
     if (bytes[lineStart + 10] !== CHAR_COMMA || date === undefined) {
       const fields = text(lineStart, lineEnd).split(',');
@@ -368,10 +364,12 @@ export class CsvMarketData implements MarketData {
   }
 
   async #read(symbol: string, file: string): Promise<ParsedCsv> {
+    const unreadable = (error: unknown) =>
+      new SymbolDataError(symbol, `Cannot read "${file}".`, { cause: error });
     // Looked at before opening: opening a named pipe would wait for a writer that never comes. The
     // same look is the file's identity for the cache.
     const found = await stat(file, { bigint: true }).catch((error: unknown) => {
-      throw new SymbolDataError(symbol, `Cannot read "${file}".`, { cause: error });
+      throw unreadable(error);
     });
     if (!found.isFile()) throw new SymbolDataError(symbol, `"${file}" is not a regular file.`);
     if (found.size > MAX_PRICE_FILE_BYTES) {
@@ -385,21 +383,15 @@ export class CsvMarketData implements MarketData {
       allocate: this.#arena.allocate,
     });
     if (cached) return withDuplicateNote(cached, file);
-    let handle;
-    try {
-      handle = await open(file, 'r');
-    } catch (error) {
-      throw new SymbolDataError(symbol, `Cannot read "${file}".`, { cause: error });
-    }
+    const handle = await open(file, 'r').catch((error: unknown) => {
+      throw unreadable(error);
+    });
     try {
       // The identity of the bytes parsed, not of whatever the path names a moment later.
       const identity = await handle.stat({ bigint: true });
-      let bytes: Buffer;
-      try {
-        bytes = await handle.readFile();
-      } catch (error) {
-        throw new SymbolDataError(symbol, `Cannot read "${file}".`, { cause: error });
-      }
+      const bytes = await handle.readFile().catch((error: unknown) => {
+        throw unreadable(error);
+      });
       const parsed = parseYahooCsv(symbol, bytes, file, this.#arena.allocate);
       await this.#cache?.write(file, identity, parsed, dateKeyOf);
       return parsed;

@@ -154,12 +154,10 @@ export function intrinsicFacts(bars: DailyBars): IntrinsicFacts {
   const signed = bars.symbol.startsWith('^');
   const impossibleDays: number[] = [];
   for (let t = 0; t < bars.dates.length; t++) {
-    const prices = PRICE_COLUMNS.map((column) => bars[column][t] ?? Number.NaN);
-    const volume = bars.volume[t] ?? Number.NaN;
-    const badPrice = prices.some(
-      (value) => !Number.isNaN(value) && !(Number.isFinite(value) && (signed || value > 0)),
-    );
-    if (badPrice || volume < 0 || volume === Number.POSITIVE_INFINITY) impossibleDays.push(t);
+    const possible =
+      PRICE_COLUMNS.every((column) => isPossiblePrice(bars[column][t] ?? Number.NaN, signed)) &&
+      isPossibleVolume(bars.volume[t] ?? Number.NaN);
+    if (!possible) impossibleDays.push(t);
   }
   return { impossibleDays, outsideRangeDays: daysOutsideRange(bars) };
 }
@@ -197,19 +195,27 @@ function knownIntrinsicFacts(bars: DailyBars): IntrinsicFacts | null {
   };
 }
 
+// NaN is a value the source did not send: n/a, not wrong.
+function isPossiblePrice(value: number, signed: boolean): boolean {
+  return Number.isNaN(value) || (Number.isFinite(value) && (signed || value > 0));
+}
+
+function isPossibleVolume(volume: number): boolean {
+  return !(volume < 0) && volume !== Number.POSITIVE_INFINITY;
+}
+
 function findImpossibleValue(bars: DailyBars, signed: boolean): string | null {
   for (const column of PRICE_COLUMNS) {
     const values = bars[column];
     for (let t = 0; t < values.length; t++) {
       const value = values[t] ?? Number.NaN;
-      // NaN is a value the source did not send: n/a, not wrong.
-      if (Number.isNaN(value) || (Number.isFinite(value) && (signed || value > 0))) continue;
+      if (isPossiblePrice(value, signed)) continue;
       return `its ${columnName(column)} of ${value} on ${bars.dates[t] ?? ''} is not a possible price`;
     }
   }
   for (let t = 0; t < bars.volume.length; t++) {
     const volume = bars.volume[t] ?? Number.NaN;
-    if (!(volume < 0) && volume !== Number.POSITIVE_INFINITY) continue;
+    if (isPossibleVolume(volume)) continue;
     return `its volume of ${volume} on ${bars.dates[t] ?? ''} is not possible`;
   }
   return null;
