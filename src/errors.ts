@@ -58,6 +58,14 @@ export class SymbolDataError extends TapewatchError {
   }
 }
 
+/**
+ * A missing member's reason is a phrase that callers set inside their own sentences ("Missing "X": …."),
+ * so the sentence's own full stop goes.
+ */
+export function reasonOf(error: Error): string {
+  return error.message.replace(/\.$/, '');
+}
+
 export function isTapewatchError(error: unknown): error is TapewatchError {
   return error instanceof TapewatchError;
 }

@@ -74,8 +74,14 @@ export async function runQuote(context: CliContext, rawSymbols: readonly string[
   }
   const batch = { quotes: quotesSoFar, missing: missingSoFar };
   if (batch.quotes.length === 0) {
-    const reasons = batch.missing.map((m) => `"${m.symbol}" (${m.reason})`).join(', ');
-    throw new TapewatchError('unknown_symbol', `No quotes: ${reasons}.`);
+    // The same screenful rule when nothing was found: one line, not one 2 MB line.
+    const reasons = batch.missing
+      .slice(0, MISSING_SHOWN)
+      .map((m) => `"${m.symbol}" (${m.reason})`)
+      .join(', ');
+    const more = batch.missing.length - MISSING_SHOWN;
+    const rest = more > 0 ? ` and ${more} more symbols without a quote` : '';
+    throw new TapewatchError('unknown_symbol', `No quotes: ${reasons}${rest}.`);
   }
   const order = new Map(symbols.map((s, i) => [s, i]));
   const quotes = [...batch.quotes].sort((a, b) => (order.get(a.symbol) ?? 0) - (order.get(b.symbol) ?? 0));

@@ -96,7 +96,12 @@ export function createProgram(io: CliIo, run: Runner): Command {
       // Every error line starts "tapewatch:", commander's own ("unknown option") included.
       outputError: (text, write) => {
         const prefix = io.styleErr ? io.styleErr('red', 'tapewatch:') : 'tapewatch:';
-        write(`${prefix} ${text.replace(/^error: /, '')}`);
+        // One line: commander puts its "(Did you mean --top?)" on a line of its own.
+        const line = text
+          .replace(/^error: /, '')
+          .trimEnd()
+          .replace(/\n\(Did you mean/, ' (did you mean');
+        write(`${prefix} ${line}\n`);
       },
     });
 
@@ -291,6 +296,9 @@ function reportError(error: unknown, io: CliIo, verbose: boolean): number {
   const prefix = io.styleErr ? io.styleErr('red', 'tapewatch:') : 'tapewatch:';
   if (isTapewatchError(error)) {
     io.stderr(`${prefix} ${error.message}\n`);
+    // What the one line summed up, for a bug report: the underlying system error, if any.
+    if (verbose && error.cause instanceof Error)
+      io.stderr(`cause: ${error.cause.stack ?? error.cause.message}\n`);
     return error.code === 'bad_input' || error.code === 'unknown_universe' || error.code === 'bad_config'
       ? 2
       : 1;

@@ -1,4 +1,4 @@
-import { TapewatchError, UnknownSymbolError } from '../errors.ts';
+import { reasonOf, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import type { Cancellable } from '../lib/abort.ts';
 import { addDays, isIsoDate, isTradingDay, tradingDayOnOrBefore } from './calendar.ts';
 import { quoteFromBars } from './quotes.ts';
@@ -51,7 +51,7 @@ export class AsOfMarketData implements MarketData {
         else missing.push({ symbol, reason: `no bar on or before ${this.asOf}` });
       } catch (error) {
         if (!(error instanceof UnknownSymbolError)) throw error;
-        missing.push({ symbol, reason: error.message });
+        missing.push({ symbol, reason: reasonOf(error) });
       }
     }
     return { quotes, missing };

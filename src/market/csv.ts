@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SingleFlight } from '../lib/single-flight.ts';
-import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
+import { reasonOf, SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import type { CsvCache, ParsedCsv } from './csv-cache.ts';
 import { quoteFromBars } from './quotes.ts';
 import type { DailyBars, DateRange, MarketData, MissingSymbol, Quote, QuoteBatch } from './types.ts';
@@ -365,7 +365,7 @@ export class CsvMarketData implements MarketData {
 
   async #read(symbol: string, file: string): Promise<ParsedCsv> {
     const unreadable = (error: unknown) =>
-      new SymbolDataError(symbol, `Cannot read "${file}".`, { cause: error });
+      new SymbolDataError(symbol, `Cannot read "${file}"${whyUnreadable(error)}.`, { cause: error });
     // Looked at before opening: opening a named pipe would wait for a writer that never comes. The
     // same look is the file's identity for the cache.
     const found = await stat(file, { bigint: true }).catch((error: unknown) => {
@@ -416,7 +416,7 @@ export class CsvMarketData implements MarketData {
         if (quote) quotes.push(quote);
         else missing.push({ symbol, reason: 'the price file has no rows' });
       } catch (error) {
-        if (error instanceof SymbolDataError) missing.push({ symbol, reason: error.message });
+        if (error instanceof SymbolDataError) missing.push({ symbol, reason: reasonOf(error) });
         else if (error instanceof UnknownSymbolError)
           missing.push({ symbol, reason: 'no price file for it in the data folders' });
         else throw error;
@@ -433,6 +433,24 @@ export class CsvMarketData implements MarketData {
  * instead of the dollar-volume proxy. A row that is not a symbol and a positive number is an error
  * naming the file and line: a wrong cap would make a wrong weight.
  */
+/** The plain words for the reasons a file cannot be read; anything rarer is left to --verbose. */
+const READ_FAILURES: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'it no longer exists',
+  EISDIR: 'it is a folder',
+  EIO: 'the disk reported an error',
+  ELOOP: 'a loop of symbolic links',
+  EMFILE: 'too many files open',
+  ENFILE: 'too many files open',
+};
+
+function whyUnreadable(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const words = typeof code === 'string' ? READ_FAILURES[code] : undefined;
+  return words === undefined ? '' : ` (${words})`;
+}
+
 function readCapTable(dir: string): Map<string, number> {
   const file = path.join(dir, CAP_TABLE_FILE);
   const caps = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
+import { reasonOf, SymbolDataError, TapewatchError, UnknownSymbolError } from '../errors.ts';
 import { addDays, exchangeClock } from '../market/calendar.ts';
 import { DEFAULT_BAD_TICK_FACTOR, gateBars } from '../market/quality.ts';
 import type { DailyBars, DateRange, IsoDate, MarketData, MissingSymbol } from '../market/types.ts';
@@ -139,7 +139,7 @@ export async function loadPanel(context: ReportContext, symbols: readonly string
         } catch (error) {
           if (error instanceof UnknownSymbolError) return { symbol, reason: 'not in the data source' };
           // One member's unusable data (a broken file) leaves that member out, never the report.
-          if (error instanceof SymbolDataError) return { symbol, reason: error.message };
+          if (error instanceof SymbolDataError) return { symbol, reason: reasonOf(error) };
           failed.abort(error);
           throw error;
         } finally {

@@ -191,7 +191,7 @@ describe('live Yahoo data for the S&P 500 through a fake Yahoo', { skip: SKIP_WI
       report.universe.missing.find((m) => m.symbol === 'AAPL'),
       {
         symbol: 'AAPL',
-        reason: 'Yahoo sent daily bars for "AAPL" that we could not read.',
+        reason: 'Yahoo sent daily bars for "AAPL" that we could not read',
       },
     );
     const later = fake.requests.length;
