@@ -21,6 +21,7 @@ const ROOMS: readonly (readonly string[])[] = [
   ['commands'],
   ['render'],
   ['llm'],
+  ['schedules'],
   ['cli', 'bot'],
 ];
 

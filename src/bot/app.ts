@@ -5,7 +5,9 @@ import { createLogger, type Logger } from '../log.ts';
 import type { FetchFn } from '../lib/http.ts';
 import { generateDemoInWorker } from '../market/demo.ts';
 import { openMarketData } from '../market/index.ts';
+import type { DatabaseSync } from 'node:sqlite';
 import { openDatabase } from '../store/database.ts';
+import { openUserDatabase } from '../store/user-database.ts';
 import { QuestionRouter } from '../llm/ask.ts';
 import { createLlmClient } from '../llm/client.ts';
 import { Summarizer } from '../llm/summarizer.ts';
@@ -13,7 +15,7 @@ import { createBot, type Bot } from './bot.ts';
 import { LlmBudget } from './budget.ts';
 import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
-import { ScheduleStore } from './schedules.ts';
+import { ScheduleStore } from '../schedules.ts';
 import { Prewarmer, WarmingMarketData } from './prewarm.ts';
 import { defaultReportSymbols } from '../../commands/index.ts';
 import { resolveUniverse } from '../universes/index.ts';
@@ -45,7 +47,24 @@ export function openBot(io: BotIo): RunningBot {
   const config = parseConfig(io.env);
   const token = requireDiscordToken(config);
   const logger = createLogger(config.logLevel, io.logDestination);
-  const db = openDatabase(config.storePath);
+  // The user database first: when it is new, it carries over the schedules an older version kept in the
+  // bar store, before that store is opened as a cache.
+  const user = openUserDatabase(config.userDbPath, config.storePath);
+  if (user.importedSchedules > 0) {
+    logger.info(
+      { schedules: user.importedSchedules, from: config.storePath, to: config.userDbPath },
+      'schedules moved from the bar store to the user database',
+    );
+  }
+  let db: DatabaseSync;
+  try {
+    db = openDatabase(config.storePath, (note) => {
+      logger.warn(note);
+    });
+  } catch (error) {
+    user.db.close();
+    throw error;
+  }
   const pool = new ReportPool({
     threads: config.discord.reportConcurrency,
     homeDir: config.homeDir,
@@ -78,7 +97,7 @@ export function openBot(io: BotIo): RunningBot {
     token,
     apiUrl: config.discord.apiUrl,
     runner,
-    schedules: new ScheduleStore(db, config.storePath),
+    schedules: new ScheduleStore(user.db, config.userDbPath),
     cooldownSeconds: config.discord.cooldownSeconds,
     summarizer,
     questions: llm === null ? null : new QuestionRouter({ client: llm, model: config.llm.model, logger }),
@@ -103,6 +122,7 @@ export function openBot(io: BotIo): RunningBot {
           summarizer.close();
           opened.close();
           db.close();
+          user.db.close();
         }),
       );
       return closed;

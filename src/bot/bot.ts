@@ -8,7 +8,7 @@ import {
   type Interaction,
 } from 'discord.js';
 import { isRequestName } from '../../commands/index.ts';
-import { newReference } from '../errors.ts';
+import { describeError, newReference } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import { ReportButtons } from './buttons.ts';
@@ -187,4 +187,16 @@ export function createBot(deps: BotDeps): Bot {
       logger.info('disconnected from Discord');
     },
   };
+}
+
+/** What a server owner reads when the bot cannot log in: the setting to fix, never the token. */
+export function describeStartFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'TokenInvalid') {
+    return 'Discord refused DISCORD_TOKEN (401 Unauthorized): reset the token on the Bot page of your application in the Discord developer portal and set the new one.';
+  }
+  if (code === 'DisallowedIntents') {
+    return 'Discord refused the gateway intents the bot asks for: check the Bot page of the developer portal (tapewatch needs no privileged intent).';
+  }
+  return `could not connect to Discord: ${describeError(error)}`;
 }

@@ -6,7 +6,7 @@ import type { LlmBudget } from './budget.ts';
 import type { ReportButtons } from './buttons.ts';
 import type { Cooldown } from './cooldown.ts';
 import type { ReportRunner } from './reports.ts';
-import type { ScheduleStore } from './schedules.ts';
+import type { ScheduleStore } from '../schedules.ts';
 
 export interface BotDeps {
   readonly token: string;

@@ -1,6 +1,7 @@
 import { loadDotEnv, processEnvironment } from '../config/index.ts';
 import { describeError, isTapewatchError } from '../errors.ts';
 import { openBot, type RunningBot } from './app.ts';
+import { describeStartFailure } from './bot.ts';
 import { installCrashGuard } from './crash-guard.ts';
 
 /** `npm start`: runs the bot until SIGINT or SIGTERM, then shuts down gracefully. */
@@ -45,9 +46,9 @@ installCrashGuard(process, {
 try {
   await running.bot.start();
 } catch (error) {
-  // discord.js says "An invalid token was provided." for a bad token; never print the token itself.
+  // Never the token itself: what Discord refused, and where to fix it.
   logger.fatal({ err: describeError(error) }, 'could not connect to Discord');
-  process.stderr.write(`tapewatch: could not connect to Discord: ${describeError(error)}\n`);
+  process.stderr.write(`tapewatch: ${describeStartFailure(error)}\n`);
   await running.close().catch(() => undefined);
   process.exit(1);
 }

@@ -2,7 +2,13 @@ import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import type { ReportRunner } from './reports.ts';
-import { decideSlot, MAX_POST_ATTEMPTS, ON_TIME_MS, type Schedule, type ScheduleStore } from './schedules.ts';
+import {
+  decideSlot,
+  MAX_POST_ATTEMPTS,
+  ON_TIME_MS,
+  type Schedule,
+  type ScheduleStore,
+} from '../schedules.ts';
 
 /** Posting failed for good: the channel is gone or the bot lost the right to post there. */
 export class ChannelUnavailableError extends Error {

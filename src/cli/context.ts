@@ -76,7 +76,14 @@ export function buildContext(io: CliIo, options: GlobalOptions): { context: CliC
     opened ??= openMarketData(
       config,
       { source: sourceName, dataDirs },
-      { fetch: io.fetch, now: io.now, logger },
+      {
+        fetch: io.fetch,
+        now: io.now,
+        logger,
+        notify: (note) => {
+          io.stderr(`note: ${note}\n`);
+        },
+      },
     );
     return opened.marketData;
   };

@@ -157,6 +157,27 @@ export function createProgram(io: CliIo, run: Runner): Command {
       run(async (context) => (await import('./check.ts')).runCheck(context), command),
     );
 
+  const schedules = program
+    .command('schedules')
+    .description("back up or move the bot's schedules (the user database, TAPEWATCH_DB_PATH)");
+  schedules
+    .command('export')
+    .description('every server’s schedules as JSON on stdout')
+    .action((_options: unknown, command: Command) =>
+      run(async (context) => {
+        (await import('./schedules.ts')).runSchedulesExport(context);
+      }, command),
+    );
+  schedules
+    .command('import')
+    .description('add the schedules of a file written by schedules export (all or none, never twice)')
+    .argument('<file>', 'a JSON file from tapewatch schedules export')
+    .action((file: string, _options: unknown, command: Command) =>
+      run(async (context) => {
+        (await import('./schedules.ts')).runSchedulesImport(context, file);
+      }, command),
+    );
+
   const universe = program.command('universe').description('list, show or refresh symbol universes');
   universe
     .command('list')
@@ -223,6 +244,8 @@ export const OPTIONS_BY_COMMAND: Readonly<Record<string, readonly GlobalOption[]
   market: REPORT_OPTIONS.filter((option) => option !== 'explain'),
   series: ['source', 'dataDir', 'universe', 'asOf', 'format'],
   check: ['dataDir', 'format'],
+  'schedules export': [],
+  'schedules import': [],
   'universe list': ['format'],
   'universe show': ['format'],
   'universe update': ['format'],

@@ -43,6 +43,7 @@ const envSchema = z.object({
   ),
   TAPEWATCH_HOME: optionalString,
   TAPEWATCH_STORE_PATH: optionalString,
+  TAPEWATCH_DB_PATH: optionalString,
   CSV_CACHE_DIR: optionalString,
   DEMO_SEED: integerInRange(0, 2 ** 31 - 1, 20240711),
   BAD_TICK_FACTOR: z.preprocess(blankToUndefined, z.coerce.number().min(1.5).max(1_000_000).default(3)),
@@ -155,7 +156,10 @@ export interface Config {
   readonly marketDataDirs: readonly string[];
   /** Where tapewatch keeps what it writes: the bar store and refreshed universe lists. */
   readonly homeDir: string;
+  /** The bar store: a disposable cache of fetched daily histories. */
   readonly storePath: string;
+  /** The user database: schedules, LLM budgets and cooldowns, which cannot be fetched again. */
+  readonly userDbPath: string;
   /**
    * Where parsed CSV price files are kept in binary between runs (CSV_CACHE_DIR, default
    * $TAPEWATCH_HOME/cache/csv); null when CSV_CACHE_DIR is "off".
@@ -190,6 +194,7 @@ export function parseConfig(env: Environment): Config {
     marketDataDirs: Object.freeze(values.MARKET_DATA_DIRS),
     homeDir,
     storePath: path.resolve(values.TAPEWATCH_STORE_PATH ?? path.join(homeDir, 'bars.sqlite')),
+    userDbPath: path.resolve(values.TAPEWATCH_DB_PATH ?? path.join(homeDir, 'tapewatch.sqlite')),
     csvCacheDir:
       values.CSV_CACHE_DIR?.toLowerCase() === 'off'
         ? null
@@ -232,6 +237,14 @@ export function requireDiscordToken(config: Config): string {
     throw new TapewatchError(
       'bad_config',
       'DISCORD_TOKEN is not set: create a bot in the Discord developer portal (see the README, "Running the bot"), then export DISCORD_TOKEN=<its token> or put it in .env.',
+    );
+  }
+  // A bot token is three base64url parts joined by dots; anything else (a client secret, a quoted or
+  // truncated paste) would only fail later, at Discord, with a vaguer message.
+  if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(config.discord.token)) {
+    throw new TapewatchError(
+      'bad_config',
+      'DISCORD_TOKEN does not look like a bot token (three parts joined by dots): copy it from the Bot page of your application in the Discord developer portal, not the client secret.',
     );
   }
   return config.discord.token;

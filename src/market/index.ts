@@ -22,10 +22,12 @@ export interface MarketDataDeps {
   readonly now: () => Date;
   readonly logger: Logger;
   /**
-   * The store already open in this process (the bot keeps schedules in it too), so the file is opened
-   * once; its owner closes it. Without it, live data opens the store itself and closes it with the source.
+   * The bar store already open in this process, so the file is opened once; its owner closes it.
+   * Without it, live data opens the store itself and closes it with the source.
    */
   readonly database?: DatabaseSync;
+  /** Told when a corrupt bar store was moved aside and rebuilt; logged as a warning when absent. */
+  readonly notify?: (note: string) => void;
   /** Where the demo market is generated; in this thread when absent (the bot uses its report workers). */
   readonly generateDemo?: DemoGenerator;
 }
@@ -63,7 +65,15 @@ export function openMarketData(
       };
     case 'yahoo': {
       const owned = deps.database === undefined;
-      const db = deps.database ?? openDatabase(config.storePath);
+      const db =
+        deps.database ??
+        openDatabase(
+          config.storePath,
+          deps.notify ??
+            ((note) => {
+              deps.logger.warn(note);
+            }),
+        );
       const yahoo = new LazyMarketData('yahoo', 'Yahoo Finance', async () => {
         const { YahooMarketData } = await import('./yahoo.ts');
         return new YahooMarketData(config.yahoo, {

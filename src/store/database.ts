@@ -1,12 +1,13 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { TapewatchError, describeError } from '../errors.ts';
 
 /**
- * The embedded SQLite file where tapewatch keeps what must survive a restart (daily bars, schedules).
- * Opening checks the file at once, so a corrupt or locked store is a clear error at start-up rather
- * than a wrong answer later.
+ * The bar store: an embedded SQLite cache of the daily histories Yahoo sent, so a restart does not fetch
+ * them again. Everything in it can be fetched again, so a corrupt store is moved aside and rebuilt; what
+ * users made lives in the user database (user-database.ts). Opening checks the file at once, so a locked
+ * store or another program's file is a clear error at start-up rather than a wrong answer later.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS histories (
@@ -22,24 +23,12 @@ CREATE TABLE IF NOT EXISTS unknown_symbols (
   reason TEXT NOT NULL,
   checked_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS schedules (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  guild_id TEXT NOT NULL,
-  channel_id TEXT NOT NULL,
-  report TEXT NOT NULL,
-  time TEXT NOT NULL,
-  days TEXT NOT NULL,
-  time_zone TEXT NOT NULL,
-  created_by TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  last_slot TEXT,
-  last_outcome TEXT,
-  disabled_reason TEXT
-);
-CREATE INDEX IF NOT EXISTS schedules_by_guild ON schedules (guild_id);
 `;
 
-/** The tables a store of any version has had, with the columns every version gave them. */
+/**
+ * The tables a store of any version has had, with the columns every version gave them (schedules lived
+ * here before the user database; openUserDatabase carries them over).
+ */
 const OWN_TABLES: Readonly<Record<string, readonly string[]>> = {
   histories: ['symbol', 'first_date', 'last_date', 'fetched_at', 'days', 'columns'],
   unknown_symbols: ['symbol', 'reason', 'checked_at'],
@@ -77,27 +66,9 @@ class ForeignStoreError extends Error {
 }
 
 /**
- * Columns added after the first release, added in place to a store made by an older version (SQLite
- * has no ADD COLUMN IF NOT EXISTS): what a post attempt left behind, so a failed post is retried.
- */
-const ADDED_COLUMNS: readonly [table: string, column: string, definition: string][] = [
-  ['schedules', 'claimed_at', 'TEXT'],
-  ['schedules', 'attempts', 'INTEGER NOT NULL DEFAULT 0'],
-  ['schedules', 'retry_pending', 'INTEGER NOT NULL DEFAULT 0'],
-];
-
-function addMissingColumns(db: DatabaseSync): void {
-  for (const [table, column, definition] of ADDED_COLUMNS) {
-    const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
-    if (!columns.some((c) => c.name === column))
-      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
-  }
-}
-
-/**
  * Bars stored before version 3 were one row per day (before version 2 with a raw close where Yahoo sent
  * no adjusted close). They are a cache of Yahoo's answers, so the old tables are dropped and histories
- * fetched again on first use; schedules are kept.
+ * fetched again on first use; schedules are kept (for the user database to carry over).
  */
 const BARS_VERSION = 3;
 
@@ -131,17 +102,39 @@ export function storeError(file: string, error: unknown): TapewatchError {
       { cause: error },
     );
   }
-  if (/not a database|malformed|corrupt/i.test(detail)) {
-    return new TapewatchError(
-      'store',
-      `The store "${file}" is corrupt (${detail}); move it away (it is rebuilt on the next run) or set TAPEWATCH_STORE_PATH.`,
-      { cause: error },
-    );
-  }
   return new TapewatchError('store', `The store "${file}" cannot be used (${detail}).`, { cause: error });
 }
 
-export function openDatabase(file: string): DatabaseSync {
+const CORRUPT = /not a database|malformed|corrupt/i;
+
+/**
+ * Opens the bar store, made if absent. A corrupt one is moved aside to "<file>.corrupt" (with its WAL)
+ * and a new one started, with `onRebuilt` told why: it is a cache, and a report should not fail for it.
+ */
+export function openDatabase(
+  file: string,
+  onRebuilt: (note: string) => void = () => undefined,
+): DatabaseSync {
+  try {
+    return openChecked(file);
+  } catch (error) {
+    if (file === ':memory:' || !CORRUPT.test(describeError(error))) throw storeError(file, error);
+    const aside = `${file}.corrupt`;
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+    }
+    onRebuilt(
+      `The bar store "${file}" was corrupt (${describeError(error)}); it is now "${aside}" and a new store is filled as histories are fetched again.`,
+    );
+    try {
+      return openChecked(file);
+    } catch (again) {
+      throw storeError(file, again);
+    }
+  }
+}
+
+function openChecked(file: string): DatabaseSync {
   let db: DatabaseSync | null = null;
   try {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
@@ -157,11 +150,10 @@ export function openDatabase(file: string): DatabaseSync {
       throw new Error(`corrupt: integrity check says ${check?.quick_check ?? 'nothing'}`);
     }
     db.exec(SCHEMA);
-    addMissingColumns(db);
     refreshOldBars(db);
     return db;
   } catch (error) {
     db?.close();
-    throw storeError(file, error);
+    throw error;
   }
 }

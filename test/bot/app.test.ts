@@ -638,6 +638,32 @@ describe('npm start as a process', { timeout: 60_000 }, () => {
     }
   });
 
+  it('names DISCORD_TOKEN in one line when it is malformed or Discord refuses it, exit 1', async () => {
+    const discord = await FakeDiscord.start();
+    discord.acceptedToken = 'ODg4.another-token.entirely';
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-bad-token-'));
+    try {
+      for (const [token, pattern] of [
+        ['my-client-secret', /^tapewatch: DISCORD_TOKEN does not look like a bot token/],
+        [TOKEN, /^tapewatch: Discord refused DISCORD_TOKEN \(401 Unauthorized\): reset the token/],
+      ] as const) {
+        const bot = startProcess(process.execPath, [BOT_MAIN], {
+          cwd: home,
+          env: { PATH: process.env.PATH ?? '', ...botEnvironment(discord, home), DISCORD_TOKEN: token },
+        });
+        assert.equal(await bot.exit(), 1);
+        const lines = bot.output().trim().split('\n');
+        const toUser = lines.filter((line) => !line.startsWith('{'));
+        assert.equal(toUser.length, 1, bot.output());
+        assert.match(toUser[0] ?? '', pattern);
+        assert.ok(!bot.output().includes(token), 'the token is never printed');
+      }
+    } finally {
+      await discord.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('says plainly that DISCORD_TOKEN is missing and exits 1', async () => {
     // Run from an empty folder, so a developer's own .env cannot supply a token.
     const bot = startProcess(process.execPath, [BOT_MAIN], {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -73,15 +73,22 @@ describe('tapewatch CLI', () => {
     assert.ok(terminal.err.endsWith('\r\u001b[2K'), 'the bar is cleared at the end');
   });
 
-  it('lists universes even with a corrupt store, which only commands that fetch data open', async () => {
+  it('lists universes without opening a corrupt bar store; a command that fetches rebuilds it with a note', async () => {
     const brokenHome = mkdtempSync(path.join(tmpdir(), 'tapewatch-broken-'));
     writeFileSync(path.join(brokenHome, 'bars.sqlite'), 'not a database '.repeat(300));
     const env = { TAPEWATCH_HOME: brokenHome };
     const listed = await cli(['universe', 'list'], { env });
     assert.equal(listed.code, 0, listed.err);
+    assert.ok(!existsSync(path.join(brokenHome, 'bars.sqlite.corrupt')), 'universe list left it alone');
     const quoted = await cli(['quote', 'SPY'], { env });
+    const [note, error] = quoted.err.trimEnd().split('\n');
+    assert.match(
+      note ?? '',
+      /^note: The bar store ".*bars\.sqlite" was corrupt \(file is not a database\); it is now ".*bars\.sqlite\.corrupt"/,
+    );
+    // Then the command goes on to Yahoo, which tests never reach.
     assert.equal(quoted.code, 1);
-    assert.match(quoted.err, /The store ".*bars\.sqlite" is corrupt/);
+    assert.match(error ?? '', /^tapewatch: Yahoo Finance is unreachable/);
   });
 
   it('renders Markdown tables', async () => {

@@ -12,6 +12,7 @@ describe('configuration', () => {
     assert.equal(config.yahoo.timeoutMs, 5000);
     assert.equal(config.yahoo.retries, 2);
     assert.equal(config.storePath, path.join(config.homeDir, 'bars.sqlite'));
+    assert.equal(config.userDbPath, path.join(config.homeDir, 'tapewatch.sqlite'));
     assert.ok(Object.isFrozen(config));
   });
 
@@ -26,6 +27,7 @@ describe('configuration', () => {
     assert.equal(config.yahoo.retries, 2);
     assert.deepEqual(config.marketDataDirs, ['a', 'b']);
     assert.equal(config.storePath, '/tmp/tw/bars.sqlite');
+    assert.equal(config.userDbPath, '/tmp/tw/tapewatch.sqlite');
     assert.equal(config.csvCacheDir, '/tmp/tw/cache/csv');
   });
 

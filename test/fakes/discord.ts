@@ -105,6 +105,8 @@ export class FakeDiscord {
   readonly dispatchedAt = new Map<string, number>();
   /** How many of the next file uploads (multipart requests) have their connection reset mid-body. */
   resetUploads = 0;
+  /** When set, every REST call with another token is refused with 401, as Discord refuses a reset token. */
+  acceptedToken: string | null = null;
   readonly #server: Server;
   readonly #gateway: WebSocketServer;
   #socket: WebSocket | null = null;
@@ -345,7 +347,9 @@ export class FakeDiscord {
     };
     const record = (body ?? {}) as Record<string, unknown>;
     let match: RegExpExecArray | null;
-    if (method === 'GET' && path === '/api/v10/gateway/bot') {
+    if (this.acceptedToken !== null && request.headers.authorization !== `Bot ${this.acceptedToken}`) {
+      json(401, { message: '401: Unauthorized', code: 0 });
+    } else if (method === 'GET' && path === '/api/v10/gateway/bot') {
       json(200, {
         url: `ws://127.0.0.1:${this.port}/gateway`,
         shards: 1,

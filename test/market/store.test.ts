@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { TapewatchError, UnknownSymbolError } from '../../src/errors.ts';
+import { UnknownSymbolError } from '../../src/errors.ts';
 import { BarStore, StoredMarketData } from '../../src/market/store.ts';
 import { barsFromRows } from '../../src/market/types.ts';
 import { openDatabase } from '../../src/store/database.ts';
@@ -211,16 +211,23 @@ describe('persistent bar store', () => {
     assert.equal(source.barRequests.filter((r) => r.symbol === 'ZZZ').length, 2);
   });
 
-  it('refuses a corrupt store file with a clear message', () => {
+  it('starts afresh from a corrupt store file and stores again, saying so once', () => {
     const file = tempStore();
     writeFileSync(file, 'this is not a database '.repeat(200));
-    assert.throws(
-      () => openDatabase(file),
-      (error: unknown) =>
-        error instanceof TapewatchError &&
-        error.code === 'store' &&
-        error.message.includes(file) &&
-        /corrupt|not a database/.test(error.message),
+    const notes: string[] = [];
+    const db = openDatabase(file, (note) => notes.push(note));
+    const store = new BarStore(db, file);
+    assert.equal(store.history('KO'), null, 'nothing survives from the broken file');
+    store.save(
+      barsFromRows('KO', [
+        { date: '2015-08-26', open: 38.5, high: 38.9, low: 38.1, close: 38.73, adjClose: 32.08, volume: 1 },
+      ]),
+      { from: '2015-08-26', to: '2015-08-26' },
+      new Date('2026-01-01T00:00:00Z'),
     );
+    assert.equal(store.history('KO')?.bars.adjClose[0], 32.08);
+    db.close();
+    assert.equal(notes.length, 1);
+    assert.ok(notes[0]?.includes(file));
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -69,5 +69,22 @@ describe('the store file', () => {
     assert.equal(count(db, 'histories'), 1, 'histories stored by this version are kept on the next open');
     assert.equal(new BarStore(db, file).history('KO')?.bars.adjClose[0], 32.08);
     db.close();
+  });
+});
+
+describe('the bar store, a cache', () => {
+  it('moves a corrupt store aside with a note and starts a new one', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-db-')), 'bars.sqlite');
+    writeFileSync(file, 'not a database at all; long enough to look like a header '.repeat(30));
+    const notes: string[] = [];
+    const db = openDatabase(file, (note) => notes.push(note));
+    assert.ok(hasTable(db, 'histories') && hasTable(db, 'unknown_symbols'));
+    db.close();
+    assert.equal(notes.length, 1);
+    assert.match(
+      notes[0] ?? '',
+      /^The bar store ".*bars\.sqlite" was corrupt \(.*\); it is now ".*bars\.sqlite\.corrupt"/,
+    );
+    assert.match(readFileSync(`${file}.corrupt`, 'utf8'), /^not a database at all/);
   });
 });

@@ -11,7 +11,7 @@ import { textMessage } from '../../render/discord.ts';
 import type { HandlerContext, Outcome } from '../context.ts';
 import { hashUserId } from '../replies.ts';
 import { NO_MENTIONS, replyPrivately } from '../respond.ts';
-import { nextSlot, parseScheduleInput } from '../schedules.ts';
+import { nextSlot, parseScheduleInput } from '../../schedules.ts';
 
 /** Whether a member may change this server's schedules: Manage Server, which Administrator implies. */
 export function canManageSchedules(permissions: Readonly<PermissionsBitField> | null): boolean {

@@ -11,11 +11,11 @@ import {
   parseScheduleInput,
   ScheduleStore,
   type Schedule,
-} from '../../src/bot/schedules.ts';
-import { Scheduler } from '../../src/bot/scheduler.ts';
-import { TapewatchError } from '../../src/errors.ts';
-import { silentLogger } from '../../src/log.ts';
-import { openDatabase } from '../../src/store/database.ts';
+} from '../src/schedules.ts';
+import { Scheduler } from '../src/bot/scheduler.ts';
+import { TapewatchError } from '../src/errors.ts';
+import { silentLogger } from '../src/log.ts';
+import { openUserDatabase } from '../src/store/user-database.ts';
 
 describe('schedules', () => {
   const base: Schedule = {
@@ -114,7 +114,7 @@ describe('schedules', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-schedules-'));
     const file = path.join(dir, 'store.sqlite');
     try {
-      let db = openDatabase(file);
+      let db = openUserDatabase(file, null).db;
       let store = new ScheduleStore(db, file);
       const now = new Date('2024-07-11T12:00:00Z');
       const added = store.add({ ...base, guildId: 'g1' }, now);
@@ -127,7 +127,7 @@ describe('schedules', () => {
       assert.equal(store.claim(added.id, '2024-07-11', 'posting', now), false, 'the same slot twice');
       db.close();
 
-      db = openDatabase(file);
+      db = openUserDatabase(file, null).db;
       store = new ScheduleStore(db, file);
       assert.equal(
         store.claim(added.id, '2024-07-11', 'posting', now),
@@ -187,7 +187,7 @@ describe('schedules', () => {
   it('waits while market history is still loading, then posts the slot', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-scheduler-'));
     const file = path.join(dir, 'store.sqlite');
-    const db = openDatabase(file);
+    const db = openUserDatabase(file, null).db;
     try {
       const store = new ScheduleStore(db, file);
       store.add({ ...base, guildId: 'g' }, new Date('2024-07-01T00:00:00Z'));
@@ -222,7 +222,7 @@ describe('schedules', () => {
   it('posts a slot again after a passing failure and after a crash mid-post, and lists one it gave up', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-scheduler-'));
     const file = path.join(dir, 'store.sqlite');
-    const db = openDatabase(file);
+    const db = openUserDatabase(file, null).db;
     try {
       const store = new ScheduleStore(db, file);
       let now = new Date('2024-07-12T20:15:00Z');

@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
-import { TapewatchError } from '../errors.ts';
+import { TapewatchError } from './errors.ts';
 import {
   addDays,
   dayOfWeek,
@@ -9,10 +9,10 @@ import {
   isTradingDay,
   zonedClock,
   zonedInstant,
-} from '../market/calendar.ts';
-import type { IsoDate } from '../market/types.ts';
-import { storeError } from '../store/database.ts';
-import { REQUEST_NAMES, type RequestName } from '../../commands/index.ts';
+} from './market/calendar.ts';
+import type { IsoDate } from './market/types.ts';
+import { userDatabaseError } from './store/user-database.ts';
+import { REQUEST_NAMES, type RequestName } from '../commands/index.ts';
 
 /**
  * Scheduled channel posts. Every report is a market report, so a slot only exists on a NYSE trading
@@ -231,7 +231,33 @@ function toSchedule(row: unknown): Schedule {
   };
 }
 
-/** Schedules in the embedded SQLite store, so they survive restarts; claims make each slot post once. */
+/**
+ * The backup file of `tapewatch schedules export`, read back by `import`: what each schedule is and the
+ * last slot it claimed (so a bot moved to a new machine does not post today's slot a second time).
+ * Attempt bookkeeping stays behind; ids are the new database's own.
+ */
+const snowflake = z.string().regex(/^\d{1,20}$/, 'a Discord id (digits)');
+const backupEntrySchema = z.strictObject({
+  guildId: snowflake,
+  channelId: snowflake,
+  report: z.enum(REQUEST_NAMES),
+  time: z.string(),
+  days: z.string(),
+  timeZone: z.string(),
+  createdBy: snowflake,
+  createdAt: z.iso.datetime(),
+  lastSlot: z.iso.date().nullable(),
+  disabledReason: z.string().max(500).nullable(),
+});
+export const scheduleBackupSchema = z.strictObject({
+  format: z.literal('tapewatch-schedules'),
+  version: z.literal(1),
+  exportedAt: z.iso.datetime(),
+  schedules: z.array(backupEntrySchema),
+});
+export type ScheduleBackup = z.infer<typeof scheduleBackupSchema>;
+
+/** Schedules in the user database, so they survive restarts; claims make each slot post once. */
 export class ScheduleStore {
   readonly #db: DatabaseSync;
   readonly #file: string;
@@ -246,7 +272,7 @@ export class ScheduleStore {
       return work();
     } catch (error) {
       if (error instanceof TapewatchError) throw error;
-      throw storeError(this.#file, error);
+      throw userDatabaseError(this.#file, error);
     }
   }
 
@@ -277,6 +303,92 @@ export class ScheduleStore {
           now.toISOString(),
         );
       return toSchedule(row);
+    });
+  }
+
+  /** Every schedule of every server, as the backup file holds them. */
+  exportAll(now: Date): ScheduleBackup {
+    const rows = this.#run(() =>
+      this.#db.prepare('SELECT * FROM schedules ORDER BY id').all().map(toSchedule),
+    );
+    return {
+      format: 'tapewatch-schedules',
+      version: 1,
+      exportedAt: now.toISOString(),
+      schedules: rows.map((s) => ({
+        guildId: s.guildId,
+        channelId: s.channelId,
+        report: s.report,
+        time: s.time,
+        days: s.days,
+        timeZone: s.timeZone,
+        createdBy: s.createdBy,
+        createdAt: s.createdAt.toISOString(),
+        lastSlot: s.lastSlot,
+        disabledReason: s.disabledReason,
+      })),
+    };
+  }
+
+  /**
+   * Adds a backup's schedules in one transaction: all or none. A schedule the database already holds
+   * (same server, channel, report, time, days and time zone) is not added twice, so importing the same
+   * file again changes nothing; a server pushed over its limit refuses the whole file.
+   */
+  importAll(backup: ScheduleBackup): { added: number; alreadyThere: number } {
+    const entries = backup.schedules.map((entry, index) => {
+      try {
+        return { ...entry, ...parseScheduleInput(entry) };
+      } catch (error) {
+        const why = error instanceof Error ? error.message.replace(/^Option `\w+`: /, '') : String(error);
+        throw new TapewatchError('bad_input', `Schedule ${index + 1} in the file: ${why}`);
+      }
+    });
+    return this.#run(() => {
+      this.#db.exec('BEGIN IMMEDIATE');
+      try {
+        let added = 0;
+        const same = this.#db.prepare(
+          `SELECT 1 FROM schedules WHERE guild_id = ? AND channel_id = ? AND report = ? AND time = ? AND days = ?
+             AND time_zone = ?`,
+        );
+        const insert = this.#db.prepare(
+          `INSERT INTO schedules (guild_id, channel_id, report, time, days, time_zone, created_by, created_at,
+             last_slot, last_outcome, disabled_reason)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const e of entries) {
+          if (same.get(e.guildId, e.channelId, e.report, e.time, e.days, e.timeZone) !== undefined) continue;
+          insert.run(
+            e.guildId,
+            e.channelId,
+            e.report,
+            e.time,
+            e.days,
+            e.timeZone,
+            e.createdBy,
+            e.createdAt,
+            e.lastSlot,
+            e.lastSlot === null ? null : 'imported',
+            e.disabledReason,
+          );
+          added++;
+        }
+        const crowded = this.#db
+          .prepare('SELECT guild_id, COUNT(*) AS n FROM schedules GROUP BY guild_id HAVING n > ? LIMIT 1')
+          .get(MAX_SCHEDULES_PER_SERVER) as { guild_id: string; n: number } | undefined;
+        if (crowded !== undefined) {
+          throw new TapewatchError(
+            'bad_input',
+            `Importing would give server ${crowded.guild_id} ${crowded.n} schedules, over its limit of ${MAX_SCHEDULES_PER_SERVER}; nothing was imported.`,
+          );
+        }
+        this.#db.exec('COMMIT');
+        return { added, alreadyThere: entries.length - added };
+      } catch (error) {
+        this.#db.exec('ROLLBACK');
+        throw error;
+      }
     });
   }
 
