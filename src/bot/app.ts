@@ -13,6 +13,7 @@ import { createLlmClient } from '../llm/client.ts';
 import { Summarizer } from '../llm/summarizer.ts';
 import { createBot, type Bot } from './bot.ts';
 import { LlmBudget } from './budget.ts';
+import { Cooldown } from './cooldown.ts';
 import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
 import { ScheduleStore } from '../schedules.ts';
@@ -98,11 +99,16 @@ export function openBot(io: BotIo): RunningBot {
     apiUrl: config.discord.apiUrl,
     runner,
     schedules: new ScheduleStore(user.db, config.userDbPath),
-    cooldownSeconds: config.discord.cooldownSeconds,
+    cooldown: new Cooldown(user.db, config.discord.cooldownSeconds, io.now),
     summarizer,
     questions: llm === null ? null : new QuestionRouter({ client: llm, model: config.llm.model, logger }),
     llmBudget: new LlmBudget(
-      { perUser: config.llm.dailyUserBudget, perServer: config.llm.dailyServerBudget },
+      user.db,
+      {
+        perUser: config.llm.dailyUserBudget,
+        perServer: config.llm.dailyServerBudget,
+        global: config.llm.dailyGlobalBudget,
+      },
       io.now,
     ),
     now: io.now,

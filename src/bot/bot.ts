@@ -13,7 +13,6 @@ import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import { ReportButtons } from './buttons.ts';
 import type { BotDeps, HandlerContext, Outcome } from './context.ts';
-import { Cooldown } from './cooldown.ts';
 import { answerAsk } from './handlers/ask.ts';
 import { answerAutocomplete } from './handlers/autocomplete.ts';
 import { answerButton } from './handlers/button.ts';
@@ -88,7 +87,6 @@ export function createBot(deps: BotDeps): Bot {
   const context: HandlerContext = {
     deps,
     buttons: new ReportButtons(),
-    cooldown: new Cooldown(deps.cooldownSeconds, deps.now),
     sendToChannel,
   };
 

@@ -1,36 +1,64 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { exchangeDateOf } from '../market/calendar.ts';
 
+export interface LlmLimits {
+  readonly perUser: number;
+  readonly perServer: number;
+  /** Calls the whole bot may make in a day, whoever asks (LLM_DAILY_GLOBAL_BUDGET): the bill's ceiling. */
+  readonly global: number;
+}
+
 /**
- * Daily budgets of LLM calls per user and per server, reset at midnight New York time. A call is
- * allowed only when both the user and the server (if any) are under their limits, and then counts
- * against both.
+ * Daily budgets of LLM calls per user, per server and for the whole bot, reset at midnight New York
+ * time. A call is allowed only when the user, the server (if any) and the bot are all under their
+ * limits, and then counts against each. The counts are in the user database, so a restart (or a crash
+ * loop) does not hand out a fresh day's budget, and processes sharing the file share the budget.
  */
 export class LlmBudget {
-  readonly #perUser: number;
-  readonly #perServer: number;
+  readonly #db: DatabaseSync;
+  readonly #limits: LlmLimits;
   readonly #now: () => Date;
-  #day = '';
-  readonly #used = new Map<string, number>();
+  readonly #used: StatementSync;
+  readonly #count: StatementSync;
+  #lastDay = '';
 
-  constructor(limits: { readonly perUser: number; readonly perServer: number }, now: () => Date) {
-    this.#perUser = limits.perUser;
-    this.#perServer = limits.perServer;
+  constructor(db: DatabaseSync, limits: LlmLimits, now: () => Date) {
+    this.#db = db;
+    this.#limits = limits;
     this.#now = now;
+    this.#used = db.prepare('SELECT calls FROM llm_usage WHERE day = ? AND scope = ? AND key = ?');
+    this.#count = db.prepare(
+      `INSERT INTO llm_usage (day, scope, key, calls) VALUES (?, ?, ?, 1)
+       ON CONFLICT (day, scope, key) DO UPDATE SET calls = calls + 1`,
+    );
   }
 
   take(userId: string, serverId: string | null): boolean {
     const day = exchangeDateOf(this.#now());
-    if (day !== this.#day) {
-      this.#day = day;
-      this.#used.clear();
+    const scopes: [scope: string, key: string, limit: number][] = [
+      ['user', userId, this.#limits.perUser],
+      ...(serverId === null
+        ? []
+        : [['server', serverId, this.#limits.perServer] as [string, string, number]]),
+      ['all', '', this.#limits.global],
+    ];
+    // Checked and counted in one write transaction: two processes cannot both take the last call.
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      if (day !== this.#lastDay) {
+        this.#db.prepare('DELETE FROM llm_usage WHERE day < ?').run(day);
+        this.#lastDay = day;
+      }
+      const allowed = scopes.every(([scope, key, limit]) => {
+        const row = this.#used.get(day, scope, key) as { calls: number } | undefined;
+        return (row?.calls ?? 0) < limit;
+      });
+      if (allowed) for (const [scope, key] of scopes) this.#count.run(day, scope, key);
+      this.#db.exec('COMMIT');
+      return allowed;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
     }
-    const userKey = `user:${userId}`;
-    const serverKey = serverId === null ? null : `server:${serverId}`;
-    const user = this.#used.get(userKey) ?? 0;
-    const server = serverKey === null ? 0 : (this.#used.get(serverKey) ?? 0);
-    if (user >= this.#perUser || (serverKey !== null && server >= this.#perServer)) return false;
-    this.#used.set(userKey, user + 1);
-    if (serverKey !== null) this.#used.set(serverKey, server + 1);
-    return true;
   }
 }

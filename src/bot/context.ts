@@ -13,7 +13,8 @@ export interface BotDeps {
   readonly apiUrl: string;
   readonly runner: ReportRunner;
   readonly schedules: ScheduleStore;
-  readonly cooldownSeconds: number;
+  /** One report request per user per window; kept in the user database across restarts. */
+  readonly cooldown: Cooldown;
   /** Writes Explain's summaries; its button shows only when a language model is configured. */
   readonly summarizer: Summarizer;
   readonly llmBudget: LlmBudget;
@@ -30,7 +31,6 @@ export interface BotDeps {
 export interface HandlerContext {
   readonly deps: BotDeps;
   readonly buttons: ReportButtons;
-  readonly cooldown: Cooldown;
   /** Sends to a channel through REST, so DMs and schedules share one path with explicit allowed_mentions. */
   readonly sendToChannel: (channelId: string, message: RenderedMessage) => Promise<void>;
 }

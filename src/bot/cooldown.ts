@@ -1,34 +1,58 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
 /**
- * One report request per user per window: enough for anyone reading, too slow to flood the bot.
- * Old entries are forgotten lazily so the map stays the size of the recently active users.
+ * One report request per user per window: enough for anyone reading, too slow to flood the bot. The
+ * last request of each user is in the user database, so restarting the bot does not lift a cooldown;
+ * rows older than the window are forgotten now and then so the table stays the size of the recently
+ * active users.
  */
 export class Cooldown {
+  readonly #db: DatabaseSync;
   readonly #windowMs: number;
   readonly #now: () => Date;
-  readonly #lastRun = new Map<string, number>();
+  readonly #last: StatementSync;
+  readonly #record: StatementSync;
+  readonly #refund: StatementSync;
+  #takesSincePrune = 0;
 
-  constructor(seconds: number, now: () => Date) {
+  constructor(db: DatabaseSync, seconds: number, now: () => Date) {
+    this.#db = db;
     this.#windowMs = seconds * 1000;
     this.#now = now;
+    this.#last = db.prepare('SELECT last_request_ms FROM cooldowns WHERE user_id = ?');
+    this.#record = db.prepare(
+      `INSERT INTO cooldowns (user_id, last_request_ms) VALUES (?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET last_request_ms = excluded.last_request_ms`,
+    );
+    this.#refund = db.prepare('DELETE FROM cooldowns WHERE user_id = ?');
   }
 
   /** Gives back a request that got the user nothing (its interaction expired before it was acknowledged). */
   refund(userId: string): void {
-    this.#lastRun.delete(userId);
+    this.#refund.run(userId);
   }
 
   /** Records the request and returns 0, or the seconds the user still has to wait (nothing recorded). */
   take(userId: string): number {
     if (this.#windowMs === 0) return 0;
     const now = this.#now().getTime();
-    const last = this.#lastRun.get(userId);
-    if (last !== undefined && now - last < this.#windowMs) {
-      return Math.ceil((this.#windowMs - (now - last)) / 1000);
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const row = this.#last.get(userId) as { last_request_ms: number } | undefined;
+      if (row !== undefined && now - row.last_request_ms < this.#windowMs) {
+        this.#db.exec('COMMIT');
+        return Math.ceil((this.#windowMs - (now - row.last_request_ms)) / 1000);
+      }
+      if (++this.#takesSincePrune >= 1000) {
+        this.#takesSincePrune = 0;
+        this.#db.prepare('DELETE FROM cooldowns WHERE last_request_ms < ?').run(now - this.#windowMs);
+      }
+      this.#record.run(userId, now);
+      this.#db.exec('COMMIT');
+      return 0;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
     }
-    if (this.#lastRun.size > 10_000) {
-      for (const [user, at] of this.#lastRun) if (now - at >= this.#windowMs) this.#lastRun.delete(user);
-    }
-    this.#lastRun.set(userId, now);
-    return 0;
   }
 }

@@ -88,7 +88,7 @@ export async function withCooldown(
   refuse: (text: string) => Promise<unknown>,
   work: () => Promise<Outcome>,
 ): Promise<Outcome> {
-  const wait = context.cooldown.take(userId);
+  const wait = context.deps.cooldown.take(userId);
   if (wait > 0) {
     await refuse(cooldownMessage(wait));
     return 'cooldown';
@@ -111,7 +111,7 @@ export async function acknowledge(
     await defer();
     return true;
   } catch (error) {
-    context.cooldown.refund(userId);
+    context.deps.cooldown.refund(userId);
     log.warn({ err: describeError(error) }, 'could not acknowledge the interaction; nothing computed');
     return false;
   }

@@ -44,6 +44,7 @@ const envSchema = z.object({
   TAPEWATCH_HOME: optionalString,
   TAPEWATCH_STORE_PATH: optionalString,
   TAPEWATCH_DB_PATH: optionalString,
+  CACHE_MAX_MB: integerInRange(16, 65_536, 512),
   CSV_CACHE_DIR: optionalString,
   DEMO_SEED: integerInRange(0, 2 ** 31 - 1, 20240711),
   BAD_TICK_FACTOR: z.preprocess(blankToUndefined, z.coerce.number().min(1.5).max(1_000_000).default(3)),
@@ -102,6 +103,7 @@ const envSchema = z.object({
   OPENAI_MAX_RETRIES: integerInRange(0, 5, 1),
   LLM_DAILY_USER_BUDGET: integerInRange(0, 10_000, 20),
   LLM_DAILY_SERVER_BUDGET: integerInRange(0, 100_000, 200),
+  LLM_DAILY_GLOBAL_BUDGET: integerInRange(0, 1_000_000, 1000),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -149,6 +151,8 @@ export interface LlmSettings {
   /** LLM calls one user, and one server, may cause per New York calendar day; 0 means none. */
   readonly dailyUserBudget: number;
   readonly dailyServerBudget: number;
+  /** LLM calls the whole bot may make per New York day, across all servers and DMs. */
+  readonly dailyGlobalBudget: number;
 }
 
 export interface Config {
@@ -165,6 +169,8 @@ export interface Config {
    * $TAPEWATCH_HOME/cache/csv); null when CSV_CACHE_DIR is "off".
    */
   readonly csvCacheDir: string | null;
+  /** The most memory the in-memory cache of live quotes and bars may hold, in bytes. */
+  readonly cacheMaxBytes: number;
   readonly demoSeed: number;
   /** A one-day move of this factor, up or down, undone the next day is a bad tick (see market/quality.ts). */
   readonly badTickFactor: number;
@@ -199,6 +205,7 @@ export function parseConfig(env: Environment): Config {
       values.CSV_CACHE_DIR?.toLowerCase() === 'off'
         ? null
         : path.resolve(values.CSV_CACHE_DIR ?? path.join(homeDir, 'cache', 'csv')),
+    cacheMaxBytes: values.CACHE_MAX_MB * 1024 * 1024,
     demoSeed: values.DEMO_SEED,
     badTickFactor: values.BAD_TICK_FACTOR,
     yahoo: Object.freeze({
@@ -226,6 +233,7 @@ export function parseConfig(env: Environment): Config {
       maxRetries: values.OPENAI_MAX_RETRIES,
       dailyUserBudget: values.LLM_DAILY_USER_BUDGET,
       dailyServerBudget: values.LLM_DAILY_SERVER_BUDGET,
+      dailyGlobalBudget: values.LLM_DAILY_GLOBAL_BUDGET,
     }),
     logLevel: values.LOG_LEVEL,
   });

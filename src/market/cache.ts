@@ -16,19 +16,36 @@ export interface CachePolicy {
   readonly openBarsTtlSeconds: number;
   /** Ceiling for entries made while the market is closed (a long weekend is still refreshed daily). */
   readonly closedMaxTtlSeconds: number;
+  /**
+   * The most memory the entries may hold (CACHE_MAX_MB): users can ask for any symbol list, so past it
+   * the least recently used entries go first; the bar store behind still has them.
+   */
+  readonly maxBytes: number;
 }
 
 export const DEFAULT_CACHE_POLICY: CachePolicy = {
   openQuoteTtlSeconds: 60,
   openBarsTtlSeconds: 300,
   closedMaxTtlSeconds: 24 * 3600,
+  maxBytes: 512 * 1024 * 1024,
 };
+
+/** What an entry holds in memory, roughly: its columns, plus a pointer and a little for each date. */
+function sizeOf(value: unknown): number {
+  if (typeof value !== 'object' || value === null || !('dates' in value)) return 512;
+  const bars = value as DailyBars;
+  const columns = [bars.open, bars.high, bars.low, bars.close, bars.adjClose, bars.volume];
+  return 256 + bars.dates.length * 16 + columns.reduce((sum, column) => sum + column.byteLength, 0);
+}
 
 export class CachedMarketData implements MarketData {
   readonly source: MarketData['source'];
   readonly label: string;
   private readonly cache = new NodeCache({ useClones: false, checkperiod: 120 });
   private readonly flights = new SingleFlight();
+  /** Each entry's size, least recently used first (a Map keeps the order keys were set in). */
+  readonly #sizes = new Map<string, number>();
+  #bytes = 0;
 
   private readonly inner: MarketData;
   private readonly now: () => Date;
@@ -40,6 +57,22 @@ export class CachedMarketData implements MarketData {
     this.policy = policy;
     this.source = inner.source;
     this.label = inner.label;
+    // node-cache drops expired entries on its own timer: the accounting follows every deletion.
+    this.cache.on('del', (key: string) => {
+      this.#forget(key);
+    });
+  }
+
+  /** Bytes the entries hold now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #forget(key: string): void {
+    const size = this.#sizes.get(key);
+    if (size === undefined) return;
+    this.#sizes.delete(key);
+    this.#bytes -= size;
   }
 
   /** Seconds an entry made now stays fresh. */
@@ -60,14 +93,30 @@ export class CachedMarketData implements MarketData {
   #get(key: string): unknown {
     const entry = this.cache.get<{ value: unknown; expires: number }>(key);
     if (entry === undefined) return undefined;
-    if (this.now().getTime() < entry.expires) return entry.value;
+    if (this.now().getTime() < entry.expires) {
+      const size = this.#sizes.get(key);
+      if (size !== undefined) {
+        this.#sizes.delete(key);
+        this.#sizes.set(key, size);
+      }
+      return entry.value;
+    }
     this.cache.del(key);
     return undefined;
   }
 
   #set(key: string, value: unknown, kind: 'bars' | 'quote'): void {
+    const size = sizeOf(value);
+    if (size > this.policy.maxBytes) return;
     const ttl = this.ttlSeconds(kind);
+    this.#forget(key);
     this.cache.set(key, { value, expires: this.now().getTime() + ttl * 1000 }, ttl);
+    this.#sizes.set(key, size);
+    this.#bytes += size;
+    for (const oldest of this.#sizes.keys()) {
+      if (this.#bytes <= this.policy.maxBytes) break;
+      this.cache.del(oldest);
+    }
   }
 
   getDailyBars(symbol: string, range: DateRange, options?: Cancellable): Promise<DailyBars> {

@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Config, SourceName } from '../config/index.ts';
 import type { Logger } from '../log.ts';
 import { openDatabase } from '../store/database.ts';
-import { CachedMarketData } from './cache.ts';
+import { CachedMarketData, DEFAULT_CACHE_POLICY } from './cache.ts';
 import { CsvMarketData } from './csv.ts';
 import { CsvCache } from './csv-cache.ts';
 import { DemoMarketData, type DemoGenerator } from './demo.ts';
@@ -84,6 +84,7 @@ export function openMarketData(
       const cached = new CachedMarketData(
         new StoredMarketData(yahoo, new BarStore(db, config.storePath), deps.now),
         deps.now,
+        { ...DEFAULT_CACHE_POLICY, maxBytes: config.cacheMaxBytes },
       );
       return {
         marketData: cached,

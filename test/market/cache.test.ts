@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CachedMarketData } from '../../src/market/cache.ts';
+import { CachedMarketData, DEFAULT_CACHE_POLICY } from '../../src/market/cache.ts';
 import { FakeClock } from '../helpers/clock.ts';
 import { RecordingSource } from '../fakes/recording-source.ts';
 
@@ -87,6 +87,43 @@ describe('market data cache', () => {
       second.quotes.map((q) => q.symbol),
       ['AAA', 'BBB'],
     );
+    cache.close();
+  });
+
+  it('holds at most CACHE_MAX_MB, letting the least recently used entry go first', async () => {
+    const source = new RecordingSource();
+    const clock = new FakeClock('2026-11-20T15:00:00Z');
+    // Five sessions of bars: six float64 columns (240 B) + 16 B a date (80 B) + 256 B = 576 B an entry.
+    const cache = new CachedMarketData(source, clock.now, { ...DEFAULT_CACHE_POLICY, maxBytes: 1200 });
+    const asked = (symbol: string) => source.barRequests.filter((r) => r.symbol === symbol).length;
+    await cache.getDailyBars('AAA', RANGE);
+    await cache.getDailyBars('BBB', RANGE);
+    assert.equal(cache.bytes, 1152);
+    await cache.getDailyBars('AAA', RANGE); // a hit: AAA is now the most recently used
+    await cache.getDailyBars('CCC', RANGE); // over 1200 B: BBB, the least recently used, goes
+    assert.equal(cache.bytes, 1152);
+    await cache.getDailyBars('AAA', RANGE);
+    assert.deepEqual([asked('AAA'), asked('BBB'), asked('CCC')], [1, 1, 1], 'AAA was kept');
+    await cache.getDailyBars('BBB', RANGE);
+    assert.equal(asked('BBB'), 2, 'BBB was let go and is asked again');
+    cache.close();
+  });
+
+  it('does not keep an entry larger than the whole cache, and keeps the accounting when entries expire', async () => {
+    const source = new RecordingSource();
+    const clock = new FakeClock('2026-11-20T15:00:00Z');
+    const tiny = new CachedMarketData(source, clock.now, { ...DEFAULT_CACHE_POLICY, maxBytes: 500 });
+    await tiny.getDailyBars('AAA', RANGE);
+    await tiny.getDailyBars('AAA', RANGE);
+    assert.equal(source.barRequests.length, 2);
+    assert.equal(tiny.bytes, 0);
+    tiny.close();
+    const cache = new CachedMarketData(source, clock.now);
+    await cache.getDailyBars('AAA', RANGE);
+    assert.equal(cache.bytes, 576);
+    clock.advanceSeconds(301);
+    await cache.getDailyBars('AAA', RANGE); // expired by the clock: dropped and fetched again
+    assert.equal(cache.bytes, 576, 'the expired entry no longer counts');
     cache.close();
   });
 });
