@@ -1,5 +1,5 @@
 import type { DestinationStream } from 'pino';
-import { describeError } from '../errors.ts';
+import { describeError, TapewatchError } from '../errors.ts';
 import { parseConfig, requireDiscordToken, type Environment } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { FetchFn } from '../lib/http.ts';
@@ -13,6 +13,8 @@ import { createLlmClient } from '../llm/client.ts';
 import { Summarizer } from '../llm/summarizer.ts';
 import { createBot, type Bot } from './bot.ts';
 import { LlmBudget } from './budget.ts';
+import { Health, startHealthServer, type HealthServer } from './health.ts';
+import { Metrics } from '../lib/metrics.ts';
 import { Cooldown } from './cooldown.ts';
 import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
@@ -36,6 +38,9 @@ export interface BotIo {
 export interface RunningBot {
   readonly bot: Bot;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The /healthz and /metrics endpoint once it listens; null when HEALTH_PORT is unset. */
+  readonly health: Promise<HealthServer | null>;
   /** Graceful shutdown: replies under way finish, then Discord, the data source and the store close. */
   close(): Promise<void>;
 }
@@ -66,6 +71,8 @@ export function openBot(io: BotIo): RunningBot {
     user.db.close();
     throw error;
   }
+  const metrics = new Metrics({ bars: config.storePath, user: config.userDbPath });
+  const health = new Health(io.now);
   const pool = new ReportPool({
     threads: config.discord.reportConcurrency,
     homeDir: config.homeDir,
@@ -81,6 +88,11 @@ export function openBot(io: BotIo): RunningBot {
       logger,
       database: db,
       generateDemo: generateDemoInWorker,
+      metrics,
+      observeHttp: (event) => {
+        if (event === 'attempt' || event === 'retry' || event === 'rate_limited') metrics.yahoo(event);
+        health.observeData(event);
+      },
     },
   );
   const prewarmer = prewarmerFor(config, opened.marketData, io, logger);
@@ -93,7 +105,7 @@ export function openBot(io: BotIo): RunningBot {
     maxWaitSeconds: config.discord.maxWaitSeconds,
   });
   const llm = createLlmClient(config.llm, io.fetch);
-  const summarizer = new Summarizer({ client: llm, model: config.llm.model, logger });
+  const summarizer = new Summarizer({ client: llm, model: config.llm.model, logger, metrics });
   const bot = createBot({
     token,
     apiUrl: config.discord.apiUrl,
@@ -113,24 +125,44 @@ export function openBot(io: BotIo): RunningBot {
     ),
     now: io.now,
     logger,
+    metrics,
+    health,
     ...(io.schedulerIntervalMs === undefined ? {} : { schedulerIntervalMs: io.schedulerIntervalMs }),
     ...(prewarmer === null ? {} : { warmingUp: () => prewarmer.progress() !== null }),
   });
   prewarmer?.start();
+  const endpoint =
+    config.discord.health === null
+      ? Promise.resolve(null)
+      : startHealthServer(config.discord.health, health, metrics, logger).catch((error: unknown) => {
+          throw new TapewatchError(
+            'bad_config',
+            `HEALTH_PORT ${config.discord.health?.port ?? ''} on ${config.discord.health?.host ?? ''} cannot be used (${describeError(error)}).`,
+            { cause: error },
+          );
+        });
+  // Awaited by whoever starts the bot; until then a failure must not count as unhandled.
+  endpoint.catch(() => undefined);
   let closed: Promise<void> | null = null;
   return {
     bot,
     logger,
+    metrics,
+    health: endpoint,
     close() {
       prewarmer?.stop();
-      closed ??= bot.stop().finally(() =>
-        pool.close().finally(() => {
-          summarizer.close();
-          opened.close();
-          db.close();
-          user.db.close();
-        }),
-      );
+      closed ??= endpoint
+        .catch(() => null)
+        .then((server) => server?.close())
+        .then(() => bot.stop())
+        .finally(() =>
+          pool.close().finally(() => {
+            summarizer.close();
+            opened.close();
+            db.close();
+            user.db.close();
+          }),
+        );
       return closed;
     },
   };

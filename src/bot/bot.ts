@@ -84,9 +84,15 @@ export function createBot(deps: BotDeps): Bot {
     });
   }
 
+  /** Interactions being handled: what each is and when it arrived, for the latency metrics. */
+  const received = new Map<string, { command: string; started: number }>();
   const context: HandlerContext = {
     deps,
     buttons: new ReportButtons(),
+    acknowledged: (interactionId) => {
+      const arrival = received.get(interactionId);
+      if (arrival) deps.metrics?.acknowledged(arrival.command, (performance.now() - arrival.started) / 1000);
+    },
     sendToChannel,
   };
 
@@ -95,6 +101,7 @@ export function createBot(deps: BotDeps): Bot {
     runner,
     now: deps.now,
     logger: logger.child({ component: 'scheduler' }),
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     ...(deps.schedulerIntervalMs === undefined ? {} : { intervalMs: deps.schedulerIntervalMs }),
     ...(deps.warmingUp === undefined ? {} : { warmingUp: deps.warmingUp }),
     post: async (channelId, message) => {
@@ -144,12 +151,16 @@ export function createBot(deps: BotDeps): Bot {
           : 'other';
     const log = logger.child({ command, user: hashUserId(interaction.user.id), reference });
     let outcome: Outcome = 'ok';
+    received.set(interaction.id, { command, started });
     try {
       outcome = await dispatch(interaction, log);
     } catch (error) {
       outcome = await answerFailure(interaction, error, log, reference);
     } finally {
-      log.info({ outcome, durationMs: Math.round(performance.now() - started) }, 'interaction');
+      received.delete(interaction.id);
+      const seconds = (performance.now() - started) / 1000;
+      log.info({ outcome, durationMs: Math.round(seconds * 1000) }, 'interaction');
+      deps.metrics?.interaction(command, outcome, seconds);
     }
   }
 
@@ -159,6 +170,12 @@ export function createBot(deps: BotDeps): Bot {
   client.on(Events.MessageCreate, (message) => {
     if (!stopping && !message.author.bot && !message.inGuild()) track(answerDirectMessage(message, context));
   });
+  client.on(Events.ShardReady, () => deps.health?.gatewayConnected());
+  client.on(Events.ShardResume, () => deps.health?.gatewayConnected());
+  client.on(Events.ShardReconnecting, () => deps.health?.gatewayLost('reconnecting'));
+  client.on(Events.ShardDisconnect, (event) =>
+    deps.health?.gatewayLost(`disconnected (close code ${event.code})`),
+  );
   client.on(Events.Error, (error) => {
     logger.error({ err: error.message }, 'discord client error');
   });

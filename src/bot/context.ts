@@ -1,8 +1,10 @@
+import type { Metrics } from '../lib/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { QuestionRouter } from '../llm/ask.ts';
 import type { Summarizer } from '../llm/summarizer.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import type { LlmBudget } from './budget.ts';
+import type { Health } from './health.ts';
 import type { ReportButtons } from './buttons.ts';
 import type { Cooldown } from './cooldown.ts';
 import type { ReportRunner } from './reports.ts';
@@ -22,6 +24,10 @@ export interface BotDeps {
   readonly questions: QuestionRouter | null;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** Counts interactions, their latencies and scheduled posts for /metrics; nothing when absent. */
+  readonly metrics?: Metrics;
+  /** Told when the gateway connects and when it is lost, for /healthz. */
+  readonly health?: Health;
   readonly schedulerIntervalMs?: number;
   /** True while market history is still loading after the start (see Prewarmer): schedules wait. */
   readonly warmingUp?: () => boolean;
@@ -31,6 +37,8 @@ export interface BotDeps {
 export interface HandlerContext {
   readonly deps: BotDeps;
   readonly buttons: ReportButtons;
+  /** Called once an interaction is acknowledged, so the time to its deferral is measured. */
+  readonly acknowledged: (interactionId: string) => void;
   /** Sends to a channel through REST, so DMs and schedules share one path with explicit allowed_mentions. */
   readonly sendToChannel: (channelId: string, message: RenderedMessage) => Promise<void>;
 }

@@ -44,6 +44,13 @@ installCrashGuard(process, {
   },
 });
 try {
+  await running.health;
+} catch (error) {
+  process.stderr.write(`tapewatch: ${describeError(error)}\n`);
+  await running.close().catch(() => undefined);
+  process.exit(1);
+}
+try {
   await running.bot.start();
 } catch (error) {
   // Never the token itself: what Discord refused, and where to fix it.

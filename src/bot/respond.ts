@@ -102,13 +102,15 @@ export async function withCooldown(
  * given back, since they got nothing.
  */
 export async function acknowledge(
+  interaction: { readonly id: string; readonly user: { readonly id: string } },
   defer: () => Promise<unknown>,
-  userId: string,
   context: HandlerContext,
   log: Logger,
 ): Promise<boolean> {
+  const userId = interaction.user.id;
   try {
     await defer();
+    context.acknowledged(interaction.id);
     return true;
   } catch (error) {
     context.deps.cooldown.refund(userId);

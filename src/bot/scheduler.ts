@@ -1,4 +1,5 @@
 import { describeError } from '../errors.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
 import type { ReportRunner } from './reports.ts';
@@ -24,6 +25,8 @@ export interface SchedulerDeps {
   readonly post: PostToChannel;
   readonly now: () => Date;
   readonly logger: Logger;
+  /** Counts each slot's result: posted (on time or late), skipped, failed, given up. */
+  readonly metrics?: Metrics;
   readonly intervalMs?: number;
   /**
    * True while the bot is still loading market history after its start: passes wait rather than spend
@@ -99,7 +102,10 @@ export class Scheduler {
     switch (decision.action) {
       case 'skip': {
         const outcome = `skipped ${slot.date} ${schedule.time}: the bot was offline and it was ${minutesLate(lateMs)} late`;
-        if (store.claim(schedule.id, slot.date, outcome, now)) log.warn({ outcome }, 'schedule slot skipped');
+        if (store.claim(schedule.id, slot.date, outcome, now)) {
+          log.warn({ outcome }, 'schedule slot skipped');
+          this.#deps.metrics?.scheduledPost('skipped');
+        }
         return;
       }
       case 'abandon': {
@@ -110,6 +116,7 @@ export class Scheduler {
         const outcome = `not posted ${slot.date} ${schedule.time}: ${why} (${schedule.lastOutcome ?? 'no answer'})`;
         store.recordOutcome(schedule.id, outcome);
         log.error({ outcome }, 'scheduled report given up');
+        this.#deps.metrics?.scheduledPost('given_up');
         return;
       }
       case 'retry':
@@ -141,6 +148,7 @@ export class Scheduler {
         `posted ${date} ${schedule.time}${late ? ` (${minutesLate(lateMs)} late)` : ''}`,
       );
       log.info({ late, attempt }, 'scheduled report posted');
+      this.#deps.metrics?.scheduledPost(late ? 'posted_late' : 'posted');
     } catch (error) {
       if (error instanceof ChannelUnavailableError) {
         store.disable(schedule.id, `disabled: ${error.message}`);
@@ -151,6 +159,7 @@ export class Scheduler {
       if (attempt < MAX_POST_ATTEMPTS) store.recordRetry(schedule.id, `${failure}; trying again`);
       else store.recordOutcome(schedule.id, `not posted ${date}: ${failure}`);
       log.error({ err: describeError(error), attempt }, 'scheduled report failed');
+      this.#deps.metrics?.scheduledPost('failed');
     }
   }
 }

@@ -55,6 +55,8 @@ const envSchema = z.object({
   YAHOO_REQUESTS_PER_MINUTE: integerInRange(1, 6_000, 60),
   YAHOO_RATE_LIMIT_WAIT_SECONDS: integerInRange(0, 3_600, 300),
   DISCORD_TOKEN: optionalString,
+  HEALTH_PORT: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65_535).optional()),
+  HEALTH_HOST: z.preprocess(blankToUndefined, z.string().trim().min(1).default('127.0.0.1')),
   DISCORD_GUILD_ID: z.preprocess(
     blankToUndefined,
     z
@@ -139,6 +141,8 @@ export interface DiscordSettings {
    * of the symbols every report needs (PREWARM_UNIVERSES; "none" turns prewarming off).
    */
   readonly prewarmUniverses: readonly string[];
+  /** Where /healthz and /metrics are served (HEALTH_PORT, HEALTH_HOST); null when HEALTH_PORT is unset. */
+  readonly health: { readonly host: string; readonly port: number } | null;
 }
 
 export interface LlmSettings {
@@ -224,6 +228,10 @@ export function parseConfig(env: Environment): Config {
       reportConcurrency: values.BOT_REPORT_CONCURRENCY,
       maxWaitSeconds: values.BOT_MAX_WAIT_SECONDS,
       prewarmUniverses: Object.freeze(values.PREWARM_UNIVERSES),
+      health:
+        values.HEALTH_PORT === undefined
+          ? null
+          : Object.freeze({ host: values.HEALTH_HOST, port: values.HEALTH_PORT }),
     }),
     llm: Object.freeze({
       apiKey: values.OPENAI_API_KEY ?? null,

@@ -68,7 +68,15 @@ export interface RetryDeps {
   readonly logger: { readonly debug: LogFn };
   /** Every attempt takes a token first; a 429 pauses it for every request. */
   readonly budget?: RequestBudget;
+  /** Told of each attempt, retry and 429, and whether each request got an answer in the end. */
+  readonly observe?: (event: HttpEvent) => void;
 }
+
+/**
+ * `answered`: the server sent a response worth keeping (a 404 for an unknown symbol is an answer);
+ * `unanswered`: the request gave up (timeouts, refused connections, 5xx or 429 to the last attempt).
+ */
+export type HttpEvent = 'attempt' | 'retry' | 'rate_limited' | 'answered' | 'unanswered';
 
 /**
  * A token bucket shared by every request to one server: at most `perMinute` requests a minute on
@@ -150,6 +158,28 @@ function redactUrl(input: string | URL | Request): string {
 }
 
 export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: RetryDeps): FetchFn {
+  const observe = deps.observe ?? (() => undefined);
+  const retrying = withRetries(inner, policy, deps, observe);
+  return async (input, init) => {
+    try {
+      const response = await retrying(input, init);
+      observe('answered');
+      return response;
+    } catch (error) {
+      const answered = error instanceof HttpFailure && error.kind === 'client_error';
+      // A request its caller abandoned says nothing about the server.
+      if (!init?.signal?.aborted) observe(answered ? 'answered' : 'unanswered');
+      throw error;
+    }
+  };
+}
+
+function withRetries(
+  inner: FetchFn,
+  policy: RetryPolicy,
+  deps: RetryDeps,
+  observe: (event: HttpEvent) => void,
+): FetchFn {
   return async (input, init) => {
     const target = redactUrl(input);
     const attempts = policy.retries + 1;
@@ -160,6 +190,7 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
     while (attempt < attempts) {
       attempt++;
       await deps.budget?.take(init?.signal ?? undefined);
+      observe('attempt');
       const timeout = AbortSignal.timeout(policy.timeoutMs);
       const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
       let waitHintMs: number | null = null;
@@ -206,6 +237,7 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
         if (rateLimitedMs > policy.maxRateLimitWaitMs) throw lastFailure;
         rateLimited++;
         attempt--;
+        observe('rate_limited');
         deps.logger.debug({ target, delayMs: Math.round(delay), rateLimited }, 'rate-limited; waiting');
         if (deps.budget) deps.budget.pauseFor(delay);
         else await deps.sleep(delay, init?.signal ?? undefined);
@@ -218,6 +250,7 @@ export function createRetryingFetch(inner: FetchFn, policy: RetryPolicy, deps: R
           { target, attempt, delayMs: Math.round(delay), failure: lastFailure.kind },
           'retrying',
         );
+        observe('retry');
         await deps.sleep(delay, init?.signal ?? undefined);
       }
     }

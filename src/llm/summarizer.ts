@@ -10,6 +10,7 @@ import { factNumbers, reportFacts } from './facts.ts';
 import { ungroundedNumbers } from './grounding.ts';
 import { parseModelJson } from './json.ts';
 import { fillPrompt, loadPrompt, type PromptTemplate } from './prompts.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import { templateSummary, type Summary } from './template.ts';
 
 /** What the model must answer; anything else is malformed and ends in the template. */
@@ -22,6 +23,8 @@ export interface SummarizerDeps {
   readonly client: OpenAI | null;
   readonly model: string;
   readonly logger: Logger;
+  /** Counts who wrote each summary: the model, or the template and why. */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -51,6 +54,7 @@ export class Summarizer {
   summarize(report: Report, headline: readonly string[], allowCall?: () => boolean): Promise<Summary> {
     const client = this.#deps.client;
     if (client === null) {
+      this.#deps.metrics?.summary('template_no_model');
       return Promise.resolve(templateSummary(report, headline, 'no language model is configured'));
     }
     const facts = reportFacts(report);
@@ -82,6 +86,7 @@ export class Summarizer {
     let reason = '';
     for (let attempt = 1; attempt <= 2; attempt++) {
       if (!allowCall()) {
+        this.#deps.metrics?.summary('template_budget');
         return templateSummary(report, headline, "today's limit of language-model calls is reached");
       }
       try {
@@ -120,13 +125,16 @@ export class Summarizer {
           log.debug({ attempt, invented }, 'the numbers not in the facts');
           continue;
         }
+        this.#deps.metrics?.summary('llm');
         return { ...parsed.data, asOf: report.asOf, origin: 'llm', note: null };
       } catch (error) {
         // Timeouts, 429s and 5xx have already been retried by the client as configured.
         log.warn({ err: describeError(error) }, 'language model call failed');
+        this.#deps.metrics?.summary('template_failed');
         return templateSummary(report, headline, 'the language model did not answer');
       }
     }
+    this.#deps.metrics?.summary('template_rejected');
     return templateSummary(report, headline, `the model's summary was rejected: ${reason}`);
   }
 

@@ -2,6 +2,7 @@ import NodeCache from 'node-cache';
 import { marketStatus } from './calendar.ts';
 import type { DailyBars, DateRange, MarketData, Quote, QuoteBatch } from './types.ts';
 import type { Cancellable } from '../lib/abort.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import { SingleFlight } from '../lib/single-flight.ts';
 
 /**
@@ -51,7 +52,15 @@ export class CachedMarketData implements MarketData {
   private readonly now: () => Date;
   private readonly policy: CachePolicy;
 
-  constructor(inner: MarketData, now: () => Date, policy: CachePolicy = DEFAULT_CACHE_POLICY) {
+  readonly #metrics: Metrics | undefined;
+
+  constructor(
+    inner: MarketData,
+    now: () => Date,
+    policy: CachePolicy = DEFAULT_CACHE_POLICY,
+    metrics?: Metrics,
+  ) {
+    this.#metrics = metrics;
     this.inner = inner;
     this.now = now;
     this.policy = policy;
@@ -122,6 +131,7 @@ export class CachedMarketData implements MarketData {
   getDailyBars(symbol: string, range: DateRange, options?: Cancellable): Promise<DailyBars> {
     const key = `bars:${symbol.toUpperCase()}:${range.from}:${range.to}`;
     const hit = this.#get(key) as DailyBars | undefined;
+    this.#metrics?.cacheLookup('bars', hit !== undefined);
     if (hit) return Promise.resolve(hit);
     return this.flights.run(
       key,
@@ -139,6 +149,7 @@ export class CachedMarketData implements MarketData {
     const cached = new Map<string, Quote>();
     for (const symbol of wanted) {
       const hit = this.#get(`quote:${symbol}`) as Quote | undefined;
+      this.#metrics?.cacheLookup('quote', hit !== undefined);
       if (hit) cached.set(symbol, hit);
     }
     const toFetch = wanted.filter((symbol) => !cached.has(symbol));

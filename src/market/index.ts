@@ -6,7 +6,8 @@ import { CachedMarketData, DEFAULT_CACHE_POLICY } from './cache.ts';
 import { CsvMarketData } from './csv.ts';
 import { CsvCache } from './csv-cache.ts';
 import { DemoMarketData, type DemoGenerator } from './demo.ts';
-import type { FetchFn } from '../lib/http.ts';
+import type { FetchFn, HttpEvent } from '../lib/http.ts';
+import type { Metrics } from '../lib/metrics.ts';
 import { BarStore, StoredMarketData } from './store.ts';
 import type { MarketData } from './types.ts';
 import type { Cancellable } from '../lib/abort.ts';
@@ -28,6 +29,10 @@ export interface MarketDataDeps {
   readonly database?: DatabaseSync;
   /** Told when a corrupt bar store was moved aside and rebuilt; logged as a warning when absent. */
   readonly notify?: (note: string) => void;
+  /** Told of every Yahoo HTTP attempt, retry, 429 and outcome (the bot's metrics and health). */
+  readonly observeHttp?: (event: HttpEvent) => void;
+  /** Counts the in-memory cache's hits and misses. */
+  readonly metrics?: Metrics;
   /** Where the demo market is generated; in this thread when absent (the bot uses its report workers). */
   readonly generateDemo?: DemoGenerator;
 }
@@ -79,12 +84,14 @@ export function openMarketData(
         return new YahooMarketData(config.yahoo, {
           fetch: deps.fetch,
           logger: deps.logger.child({ component: 'yahoo' }),
+          ...(deps.observeHttp === undefined ? {} : { observe: deps.observeHttp }),
         });
       });
       const cached = new CachedMarketData(
         new StoredMarketData(yahoo, new BarStore(db, config.storePath), deps.now),
         deps.now,
         { ...DEFAULT_CACHE_POLICY, maxBytes: config.cacheMaxBytes },
+        deps.metrics,
       );
       return {
         marketData: cached,

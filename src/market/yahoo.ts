@@ -8,7 +8,14 @@ import { SymbolDataError, TapewatchError, UnknownSymbolError, describeError } fr
 import type { Logger } from '../log.ts';
 import { addDays, exchangeDateOf, isTimeZone } from './calendar.ts';
 import { sleep as realSleep, type Cancellable } from '../lib/abort.ts';
-import { createRetryingFetch, HttpFailure, RequestBudget, type FetchFn, type SleepFn } from '../lib/http.ts';
+import {
+  createRetryingFetch,
+  HttpFailure,
+  RequestBudget,
+  type FetchFn,
+  type HttpEvent,
+  type SleepFn,
+} from '../lib/http.ts';
 import {
   allocateBars,
   type DailyBars,
@@ -143,6 +150,8 @@ export interface YahooDeps {
   readonly random?: () => number;
   /** The clock the request budget refills by (milliseconds); Date.now when absent. */
   readonly now?: () => number;
+  /** Told of every HTTP attempt, retry, 429 and final outcome (metrics, health). */
+  readonly observe?: (event: HttpEvent) => void;
 }
 
 export class YahooMarketData implements MarketData {
@@ -180,6 +189,7 @@ export class YahooMarketData implements MarketData {
           now: deps.now ?? Date.now,
           sleep,
         }),
+        ...(deps.observe === undefined ? {} : { observe: deps.observe }),
       },
     );
     const log =

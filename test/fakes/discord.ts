@@ -105,6 +105,8 @@ export class FakeDiscord {
   readonly dispatchedAt = new Map<string, number>();
   /** How many of the next file uploads (multipart requests) have their connection reset mid-body. */
   resetUploads = 0;
+  /** While set, the gateway drops every connection at once: Discord's gateway gone, REST still up. */
+  gatewayDown = false;
   /** When set, every REST call with another token is refused with 401, as Discord refuses a reset token. */
   acceptedToken: string | null = null;
   readonly #server: Server;
@@ -138,6 +140,10 @@ export class FakeDiscord {
     });
     this.#gateway = new WebSocketServer({ server: this.#server, path: '/gateway' });
     this.#gateway.on('connection', (socket) => {
+      if (this.gatewayDown) {
+        socket.terminate();
+        return;
+      }
       this.#socket = socket;
       this.#ready = false;
       socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null }));

@@ -3,7 +3,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sleep } from '../../src/lib/abort.ts';
-import { createRetryingFetch, HttpFailure, RequestBudget, type RetryPolicy } from '../../src/lib/http.ts';
+import {
+  createRetryingFetch,
+  HttpFailure,
+  RequestBudget,
+  type HttpEvent,
+  type RetryPolicy,
+} from '../../src/lib/http.ts';
 import { silentLogger } from '../../src/log.ts';
 
 /** One scripted answer: a status (with Retry-After), or a delay longer than the client waits. */
@@ -48,7 +54,7 @@ describe('retrying fetch against a scripted server on loopback', () => {
     sleeps = [];
   });
 
-  function retrying(policy: Partial<RetryPolicy> = {}) {
+  function retrying(policy: Partial<RetryPolicy> = {}, observe?: (event: HttpEvent) => void) {
     return createRetryingFetch(
       globalThis.fetch,
       {
@@ -67,9 +73,26 @@ describe('retrying fetch against a scripted server on loopback', () => {
           sleeps.push(ms);
           return Promise.resolve();
         },
+        ...(observe === undefined ? {} : { observe }),
       },
     );
   }
+
+  it('tells its observer of each attempt, retry and 429, and whether the request got an answer', async () => {
+    const events: HttpEvent[] = [];
+    const observe = (event: HttpEvent) => events.push(event);
+    script = [{ status: 429 }, { status: 503 }];
+    await retrying({}, observe)(`${base}/chart`);
+    assert.deepEqual(events, ['attempt', 'rate_limited', 'attempt', 'retry', 'attempt', 'answered']);
+    events.length = 0;
+    script = [{ status: 404 }];
+    await assert.rejects(retrying({}, observe)(`${base}/chart`));
+    assert.deepEqual(events, ['attempt', 'answered'], 'a 404 is an answer: the server is there');
+    events.length = 0;
+    script = [{ status: 500 }, { status: 500 }];
+    await assert.rejects(retrying({ retries: 1 }, observe)(`${base}/chart`));
+    assert.deepEqual(events, ['attempt', 'retry', 'attempt', 'unanswered']);
+  });
 
   it('retries 503 with exponential backoff and full jitter, then returns the answer', async () => {
     script = [{ status: 503 }, { status: 503 }];

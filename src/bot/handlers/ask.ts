@@ -88,7 +88,7 @@ export function answerAsk(
     who.userId,
     (text) => replyPrivately(interaction, text),
     async () => {
-      if (!(await acknowledge(() => interaction.deferReply(), who.userId, context, log))) return 'expired';
+      if (!(await acknowledge(interaction, () => interaction.deferReply(), context, log))) return 'expired';
       const placed = await understand(interaction.options.getString('question', true), who, true, context);
       if ('reply' in placed) {
         await interaction.editReply({

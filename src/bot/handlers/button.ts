@@ -45,7 +45,7 @@ export async function answerButton(
     interaction.user.id,
     (text) => replyPrivately(interaction, text),
     async () => {
-      if (!(await acknowledge(() => interaction.deferUpdate(), interaction.user.id, context, log))) {
+      if (!(await acknowledge(interaction, () => interaction.deferUpdate(), context, log))) {
         return 'expired';
       }
       const { message } = await context.deps.runner.run(request);

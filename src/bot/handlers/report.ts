@@ -96,7 +96,7 @@ export async function answerReport(
       const answer = runner.run(request, progress.onProgress, deferral);
       // Whatever happens to the deferral, the shared answer must not count as an unhandled rejection.
       void answer.catch(() => undefined);
-      if (!(await acknowledge(() => deferral, interaction.user.id, context, log))) return 'expired';
+      if (!(await acknowledge(interaction, () => deferral, context, log))) return 'expired';
       const { message } = await answer;
       await progress.settled();
       await interaction.editReply(reportPayload(message, request, context));
