@@ -34,6 +34,11 @@ function loadPino(): typeof Pino {
   return pinoModule;
 }
 
+/**
+ * Logs are JSON lines (one object each, for a log shipper) unless they go to a terminal, where a person
+ * reads them: then pino-pretty formats them, when it is installed (a development dependency; a
+ * production install writes JSON everywhere).
+ */
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   if (level === 'silent') return silentLogger;
   const { pino } = loadPino();
@@ -42,7 +47,17 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
     base: { app: 'tapewatch' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? prettyOnTerminal() ?? pino.destination(1));
+}
+
+function prettyOnTerminal(): DestinationStream | null {
+  if (!process.stdout.isTTY) return null;
+  try {
+    const pretty = createRequire(import.meta.url)('pino-pretty') as (options: object) => DestinationStream;
+    return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,app' });
+  } catch {
+    return null;
+  }
 }
 
 const ignore: LogFn = () => undefined;

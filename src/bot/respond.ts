@@ -123,7 +123,12 @@ export async function acknowledge(
 export function logFailure(log: Logger, error: unknown, reference: string): UserFacingError {
   const failure = userFacingError(error, reference);
   if (failure.expected) log.info({ detail: failure.detail }, 'request refused');
-  else log.error({ err: failure.detail }, 'request failed');
+  // The reference the user was given is in this line's bindings; the stack is what a fix needs.
+  else
+    log.error(
+      { err: failure.detail, stack: error instanceof Error ? error.stack : undefined },
+      'request failed',
+    );
   return failure;
 }
 

@@ -157,6 +157,13 @@ export function createProgram(io: CliIo, run: Runner): Command {
       run(async (context) => (await import('./check.ts')).runCheck(context), command),
     );
 
+  program
+    .command('health')
+    .description("ask the running bot's /healthz (HEALTH_PORT): exit 0 when healthy, 1 with the reasons")
+    .action((_options: unknown, command: Command) =>
+      run(async (context) => (await import('./health.ts')).runHealth(context), command),
+    );
+
   const schedules = program
     .command('schedules')
     .description("back up or move the bot's schedules (the user database, TAPEWATCH_DB_PATH)");
@@ -244,6 +251,7 @@ export const OPTIONS_BY_COMMAND: Readonly<Record<string, readonly GlobalOption[]
   market: REPORT_OPTIONS.filter((option) => option !== 'explain'),
   series: ['source', 'dataDir', 'universe', 'asOf', 'format'],
   check: ['dataDir', 'format'],
+  health: [],
   'schedules export': [],
   'schedules import': [],
   'universe list': ['format'],
