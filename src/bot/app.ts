@@ -131,13 +131,14 @@ export function openBot(io: BotIo): RunningBot {
     ...(prewarmer === null ? {} : { warmingUp: () => prewarmer.progress() !== null }),
   });
   prewarmer?.start();
+  const where = config.discord.health;
   const endpoint =
-    config.discord.health === null
+    where === null
       ? Promise.resolve(null)
-      : startHealthServer(config.discord.health, health, metrics, logger).catch((error: unknown) => {
+      : startHealthServer(where, health, metrics, logger).catch((error: unknown) => {
           throw new TapewatchError(
             'bad_config',
-            `HEALTH_PORT ${config.discord.health?.port ?? ''} on ${config.discord.health?.host ?? ''} cannot be used (${describeError(error)}).`,
+            `HEALTH_PORT ${where.port} on ${where.host} cannot be used (${describeError(error)}).`,
             { cause: error },
           );
         });

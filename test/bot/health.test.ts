@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { openBot } from '../../src/bot/app.ts';
 import { DATA_FAILURE_GRACE_MS, Health, startHealthServer } from '../../src/bot/health.ts';
@@ -9,6 +11,7 @@ import { Metrics } from '../../src/lib/metrics.ts';
 import { silentLogger } from '../../src/log.ts';
 import { FakeClock } from '../helpers/clock.ts';
 import { FakeDiscord, type RecordedCall } from '../fakes/discord.ts';
+import { startProcess } from '../helpers/process.ts';
 
 const TOKEN = 'ODg4.fake-token.do-not-log-me';
 
@@ -83,6 +86,41 @@ describe('health', () => {
 });
 
 describe('health and metrics of a running bot (HEALTH_PORT)', { timeout: 60_000 }, () => {
+  it('refuses to start, in one line, when HEALTH_PORT is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-health-port-'));
+    try {
+      const bot = startProcess(
+        process.execPath,
+        [path.resolve(import.meta.dirname, '..', '..', 'src', 'bot', 'main.ts')],
+        {
+          cwd: home,
+          env: {
+            PATH: process.env.PATH ?? '',
+            DISCORD_TOKEN: TOKEN,
+            DISCORD_API_URL: 'http://127.0.0.1:9/api',
+            MARKET_DATA_SOURCE: 'demo',
+            TAPEWATCH_HOME: home,
+            HEALTH_PORT: String(port),
+            LOG_LEVEL: 'silent',
+          },
+        },
+      );
+      assert.equal(await bot.exit(), 1);
+      assert.match(
+        bot.output(),
+        new RegExp(
+          `^tapewatch: HEALTH_PORT ${port} on 127\\.0\\.0\\.1 cannot be used \\(listen EADDRINUSE[^\\n]*\\)\\.\\n$`,
+        ),
+      );
+    } finally {
+      taken.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('says 200 while connected, counts an answered /breadth, says 503 while the gateway is gone and 200 once it is back', async () => {
     const discord = await FakeDiscord.start();
     const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-health-'));

@@ -99,6 +99,12 @@ describe('tapewatch CLI', () => {
 
   const failures: [string, string[], number, RegExp][] = [
     ['an unknown command', ['frobnicate'], 2, /unknown command 'frobnicate'/],
+    [
+      'health without HEALTH_PORT',
+      ['health'],
+      2,
+      /HEALTH_PORT is not set, so the bot serves no \/healthz to ask/,
+    ],
     ['an unknown option', ['quote', 'SPY', '--colour'], 2, /unknown option '--colour'/],
     [
       'an unknown source',
