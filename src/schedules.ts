@@ -244,7 +244,8 @@ const backupEntrySchema = z.strictObject({
   time: z.string(),
   days: z.string(),
   timeZone: z.string(),
-  createdBy: snowflake,
+  /** Who made it, as the bot stores it: a hash of their Discord id (see hashUserId), never the id. */
+  createdBy: z.string().regex(/^[\w-]{1,64}$/, 'an id'),
   createdAt: z.iso.datetime(),
   lastSlot: z.iso.date().nullable(),
   disabledReason: z.string().max(500).nullable(),

@@ -21,7 +21,7 @@ const ROOMS: readonly (readonly string[])[] = [
   ['commands'],
   ['render'],
   ['llm'],
-  ['schedules'],
+  ['schedules', 'watchlists'],
   ['cli', 'bot'],
 ];
 

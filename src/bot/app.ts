@@ -19,6 +19,7 @@ import { Cooldown } from './cooldown.ts';
 import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
 import { ScheduleStore } from '../schedules.ts';
+import { WatchlistStore } from '../watchlists.ts';
 import { Prewarmer, WarmingMarketData } from './prewarm.ts';
 import { defaultReportSymbols } from '../../commands/index.ts';
 import { resolveUniverse } from '../universes/index.ts';
@@ -111,6 +112,8 @@ export function openBot(io: BotIo): RunningBot {
     apiUrl: config.discord.apiUrl,
     runner,
     schedules: new ScheduleStore(user.db, config.userDbPath),
+    watchlists: new WatchlistStore(user.db, config.userDbPath),
+    marketData: opened.marketData,
     cooldown: new Cooldown(user.db, config.discord.cooldownSeconds, io.now),
     summarizer,
     questions: llm === null ? null : new QuestionRouter({ client: llm, model: config.llm.model, logger }),

@@ -19,6 +19,7 @@ import { answerButton } from './handlers/button.ts';
 import { answerDirectMessage } from './handlers/dm.ts';
 import { helpText } from './handlers/help.ts';
 import { answerReport } from './handlers/report.ts';
+import { answerWatchlist } from './handlers/watchlist.ts';
 import { answerSchedule, permanentPostFailure } from './handlers/schedule.ts';
 import { hashUserId } from './replies.ts';
 import { answerFailure, messageFiles, NO_MENTIONS, replyPrivately } from './respond.ts';
@@ -46,6 +47,7 @@ type CommandHandler = (
 /** Slash commands other than the reports, by name; every report and the brief go to answerReport. */
 const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   schedule: (interaction, context) => answerSchedule(interaction, context),
+  watchlist: (interaction, context) => answerWatchlist(interaction, context),
   ask: answerAsk,
   help: async (interaction) => {
     await replyPrivately(interaction, helpText());

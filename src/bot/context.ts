@@ -8,13 +8,18 @@ import type { Health } from './health.ts';
 import type { ReportButtons } from './buttons.ts';
 import type { Cooldown } from './cooldown.ts';
 import type { ReportRunner } from './reports.ts';
+import type { MarketData } from '../market/types.ts';
 import type { ScheduleStore } from '../schedules.ts';
+import type { WatchlistStore } from '../watchlists.ts';
 
 export interface BotDeps {
   readonly token: string;
   readonly apiUrl: string;
   readonly runner: ReportRunner;
   readonly schedules: ScheduleStore;
+  readonly watchlists: WatchlistStore;
+  /** The data source reports read, for checks outside a report (watchlist symbols). */
+  readonly marketData: MarketData;
   /** One report request per user per window; kept in the user database across restarts. */
   readonly cooldown: Cooldown;
   /** Writes Explain's summaries; its button shows only when a language model is configured. */

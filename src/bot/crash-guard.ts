@@ -33,7 +33,8 @@ export function installCrashGuard(target: FailureSource, options: CrashGuardOpti
     recent.push(at);
     while (recent.length > 0 && (recent[0] ?? at) <= at - windowMs) recent.shift();
     const reference = newReference();
-    options.logger.error({ err: describeError(error), reference, kind }, `${kind}; still serving`);
+    const stack = error instanceof Error ? error.stack : undefined;
+    options.logger.error({ err: describeError(error), stack, reference, kind }, `${kind}; still serving`);
     if (recent.length >= limit && !fatal) {
       fatal = true;
       options.onFatal(`${recent.length} unexpected failures within ${Math.round(windowMs / 1000)} s`);

@@ -3,6 +3,8 @@ import {
   InteractionContextType,
   PermissionFlagsBits,
   SlashCommandBuilder,
+  type SlashCommandBooleanOption,
+  type SlashCommandStringOption,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   type SlashCommandOptionsOnlyBuilder,
 } from 'discord.js';
@@ -109,11 +111,53 @@ function scheduleCommand() {
     );
 }
 
+function watchlistCommand() {
+  const nameOption = (o: SlashCommandStringOption) =>
+    o.setName('name').setDescription('which list (default: "default")').setMaxLength(32);
+  const serverOption = (o: SlashCommandBooleanOption) =>
+    o.setName('server').setDescription("the server's list instead of yours (Manage Server to change it)");
+  return new SlashCommandBuilder()
+    .setName('watchlist')
+    .setDescription(
+      "your symbol lists (or the server's): quote them, or use one as a universe: watchlist:NAME",
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('add')
+        .setDescription('add symbols to a watchlist, making it if it is new')
+        .addStringOption((o) =>
+          o.setName('symbols').setDescription('e.g. AAPL MSFT NVDA').setRequired(true).setMaxLength(1000),
+        )
+        .addStringOption(nameOption)
+        .addBooleanOption(serverOption),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('remove')
+        .setDescription('take symbols off a watchlist, or remove the whole list')
+        .addStringOption((o) =>
+          o.setName('symbols').setDescription('which symbols (default: the whole list)').setMaxLength(1000),
+        )
+        .addStringOption(nameOption)
+        .addBooleanOption(serverOption),
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('show')
+        .setDescription('a watchlist, or all of them')
+        .addStringOption((o) =>
+          o.setName('name').setDescription('which list (default: all)').setMaxLength(32),
+        )
+        .addBooleanOption(serverOption),
+    );
+}
+
 /** Every slash command as Discord's registration API takes it; deploy-commands sends exactly this. */
 export function slashCommandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return [
     ...REQUEST_NAMES.map((report) => reportCommand(report).toJSON()),
     scheduleCommand().toJSON(),
+    watchlistCommand().toJSON(),
     new SlashCommandBuilder()
       .setName('ask')
       .setDescription('a market question in your own words, answered with the matching report')

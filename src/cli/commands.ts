@@ -1,3 +1,4 @@
+import { localWatchlist, withWatchlistFile } from '../watchlists.ts';
 import { TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
 import { sleep } from '../lib/abort.ts';
@@ -42,19 +43,29 @@ const MISSING_SHOWN = 10;
 /** Quotes are asked for in chunks of this size so a long universe shows progress. */
 const QUOTE_CHUNK = 100;
 
-export async function runQuote(context: CliContext, rawSymbols: readonly string[]): Promise<void> {
+export async function runQuote(
+  context: CliContext,
+  rawSymbols: readonly string[],
+  watchlist?: string,
+): Promise<void> {
   const { io, options, config } = context;
   let symbols = [
-    ...new Set(
-      rawSymbols
+    ...new Set([
+      ...rawSymbols
         .flatMap((s) => s.split(','))
         .filter((s) => s !== '')
         .map(normalizeSymbol),
-    ),
+      ...(watchlist === undefined
+        ? []
+        : withWatchlistFile(config, (store) => localWatchlist(store, watchlist)).symbols),
+    ]),
   ];
   if (symbols.length === 0) {
     if (options.universe === undefined) {
-      throw new TapewatchError('bad_input', 'Name the symbols to quote, or a universe with --universe.');
+      throw new TapewatchError(
+        'bad_input',
+        'Name the symbols to quote, a watchlist with --watchlist, or a universe with --universe.',
+      );
     }
     symbols = [...resolveUniverse(options.universe, { homeDir: config.homeDir, cwd: io.cwd }).symbols];
   }

@@ -1,3 +1,4 @@
+import { localWatchlist, withWatchlistFile } from '../watchlists.ts';
 import { parseConfig, type Config, type Environment, type SourceName } from '../config/index.ts';
 import { createLogger, createStderrLogger, type Logger } from '../log.ts';
 import { AsOfMarketData, resolveAsOf, type ResolvedAsOf } from '../market/as-of.ts';
@@ -60,8 +61,9 @@ export interface CliContext {
 }
 
 /** Opens the data source only when a command first asks for it: `universe` commands never do. */
-export function buildContext(io: CliIo, options: GlobalOptions): { context: CliContext; close: () => void } {
+export function buildContext(io: CliIo, given: GlobalOptions): { context: CliContext; close: () => void } {
   const config = parseConfig(io.env);
+  const options = withWatchlistUniverse(given, config);
   const logger = options.verbose ? createStderrLogger('debug') : createLogger('silent');
   const sourceName: SourceName =
     options.source ?? (options.dataDir.length > 0 ? 'csv' : config.marketDataSource);
@@ -133,4 +135,15 @@ export function buildContext(io: CliIo, options: GlobalOptions): { context: CliC
       summarizer?.close();
     },
   };
+}
+
+/**
+ * `--universe watchlist:NAME` is the symbols of that local watchlist, from here on a plain symbol list
+ * (a lone symbol keeps its trailing comma, which marks a list of one).
+ */
+function withWatchlistUniverse(options: GlobalOptions, config: Config): GlobalOptions {
+  const match = /^watchlist:(.*)$/i.exec(options.universe?.trim() ?? '');
+  if (match === null) return options;
+  const { symbols } = withWatchlistFile(config, (store) => localWatchlist(store, match[1] ?? ''));
+  return { ...options, universe: symbols.length === 1 ? `${symbols[0] ?? ''},` : symbols.join(',') };
 }

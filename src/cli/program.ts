@@ -107,10 +107,11 @@ export function createProgram(io: CliIo, run: Runner): Command {
 
   program
     .command('quote')
-    .description('latest price and daily change for symbols, or for every member of --universe')
+    .description('latest price and daily change for symbols, a watchlist, or every member of --universe')
     .argument('[symbols...]', 'ticker symbols, e.g. SPY QQQ IWM')
-    .action((symbols: string[], _options: unknown, command: Command) =>
-      run(async (context) => (await commandRunners()).runQuote(context, symbols), command),
+    .option('--watchlist <name>', 'the symbols of a watchlist (see tapewatch watchlist)')
+    .action((symbols: string[], options: { watchlist?: string }, command: Command) =>
+      run(async (context) => (await commandRunners()).runQuote(context, symbols, options.watchlist), command),
     );
 
   program
@@ -162,6 +163,44 @@ export function createProgram(io: CliIo, run: Runner): Command {
     .description("ask the running bot's /healthz (HEALTH_PORT): exit 0 when healthy, 1 with the reasons")
     .action((_options: unknown, command: Command) =>
       run(async (context) => (await import('./health.ts')).runHealth(context), command),
+    );
+
+  const watchlist = program
+    .command('watchlist')
+    .description('your named symbol lists: quote them, or use one as a universe (--universe watchlist:NAME)');
+  watchlist
+    .command('add')
+    .description('add symbols to a watchlist, making it if it is new (checked against the data source)')
+    .argument('<name>', 'the list, e.g. tech')
+    .argument('<symbols...>', 'ticker symbols')
+    .action((name: string, symbols: string[], _options: unknown, command: Command) =>
+      run(
+        async (context) =>
+          (await import('./watchlists.ts')).runWatchlist(context, { action: 'add', name, symbols }),
+        command,
+      ),
+    );
+  watchlist
+    .command('remove')
+    .description('take symbols off a watchlist, or remove the whole list')
+    .argument('<name>', 'the list')
+    .argument('[symbols...]', 'which symbols (default: the whole list)')
+    .action((name: string, symbols: string[], _options: unknown, command: Command) =>
+      run(
+        async (context) =>
+          (await import('./watchlists.ts')).runWatchlist(context, { action: 'remove', name, symbols }),
+        command,
+      ),
+    );
+  watchlist
+    .command('show')
+    .description('a watchlist, or all of them')
+    .argument('[name]', 'the list (default: all)')
+    .action((name: string | undefined, _options: unknown, command: Command) =>
+      run(
+        async (context) => (await import('./watchlists.ts')).runWatchlist(context, { action: 'show', name }),
+        command,
+      ),
     );
 
   const schedules = program
@@ -252,6 +291,9 @@ export const OPTIONS_BY_COMMAND: Readonly<Record<string, readonly GlobalOption[]
   series: ['source', 'dataDir', 'universe', 'asOf', 'format'],
   check: ['dataDir', 'format'],
   health: [],
+  'watchlist add': ['source', 'dataDir'],
+  'watchlist remove': [],
+  'watchlist show': [],
   'schedules export': [],
   'schedules import': [],
   'universe list': ['format'],

@@ -166,7 +166,7 @@ export interface Config {
   readonly homeDir: string;
   /** The bar store: a disposable cache of fetched daily histories. */
   readonly storePath: string;
-  /** The user database: schedules, LLM budgets and cooldowns, which cannot be fetched again. */
+  /** The user database: schedules, watchlists, LLM budgets and cooldowns, which cannot be fetched again. */
   readonly userDbPath: string;
   /**
    * Where parsed CSV price files are kept in binary between runs (CSV_CACHE_DIR, default

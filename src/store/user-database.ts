@@ -46,6 +46,15 @@ const MIGRATIONS: readonly string[] = [
      user_id TEXT PRIMARY KEY,
      last_request_ms INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // 4: watchlists, each a user's own (scope 'user'), a server's ('server') or the terminal's ('local').
+  `CREATE TABLE watchlists (
+     scope TEXT NOT NULL,
+     owner_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     symbols TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (scope, owner_id, name)
+   ) WITHOUT ROWID;`,
 ];
 
 export const USER_SCHEMA_VERSION = MIGRATIONS.length;

@@ -20,7 +20,7 @@ describe('crash guard', () => {
     return { target, lines, fatal, remove, advance: (ms: number) => (now += ms) };
   }
 
-  it('logs an unhandled failure with a reference and keeps the process up', () => {
+  it('logs an unhandled failure with a reference and its stack, and keeps the process up', () => {
     const { target, lines, fatal } = guarded(3, 1000);
     target.emit('uncaughtException', new TypeError("Cannot read properties of null (reading 'channel')"));
     target.emit('unhandledRejection', new Error('ECONNRESET'));
@@ -30,6 +30,12 @@ describe('crash guard', () => {
       /"kind":"uncaught exception".*"reference":"[0-9a-f]{8}"|"reference":"[0-9a-f]{8}".*"kind":"uncaught exception"/,
     );
     assert.match(lines[1] ?? '', /unhandled rejection; still serving/);
+    const logged = JSON.parse(lines[0] ?? '{}') as { stack?: string };
+    assert.match(
+      logged.stack ?? '',
+      /^TypeError: Cannot read properties of null \(reading 'channel'\)\n\s+at /,
+      'the stack',
+    );
     assert.deepEqual(fatal, []);
   });
 

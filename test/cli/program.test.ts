@@ -134,7 +134,7 @@ describe('tapewatch CLI', () => {
       'neither symbols nor a universe',
       ['quote', '--source', 'demo'],
       2,
-      /Name the symbols to quote, or a universe with --universe/,
+      /Name the symbols to quote, a watchlist with --watchlist, or a universe with --universe/,
     ],
     ['only unknown symbols', ['quote', 'NOPE', '--source', 'demo'], 1, /No quotes: "NOPE"/],
     [

@@ -18,7 +18,8 @@ function homeWithSchedules(): string {
   const store = new ScheduleStore(db, file);
   const made = new Date('2026-11-02T15:00:00Z');
   const base = { channelId: '200', time: '16:15', days: 'weekdays', timeZone: 'America/New_York' };
-  const first = store.add({ ...base, guildId: '100', report: 'breadth', createdBy: '300' }, made);
+  // createdBy as the bot stores it: a hash of the member's id, not the id.
+  const first = store.add({ ...base, guildId: '100', report: 'breadth', createdBy: '9f86d081884c' }, made);
   store.claim(first.id, '2026-11-20', 'posted', made);
   const second = store.add(
     { ...base, guildId: '101', report: 'market', time: '09:00', days: 'mon,fri', createdBy: '301' },

@@ -63,25 +63,25 @@ describe('the user database', () => {
   it('is made at the current schema with its tables', () => {
     const file = path.join(folder(), 'tapewatch.sqlite');
     const { db, importedSchedules } = openUserDatabase(file, null);
-    assert.equal(versionOf(db), 3);
-    assert.equal(USER_SCHEMA_VERSION, 3);
-    assert.deepEqual(tableNames(db), ['cooldowns', 'llm_usage', 'schedules']);
+    assert.equal(versionOf(db), 4);
+    assert.equal(USER_SCHEMA_VERSION, 4);
+    assert.deepEqual(tableNames(db), ['cooldowns', 'llm_usage', 'schedules', 'watchlists']);
     assert.equal(importedSchedules, 0);
     db.close();
   });
 
-  it('moves a schema-1 file forward, keeping its schedule and giving the new columns their defaults', () => {
+  it('moves a schema-1 file forward through every migration, keeping its schedule and giving the new columns their defaults', () => {
     const file = path.join(folder(), 'tapewatch.sqlite');
     schemaOneFile(file);
     const { db } = openUserDatabase(file, null);
-    assert.equal(versionOf(db), 3);
+    assert.equal(versionOf(db), 4);
     const [schedule] = new ScheduleStore(db, file).list('1');
     assert.equal(schedule?.id, 7);
     assert.equal(schedule.report, 'breadth');
     assert.equal(schedule.lastSlot, '2026-03-02');
     assert.equal(schedule.attempts, 0);
     assert.equal(schedule.retryPending, false);
-    assert.ok(tableNames(db).includes('llm_usage'));
+    assert.ok(tableNames(db).includes('llm_usage') && tableNames(db).includes('watchlists'));
     db.close();
     // Opening again runs nothing twice (a second ALTER TABLE ADD COLUMN would fail).
     const again = openUserDatabase(file, null);
@@ -181,7 +181,7 @@ describe('the user database', () => {
     future.close();
     assert.throws(
       () => openUserDatabase(newer, null),
-      /was written by a newer tapewatch \(schema 99; this one knows up to 3\)/,
+      /was written by a newer tapewatch \(schema 99; this one knows up to 4\)/,
     );
   });
 });

@@ -6,6 +6,7 @@ import type { HandlerContext, Outcome } from '../context.ts';
 import { AS_OF_OPTION } from '../definitions.ts';
 import { busyMessage } from '../replies.ts';
 import { acknowledge, NO_MENTIONS, replyPrivately, reportPayload, withCooldown } from '../respond.ts';
+import { resolveWatchlistUniverse } from './watchlist.ts';
 
 /** Progress edits at most this often, well under Discord's rate limits for one message. */
 const PROGRESS_EVERY_MS = 2_000;
@@ -74,11 +75,12 @@ export async function answerReport(
   log: Logger,
 ): Promise<Outcome> {
   const { runner } = context.deps;
-  const request = runner.prepare(
-    name,
+  const options = resolveWatchlistUniverse(
     slashOptions(interaction, name),
-    interaction.options.getString(AS_OF_OPTION),
+    { userId: interaction.user.id, guildId: interaction.guildId },
+    context.deps.watchlists,
   );
+  const request = runner.prepare(name, options, interaction.options.getString(AS_OF_OPTION));
   const busy = runner.busyFor(request);
   if (busy !== null) {
     await replyPrivately(interaction, busyMessage(busy));

@@ -13,8 +13,8 @@ import { hashUserId } from '../replies.ts';
 import { NO_MENTIONS, replyPrivately } from '../respond.ts';
 import { nextSlot, parseScheduleInput } from '../../schedules.ts';
 
-/** Whether a member may change this server's schedules: Manage Server, which Administrator implies. */
-export function canManageSchedules(permissions: Readonly<PermissionsBitField> | null): boolean {
+/** Whether a member may change what belongs to the server (schedules, its watchlists): Manage Server, which Administrator implies. */
+export function canManageServer(permissions: Readonly<PermissionsBitField> | null): boolean {
   return permissions?.has(PermissionFlagsBits.ManageGuild, true) ?? false;
 }
 
@@ -44,7 +44,7 @@ export async function answerSchedule(
     await ephemeral('Schedules belong to a server: use /schedule in a server channel.');
     return 'bad_input';
   }
-  if (!canManageSchedules(interaction.memberPermissions)) {
+  if (!canManageServer(interaction.memberPermissions)) {
     await ephemeral('Only members with the Manage Server permission can change schedules.');
     return 'forbidden';
   }
