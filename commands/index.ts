@@ -11,7 +11,7 @@ import {
   type RequestPolicy,
 } from '../src/reports/module.ts';
 import { optionsSchema, universeOption, type OptionTable } from '../src/reports/options.ts';
-import { REPORT_COMMANDS, type Report, type ReportCommand } from '../src/reports/types.ts';
+import { BRIEF_COMMANDS, REPORT_COMMANDS, type Report, type ReportCommand } from '../src/reports/types.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
 import { breadthOptions, breadthOptionsSchema, buildBreadthReport, EQUAL_WEIGHT_ETF } from './breadth.ts';
 import {
@@ -20,6 +20,14 @@ import {
   momentumOptions,
   momentumOptionsSchema,
 } from './momentum.ts';
+import { buildChartReport, CHART_HEADLINE, chartOptions, chartOptionsSchema } from './chart.ts';
+import {
+  buildQuoteReport,
+  checkQuoteUniverse,
+  QUOTE_HEADLINE,
+  quoteOptions,
+  quoteOptionsSchema,
+} from './quote.ts';
 import { buildRotationReport, rotationOptions, rotationOptionsSchema, rotationSymbols } from './rotation.ts';
 
 /** Every report, by name: a new report is one module in this folder and one line here. */
@@ -80,6 +88,24 @@ export const REPORTS: Readonly<Record<ReportCommand, ReportModule>> = {
     ],
     build: buildRotationReport,
   }),
+  quote: defineReport({
+    name: 'quote',
+    description: 'quotes with context: day, 52-week range, 50/200-day averages, volume against usual',
+    options: quoteOptions,
+    schema: quoteOptionsSchema,
+    headline: QUOTE_HEADLINE,
+    build: buildQuoteReport,
+    check: checkQuoteUniverse,
+    loneSymbol: true,
+  }),
+  chart: defineReport({
+    name: 'chart',
+    description: 'a price chart with 50/200-day averages, volume and strength against SPY',
+    options: chartOptions,
+    schema: chartOptionsSchema,
+    headline: CHART_HEADLINE,
+    build: buildChartReport,
+  }),
 };
 
 /**
@@ -92,7 +118,7 @@ export function defaultReportSymbols(): string[] {
   return [...new Set([...rotationSymbols(rotation.benchmark), breadth.index, EQUAL_WEIGHT_ETF])];
 }
 
-/** The brief: the three reports at once, momentum and breadth on one universe. */
+/** The brief: the three market reports at once, momentum and breadth on one universe. */
 export const BRIEF = {
   name: 'market',
   description: 'a one-screen brief: momentum, breadth and rotation together',
@@ -175,7 +201,7 @@ export function prepare(
     const given = input.universe === undefined ? {} : { universe: parsed.data.universe };
     const universe = resolveUniverse(parsed.data.universe, policy.universes);
     // The brief shows what it can: a universe too small for momentum still has breadth and rotation.
-    for (const command of REPORT_COMMANDS) {
+    for (const command of BRIEF_COMMANDS) {
       try {
         reports.push(
           'universe' in REPORTS[command].options

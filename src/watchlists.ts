@@ -231,3 +231,8 @@ export function localWatchlist(store: WatchlistStore, rawName: string): Watchlis
   }
   return list;
 }
+
+/** A watchlist's symbols as a universe option: a comma list, with the trailing comma that makes one symbol a list. */
+export function watchlistUniverse(symbols: readonly string[]): string {
+  return symbols.length === 1 ? `${symbols[0] ?? ''},` : symbols.join(',');
+}

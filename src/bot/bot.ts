@@ -123,7 +123,7 @@ export function createBot(deps: BotDeps): Bot {
 
   async function dispatch(interaction: Interaction, log: Logger): Promise<Outcome> {
     if (interaction.isAutocomplete()) {
-      await answerAutocomplete(interaction);
+      await answerAutocomplete(interaction, deps.watchlists);
       return 'ok';
     }
     if (!interaction.isChatInputCommand() && !interaction.isButton()) return 'unknown_command';

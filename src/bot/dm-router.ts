@@ -11,7 +11,7 @@ export type DmIntent =
   | {
       readonly kind: 'report';
       readonly report: RequestName;
-      readonly options: { readonly universe?: string };
+      readonly options: { readonly universe?: string; readonly symbol?: string };
       readonly asOf: string | null;
       /** What the router understood, said back to the user. */
       readonly understood: string;
@@ -47,7 +47,26 @@ const KEYWORDS: Readonly<Record<Exclude<RequestName, 'market'>, readonly RegExp[
     /\bcyclicals?\b|\bdefensives?\b/,
     /\bbanks?\b|\btech\b/,
   ],
+  quote: [/\bquotes?\b/, /\bprice (of|for)\b/, /\bhow is \$[a-z]/],
+  chart: [/\bchart\b/, /\bgraph\b/],
 };
+/**
+ * Tickers in a message: `$nvda` in any case, or a word in capitals (NVDA, BRK.B). "I" and "A" are
+ * words, not the tickers of Intel's and Agilent's old listings.
+ */
+const TICKER = /\$([a-z]{1,5}(?:[.-][a-z]{1,2})?)\b|\b([A-Z]{1,5}(?:[.-][A-Z]{1,2})?)\b/gi;
+const NOT_TICKERS = new Set(['I', 'A', 'AM', 'PM', 'VS', 'OK', 'US', 'AI']);
+
+function tickersIn(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(TICKER)) {
+    const dollar = match[1];
+    const word = match[2];
+    if (dollar !== undefined) found.push(dollar.toUpperCase());
+    else if (word !== undefined && word === word.toUpperCase() && !NOT_TICKERS.has(word)) found.push(word);
+  }
+  return [...new Set(found)];
+}
 const MARKET = [/\bmarket\b/, /\boverview\b/, /\bbrief\b/, /\bsummary\b/, /\beverything\b/, /\btoday\b/];
 const HELP = [/^help\b/, /\bwhat can you\b/, /\bcommands?\b/];
 const UNIVERSES: readonly [RegExp, string][] = [
@@ -61,7 +80,8 @@ export const DM_HELP = [
   '• "how is breadth?" or "breadth of mag7"',
   '• "small caps vs nasdaq" or "sector rotation"',
   '• "market" for a brief of all three; add a date (2024-07-11) to see a past close.',
-  'In a server, the same reports are /momentum, /breadth, /rotation and /market.',
+  '• "quote NVDA AAPL" or "chart $TSLA" for symbols of your choice.',
+  'In a server, the same reports are /momentum, /breadth, /rotation, /market, /quote and /chart.',
 ].join('\n');
 
 export function routeDirectMessage(text: string): DmIntent {
@@ -90,9 +110,21 @@ export function routeDirectMessage(text: string): DmIntent {
   if (report === null) {
     return { kind: 'help', reason: 'I did not recognise a report in your message.', unplaced: true };
   }
+  const asOf = /\b(\d{4}-\d{2}-\d{2})\b/.exec(lower)?.[1] ?? null;
+  if (report === 'quote' || report === 'chart') {
+    const tickers = tickersIn(text);
+    const chosen = report === 'quote' ? tickers.join(',') : tickers[0];
+    const named = chosen === undefined || chosen === '' ? null : chosen;
+    return {
+      kind: 'report',
+      report,
+      options: named === null ? {} : report === 'quote' ? { universe: named } : { symbol: named },
+      asOf,
+      understood: describeRequest(report, named, asOf),
+    };
+  }
   const universe =
     report === 'rotation' ? undefined : UNIVERSES.find(([pattern]) => pattern.test(lower))?.[1];
-  const asOf = /\b(\d{4}-\d{2}-\d{2})\b/.exec(lower)?.[1] ?? null;
   return {
     kind: 'report',
     report,
@@ -105,7 +137,11 @@ export function routeDirectMessage(text: string): DmIntent {
 /** What a request was understood as, said back to the user: "I understood: the breadth report for mag7." */
 export function describeRequest(report: RequestName, universe: string | null, asOf: string | null): string {
   const parts = [
-    report === 'market' ? 'the market brief' : `the ${report} report`,
+    report === 'market'
+      ? 'the market brief'
+      : report === 'quote' || report === 'chart'
+        ? `a ${report}`
+        : `the ${report} report`,
     universe === null ? null : `for ${universe}`,
     asOf === null ? null : `as of ${asOf}`,
   ].filter((part) => part !== null);

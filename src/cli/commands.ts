@@ -1,3 +1,4 @@
+import { QUOTE_MAX_SYMBOLS } from '../../commands/quote.ts';
 import { localWatchlist, withWatchlistFile } from '../watchlists.ts';
 import { TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
@@ -69,6 +70,26 @@ export async function runQuote(
     }
     symbols = [...resolveUniverse(options.universe, { homeDir: config.homeDir, cwd: io.cwd }).symbols];
   }
+  if (symbols.length <= QUOTE_MAX_SYMBOLS) {
+    // A named universe keeps its name (and its members' company names) in the report.
+    const universe =
+      rawSymbols.length === 0 && watchlist === undefined ? options.universe : symbols.join(',');
+    const { runReport } = await import('./reports.ts');
+    await runReport(context, 'quote', { universe });
+    return;
+  }
+  // Beyond what one report loads history for: the latest price and change of each, from batched quotes.
+  for (const [flag, given] of [
+    ['--chart', options.chart !== undefined],
+    ['--explain', options.explain],
+  ] as const) {
+    if (given) {
+      throw new TapewatchError(
+        'bad_input',
+        `${flag} takes at most ${QUOTE_MAX_SYMBOLS} symbols; this quote has ${symbols.length}.`,
+      );
+    }
+  }
   const progress = createProgress(io.stderr, io.stderrIsTty, 'Fetching quotes', symbols.length);
   const quotesSoFar: Quote[] = [];
   const missingSoFar: MissingSymbol[] = [];
@@ -133,6 +154,9 @@ export async function runQuote(
       `… and ${batch.missing.length - shown.length} more symbols without a quote (--format json lists them all).`,
     );
   }
+  notes.unshift(
+    `More than ${QUOTE_MAX_SYMBOLS} symbols: price and change only (quote fewer for ranges, averages and volume).`,
+  );
   emit(context, columns, rows, titleOf(context, 'Quotes'), notes);
 }
 

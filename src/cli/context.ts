@@ -1,4 +1,4 @@
-import { localWatchlist, withWatchlistFile } from '../watchlists.ts';
+import { localWatchlist, watchlistUniverse, withWatchlistFile } from '../watchlists.ts';
 import { parseConfig, type Config, type Environment, type SourceName } from '../config/index.ts';
 import { createLogger, createStderrLogger, type Logger } from '../log.ts';
 import { AsOfMarketData, resolveAsOf, type ResolvedAsOf } from '../market/as-of.ts';
@@ -145,5 +145,5 @@ function withWatchlistUniverse(options: GlobalOptions, config: Config): GlobalOp
   const match = /^watchlist:(.*)$/i.exec(options.universe?.trim() ?? '');
   if (match === null) return options;
   const { symbols } = withWatchlistFile(config, (store) => localWatchlist(store, match[1] ?? ''));
-  return { ...options, universe: symbols.length === 1 ? `${symbols[0] ?? ''},` : symbols.join(',') };
+  return { ...options, universe: watchlistUniverse(symbols) };
 }

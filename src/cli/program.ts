@@ -28,7 +28,8 @@ function collect(value: string, previous: string[]): string[] {
 
 /**
  * A report's subcommand, generated from its option table: every option but the universe (a global
- * flag, which quote and series take too) becomes a flag named as in Discord.
+ * flag, which quote and series take too) becomes a flag named as in Discord, and a `symbol` option is
+ * the command's argument (`tapewatch chart NVDA`).
  */
 function addReportCommand(program: Command, name: ReportCommand, run: Runner): void {
   const module = REPORTS[name];
@@ -40,8 +41,12 @@ function addReportCommand(program: Command, name: ReportCommand, run: Runner): v
         : module.description,
     );
   const flags: [key: string, spec: OptionSpec, attribute: string][] = [];
+  const symbolArgument = 'symbol' in module.options ? module.options.symbol : undefined;
+  if (symbolArgument !== undefined) {
+    command.argument('[symbol]', describeOption(symbolArgument));
+  }
   for (const [key, spec] of Object.entries(module.options)) {
-    if (spec.kind === 'universe') continue;
+    if (spec.kind === 'universe' || spec === symbolArgument) continue;
     const option = new Option(
       spec.placeholder === null ? `--${spec.name}` : `--${spec.name} <${spec.placeholder}>`,
       describeOption(spec),
@@ -49,14 +54,18 @@ function addReportCommand(program: Command, name: ReportCommand, run: Runner): v
     command.addOption(option);
     flags.push([key, spec, option.attributeName()]);
   }
-  command.action((given: Record<string, unknown>, self: Command) =>
-    run((context) => {
+  command.action((...args: unknown[]) => {
+    const self = args.at(-1) as Command;
+    const given = self.opts();
+    const symbol = symbolArgument === undefined ? undefined : (args[0] as string | undefined);
+    return run((context) => {
       const raw: Record<string, unknown> =
         'universe' in module.options ? { universe: context.options.universe } : {};
+      if (symbol !== undefined) raw.symbol = symbol;
       for (const [key, spec, attribute] of flags) raw[key] = flagValue(spec, given[attribute]);
       return reportRunners().then(({ runReport }) => runReport(context, name, raw));
-    }, self),
-  );
+    }, self);
+  });
 }
 
 type Runner = (action: (context: CliContext) => Promise<void>, command: Command) => Promise<void>;
@@ -107,7 +116,9 @@ export function createProgram(io: CliIo, run: Runner): Command {
 
   program
     .command('quote')
-    .description('latest price and daily change for symbols, a watchlist, or every member of --universe')
+    .description(
+      'price, change, 52-week range, 50/200-day averages and volume for symbols, a watchlist, or --universe',
+    )
     .argument('[symbols...]', 'ticker symbols, e.g. SPY QQQ IWM')
     .option('--watchlist <name>', 'the symbols of a watchlist (see tapewatch watchlist)')
     .action((symbols: string[], options: { watchlist?: string }, command: Command) =>
@@ -124,7 +135,8 @@ export function createProgram(io: CliIo, run: Runner): Command {
       run(async (context) => (await commandRunners()).runHistory(context, symbol, options), command),
     );
 
-  for (const name of REPORT_COMMANDS) addReportCommand(program, name, run);
+  // `quote` has a command of its own above (symbols as arguments, price-only beyond QUOTE_MAX_SYMBOLS).
+  for (const name of REPORT_COMMANDS) if (name !== 'quote') addReportCommand(program, name, run);
 
   program
     .command(BRIEF.name)
@@ -281,13 +293,15 @@ const REPORT_OPTIONS: readonly GlobalOption[] = [
  * ignore is refused, so nobody waits for a chart that is never drawn. The README's table is this one.
  */
 export const OPTIONS_BY_COMMAND: Readonly<Record<string, readonly GlobalOption[]>> = {
-  quote: ['source', 'dataDir', 'universe', 'asOf', 'format'],
+  quote: REPORT_OPTIONS,
   history: ['source', 'dataDir', 'asOf', 'format'],
   momentum: REPORT_OPTIONS,
   breadth: REPORT_OPTIONS,
   // Rotation's ETFs are fixed: it has no universe.
   rotation: REPORT_OPTIONS.filter((option) => option !== 'universe'),
   market: REPORT_OPTIONS.filter((option) => option !== 'explain'),
+  // One symbol, given as the argument.
+  chart: REPORT_OPTIONS.filter((option) => option !== 'universe'),
   series: ['source', 'dataDir', 'universe', 'asOf', 'format'],
   check: ['dataDir', 'format'],
   health: [],

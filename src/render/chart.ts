@@ -8,7 +8,7 @@ import {
   type ScatterDataPoint,
 } from 'chart.js';
 import { cumulativeGrowth } from '../indicators/rolling.ts';
-import { asOfLine } from '../reports/format.ts';
+import { asOfLine, formatCompact } from '../reports/format.ts';
 import { finite, type Report, type ReportSeries } from '../reports/types.ts';
 
 /**
@@ -37,7 +37,7 @@ const GRID = 'rgba(31, 35, 40, 0.12)';
 /** A light card reads the same in Discord's dark and light themes. */
 const BACKGROUND = '#ffffff';
 
-export type ChartKind = 'rrg' | 'breadth' | 'momentum';
+export type ChartKind = 'rrg' | 'breadth' | 'momentum' | 'quote' | 'price';
 
 /** What a chart shows, as data: the chart.js configuration that is drawn, and the watermark over it. */
 export interface ChartSpec {
@@ -415,6 +415,111 @@ function momentumSpec(report: Report): ChartSpec {
   };
 }
 
+/** Bars up in green and down in orange (Okabe–Ito), so the sign reads without the axis. */
+function signColours(values: readonly (number | null)[]): string[] {
+  return values.map((v) => ((v ?? 0) >= 0 ? (PALETTE[2] ?? INK) : (PALETTE[3] ?? INK)));
+}
+
+/** Quotes: each symbol's change on the day and its distance from the 200-day average, side by side. */
+function quoteSpec(report: Report): ChartSpec {
+  const table = report.tables.find((t) => t.id === 'quotes');
+  const column = (key: string) => table?.columns.findIndex((c) => c.key === key) ?? -1;
+  // A chart with more bars than this is unreadable at 1200 pixels; the table has them all.
+  const rows = (table?.rows ?? []).slice(0, 40);
+  const percent = (key: string) =>
+    rows.map((row) => {
+      const v = row[column(key)];
+      return typeof v === 'number' ? v * 100 : null;
+    });
+  const day = percent('change_1d');
+  const vs200 = percent('vs_sma200');
+  return {
+    kind: 'quote',
+    watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
+    config: {
+      type: 'bar',
+      data: {
+        labels: rows.map((row) => String(row[0] ?? '')),
+        datasets: [
+          // Each panel has one bar per symbol: not grouped, so a bar sits centred on its label.
+          { label: 'Day %', data: day, yAxisID: 'day', backgroundColor: signColours(day), grouped: false },
+          {
+            label: 'vs 200-day %',
+            data: vs200,
+            yAxisID: 'trend',
+            backgroundColor: signColours(vs200),
+            grouped: false,
+          },
+        ],
+      },
+      options: {
+        plugins: { ...titles(report, report.title), legend: { display: false } },
+        scales: {
+          x: { ticks: { ...ticks(), autoSkip: false, maxRotation: 90 }, grid: { color: GRID } },
+          trend: stackedAxis('vs 200-day average %', 1),
+          day: stackedAxis('Change on the day %', 1, {}, false),
+        },
+      },
+    },
+  };
+}
+
+/** One symbol: price with its averages on top, relative strength under it, volume at the bottom. */
+function priceSpec(report: Report): ChartSpec {
+  const close = seriesById(report, 'chart.close');
+  const volume = seriesById(report, 'chart.volume');
+  const symbol = String(report.options.symbol ?? '');
+  const benchmark = String(report.options.benchmark ?? 'SPY');
+  const relative = seriesById(report, 'chart.relative_strength');
+  return {
+    kind: 'price',
+    watermark: report.source.name === 'demo' ? 'DEMO DATA' : null,
+    config: {
+      type: 'line',
+      data: {
+        labels: [...(close?.dates ?? [])],
+        datasets: [
+          ...lineSet(close, symbol, 'price', PALETTE[7] ?? INK),
+          ...lineSet(seriesById(report, 'chart.sma50'), '50-day average', 'price', PALETTE[0] ?? INK, {
+            borderWidth: 1.5,
+          }),
+          ...lineSet(seriesById(report, 'chart.sma200'), '200-day average', 'price', PALETTE[3] ?? INK, {
+            borderWidth: 1.5,
+          }),
+          ...lineSet(relative, `Relative to ${benchmark}`, 'relative', PALETTE[4] ?? INK),
+          ...(volume === undefined
+            ? []
+            : [
+                {
+                  type: 'bar' as const,
+                  label: 'Volume',
+                  data: [...volume.values],
+                  yAxisID: 'volume',
+                  backgroundColor: 'rgba(86, 180, 233, 0.6)',
+                } as unknown as ChartDataset<'line', (number | null)[]>,
+              ]),
+        ],
+      },
+      options: {
+        plugins: titles(report, report.title),
+        scales: {
+          x: timeAxis(),
+          volume: stackedAxis('Volume', 0.8, {
+            min: 0,
+            ticks: {
+              ...ticks(),
+              callback: (value: number | string, index: number, all: readonly unknown[]) =>
+                index === all.length - 1 ? '' : formatCompact(Number(value)),
+            },
+          }),
+          ...(relative === undefined ? {} : { relative: stackedAxis(`vs ${benchmark}`, 1) }),
+          price: stackedAxis('Price', 3, {}, false),
+        },
+      },
+    },
+  };
+}
+
 /** The chart of a report, as data. */
 export function chartSpec(report: Report): ChartSpec {
   switch (report.command) {
@@ -424,6 +529,10 @@ export function chartSpec(report: Report): ChartSpec {
       return breadthSpec(report);
     case 'momentum':
       return momentumSpec(report);
+    case 'quote':
+      return quoteSpec(report);
+    case 'chart':
+      return priceSpec(report);
   }
 }
 
@@ -498,7 +607,7 @@ export async function renderDashboardPng(reports: readonly Report[]): Promise<Bu
   context.fillRect(0, 0, CHART_WIDTH, CHART_HEIGHT);
   const half = CHART_WIDTH / 2;
   const header = 28;
-  const places: Record<ChartKind, [number, number, number, number]> = {
+  const places: Partial<Record<ChartKind, [number, number, number, number]>> = {
     rrg: [0, header, half, CHART_HEIGHT - header],
     breadth: [half, header, half, Math.floor((CHART_HEIGHT - header) / 2)],
     momentum: [
@@ -518,7 +627,9 @@ export async function renderDashboardPng(reports: readonly Report[]): Promise<Bu
   }
   for (const report of reports) {
     const spec = chartSpec(report);
-    const [x, y, width, height] = places[spec.kind];
+    const place = places[spec.kind];
+    if (place === undefined) continue;
+    const [x, y, width, height] = place;
     drawChart(spec, width, height, (panel) => {
       context.drawImage(panel, x, y);
     });

@@ -48,6 +48,8 @@ export function formatValue(value: number | null, unit: Unit): string {
       return `${value > 0 ? '+' : ''}${value.toFixed(1)}σ`;
     case 'count':
       return formatNumber(value, 0);
+    case 'multiple':
+      return `${formatNumber(value, 2)}×`;
     case 'index':
     case 'number':
     case 'correlation':

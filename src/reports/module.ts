@@ -43,6 +43,8 @@ export interface ReportDefinition<Table extends OptionTable, Schema extends z.Zo
    * universe too small to sort into legs), so the user hears it at once instead of after a wait.
    */
   readonly check?: (options: z.output<Schema>, universe: UniverseOf<Table>) => void;
+  /** The universe option asks for symbols (quote): a lone word is one symbol, not a mistyped universe. */
+  readonly loneSymbol?: boolean;
 }
 
 /** A report as every surface sees it: its declaration, and the one way to turn raw options into a build. */
@@ -126,7 +128,11 @@ export function defineReport<Table extends OptionTable, Schema extends z.ZodType
       const values = parsed.data;
       const universe =
         'universe' in options
-          ? (resolved ?? resolveUniverse((values as { universe: string }).universe, policy.universes))
+          ? (resolved ??
+            resolveUniverse((values as { universe: string }).universe, {
+              ...policy.universes,
+              loneSymbol: definition.loneSymbol === true,
+            }))
           : null;
       definition.check?.(values, universe as UniverseOf<Table>);
       return {

@@ -101,19 +101,30 @@ export function symbolOption(o: Common & { readonly default: string }) {
 }
 
 /**
- * The universe a report covers. The CLI takes it as the global `--universe` (quote and series use it
- * too); Discord offers it with autocomplete. Resolving the name is the request's job, not the schema's.
+ * A list of symbols: a universe name, a comma list, or (resolved by the surface) a watchlist. Resolving
+ * the name is the request's job, not the schema's.
  */
-export const universeOption = spec(
-  {
-    name: 'universe',
-    kind: 'universe',
-    help: 'sp500, mag7, sectors, styles, or symbols such as AAPL,MSFT,NVDA',
-    placeholder: 'universe',
-    min: null,
-    max: null,
-    defaultValue: 'sp500',
-    autocomplete: true,
-  },
-  z.string().trim().min(1).default('sp500'),
-);
+export function universeOptionOf(o: Common & { readonly default: string }) {
+  return spec(
+    {
+      ...o,
+      kind: 'universe',
+      placeholder: 'universe',
+      min: null,
+      max: null,
+      defaultValue: o.default,
+      autocomplete: true,
+    },
+    z.string().trim().min(1).default(o.default),
+  );
+}
+
+/**
+ * The universe a report covers. The CLI takes it as the global `--universe` (quote and series use it
+ * too); Discord offers it with autocomplete.
+ */
+export const universeOption = universeOptionOf({
+  name: 'universe',
+  help: 'sp500, mag7, sectors, styles, or symbols such as AAPL,MSFT,NVDA',
+  default: 'sp500',
+});

@@ -4,9 +4,11 @@ import type { IsoDate, MissingSymbol } from '../market/types.ts';
 /**
  * How a number reads: `fraction` is a return (0.012 is +1.2%), `percent` is already a percentage of
  * members (63.5 is 63.5%), `points` a difference of two percentages, `sigma` a multiple of a standard
- * deviation, `index` a level centred on 100, `count` a number of stocks or days.
+ * deviation, `index` a level centred on 100, `count` a number of stocks or days, `multiple` a ratio to a usual level
+ * (1.8 is 1.8 times the average volume).
  */
-export type Unit = 'fraction' | 'percent' | 'points' | 'sigma' | 'index' | 'count' | 'number' | 'correlation';
+export type Unit =
+  'fraction' | 'percent' | 'points' | 'sigma' | 'index' | 'count' | 'number' | 'correlation' | 'multiple';
 
 export interface MetricInfo {
   readonly label: string;
@@ -49,8 +51,10 @@ export interface ReportEvent {
   readonly stats: Readonly<Record<string, number | null>>;
 }
 
-export const REPORT_COMMANDS = ['momentum', 'breadth', 'rotation'] as const;
+export const REPORT_COMMANDS = ['momentum', 'breadth', 'rotation', 'quote', 'chart'] as const;
 export type ReportCommand = (typeof REPORT_COMMANDS)[number];
+/** The market reports the brief (/market) puts together; quote and chart are about chosen symbols. */
+export const BRIEF_COMMANDS = ['momentum', 'breadth', 'rotation'] as const satisfies readonly ReportCommand[];
 
 /**
  * A report is data, the same for every surface (terminal, JSON, Markdown, Discord, LLM facts); renderers

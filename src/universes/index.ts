@@ -122,6 +122,11 @@ export interface UniverseContext {
    * not, so the bot turns this off and only named universes and symbol lists resolve.
    */
   readonly allowFiles?: boolean;
+  /**
+   * Whether a lone word that is no universe, file or folder is one symbol. Where the option asks for
+   * symbols (quote's `symbols:NVDA`), it clearly is; where it asks for a universe, it is a typo.
+   */
+  readonly loneSymbol?: boolean;
 }
 
 function withLabels(homeDir: string, base: Omit<Universe, 'sectors' | 'names'>): Universe {
@@ -191,7 +196,7 @@ export function resolveUniverse(spec: string, context: UniverseContext): Univers
   }
   // Only a comma makes a symbol list: a lone word that is no universe, file or folder is a typo
   // ("sp50", "NOSUCHUNIVERSE"), not a universe of one symbol.
-  if (trimmed.includes(',')) {
+  if (trimmed.includes(',') || context.loneSymbol === true) {
     const symbols = parseSymbolList(trimmed);
     if (symbols.length === 0) {
       throw new TapewatchError(

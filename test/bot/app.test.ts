@@ -257,6 +257,33 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     );
   });
 
+  it('answers /chart with the PNG attached and shown, and /quote with its table', async () => {
+    const token = discord.slashCommand(
+      'chart',
+      [
+        { name: 'symbol', type: 3, value: 'nvda' },
+        { name: 'months', type: 4, value: 6 },
+      ],
+      { userId: freshUser() },
+    );
+    const call = await discord.waitForCall(originalFor(token));
+    const body = bodyOf(call);
+    const embed = body.embeds?.[0] as { title?: string; image?: { url: string } } | undefined;
+    assert.equal(embed?.title, 'NVDA: 6 months against SPY');
+    assert.ok(call.fileNames.includes('chart-2024-07-11.png'), 'the chart is attached');
+    assert.equal(embed.image?.url, 'attachment://chart-2024-07-11.png');
+    assertWithinLimits(body);
+    assertNoMentions(body);
+    const quote = discord.slashCommand('quote', [{ name: 'symbols', type: 3, value: 'SPY,QQQ,IWM' }], {
+      userId: freshUser(),
+    });
+    const quoted = bodyOf(await discord.waitForCall(originalFor(quote)));
+    const table = quoted.embeds?.[0]?.fields?.find((f) => f.name === 'Quotes')?.value ?? '';
+    assert.match(table, /^SPY\s/m);
+    assert.match(table, /^IWM\s/m);
+    assertWithinLimits(quoted);
+  });
+
   it('answers the market brief with three embeds', async () => {
     const token = discord.slashCommand('market', [], { userId: freshUser() });
     const call = await discord.waitForCall(originalFor(token));
@@ -545,21 +572,23 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     assert.deepEqual(names, [
       'ask',
       'breadth',
+      'chart',
       'help',
       'market',
       'momentum',
+      'quote',
       'rotation',
       'schedule',
       'watchlist',
     ]);
-    assert.match(message, /Registered 8 commands in server 222222222222222222/);
+    assert.match(message, /Registered 10 commands in server 222222222222222222/);
     const globally = await deployCommands({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl });
     const puts = discord.calls.filter((c) => c.method === 'PUT').map((c) => c.path);
     assert.deepEqual(puts, [
       `/api/v10/applications/111111111111111111/guilds/${GUILD_ID}/commands`,
       '/api/v10/applications/111111111111111111/commands',
     ]);
-    assert.match(globally, /Registered 8 commands globally .* up to an hour/);
+    assert.match(globally, /Registered 10 commands globally .* up to an hour/);
   });
 
   it('finishes a reply under way before shutting down', async () => {
@@ -810,7 +839,7 @@ describe('Explain with a language model on loopback', { timeout: 60_000 }, () =>
     }[];
     assert.deepEqual(
       tools.map((t) => t.function.name),
-      ['momentum', 'breadth', 'rotation', 'market'],
+      ['momentum', 'breadth', 'rotation', 'quote', 'chart', 'market'],
     );
     assert.deepEqual(Object.keys(tools[1]?.function.parameters.properties ?? {}), [
       'universe',

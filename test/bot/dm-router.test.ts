@@ -26,4 +26,27 @@ describe('direct-message router', () => {
       'I understood: the rotation report.',
     );
   });
+
+  it('finds the symbols of a quote or a chart: $tickers in any case, or words in capitals', () => {
+    const route = (text: string) => {
+      const intent = routeDirectMessage(text);
+      return intent.kind === 'report' ? [intent.report, intent.options, intent.understood] : intent.kind;
+    };
+    assert.deepEqual(route('quote NVDA and AAPL'), [
+      'quote',
+      { universe: 'NVDA,AAPL' },
+      'I understood: a quote for NVDA,AAPL.',
+    ]);
+    assert.deepEqual(route('can I see a chart of $tsla'), [
+      'chart',
+      { symbol: 'TSLA' },
+      'I understood: a chart for TSLA.',
+    ]);
+    assert.deepEqual(route('Chart BRK.B vs SPY'), [
+      'chart',
+      { symbol: 'BRK.B' },
+      'I understood: a chart for BRK.B.',
+    ]);
+    assert.deepEqual(route('quotes please'), ['quote', {}, 'I understood: a quote.'], 'the default list');
+  });
 });

@@ -108,7 +108,10 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
     const mixed = await run(['quote', 'SPY,IWM', '--data-dir', dir]);
     assert.equal(mixed.code, 0, mixed.stderr);
     assert.match(mixed.stdout, /^SPY +109\.00 +\+0\.93%/m, 'the good member still prints');
-    assert.match(mixed.stdout, /^Missing "IWM": ".*IWM\.csv" is not a regular file\.$/m);
+    assert.match(
+      mixed.stdout,
+      /^- 1 of 2 symbols have no data and are left out \(".*IWM\.csv" is not a regular file\): IWM\.$/m,
+    );
     const alone = await run(['history', 'IWM', '--data-dir', dir]);
     assert.equal(alone.code, 1);
     oneLine(alone, /^tapewatch: ".*IWM\.csv" is not a regular file\.$/);
@@ -129,7 +132,10 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
     }
     const mixed = await run(['quote', 'SPY,QQQ', '--data-dir', dir], {}, { ...as, cwd: nobodyHome });
     assert.equal(mixed.code, 0, mixed.stderr);
-    assert.match(mixed.stdout, /^Missing "QQQ": Cannot read ".*QQQ\.csv" \(permission denied\)\.$/m);
+    assert.match(
+      mixed.stdout,
+      /^- 1 of 2 symbols have no data and are left out \(Cannot read ".*QQQ\.csv" \(permission denied\)\): QQQ\.$/m,
+    );
     const alone = await run(['history', 'QQQ', '--data-dir', dir], {}, { ...as, cwd: nobodyHome });
     assert.equal(alone.code, 1);
     oneLine(alone, /^tapewatch: Cannot read ".*QQQ\.csv" \(permission denied\)\.$/);
@@ -219,15 +225,18 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
   it('refuses every option a command would silently ignore, exit 2', async () => {
     const cases: [args: string[], pattern: RegExp][] = [
       [
-        ['quote', 'SPY', '--source', 'demo', '--chart', 'x.png'],
-        /^tapewatch: --chart does not apply to quote\.$/,
+        ['history', 'SPY', '--source', 'demo', '--chart', 'x.png'],
+        /^tapewatch: --chart does not apply to history\.$/,
       ],
       [
         ['series', 'momentum.long_short', '--source', 'demo', '--chart', 'x.png'],
         /^tapewatch: --chart does not apply to series\.$/,
       ],
       [['universe', 'list', '--chart', 'x.png'], /^tapewatch: --chart does not apply to universe list\.$/],
-      [['quote', 'SPY', '--source', 'demo', '--explain'], /^tapewatch: --explain does not apply to quote\.$/],
+      [
+        ['history', 'SPY', '--source', 'demo', '--explain'],
+        /^tapewatch: --explain does not apply to history\.$/,
+      ],
       [
         ['quote', 'SPY', '--source', 'demo', '--data-dir', home],
         /^tapewatch: --data-dir reads price files: it needs --source csv, not --source demo\.$/,
@@ -276,7 +285,7 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
     writeFileSync(path.join(folder, '.env'), 'MARKET_DATA_SOURCE=demo\n');
     const fromFile = await run(['quote', 'SPY', '--format', 'json'], {}, { cwd: folder });
     assert.equal(fromFile.code, 0, fromFile.stderr);
-    assert.equal((JSON.parse(fromFile.stdout) as { source: string }).source, 'demo');
+    assert.equal((JSON.parse(fromFile.stdout) as { source: { name: string } }).source.name, 'demo');
     // The shell says csv (with no folder), over the file's demo: the command asks for a folder.
     const fromShell = await run(['quote', 'SPY'], { MARKET_DATA_SOURCE: 'csv' }, { cwd: folder });
     assert.equal(fromShell.code, 2);
@@ -317,7 +326,7 @@ describe('the CLI as a process, on odd input', { timeout: 120_000 }, () => {
       cwd: home,
       env: { PATH: process.env.PATH ?? '', TAPEWATCH_HOME: home },
     });
-    assert.equal((JSON.parse(quote) as { source: string }).source, 'demo');
+    assert.equal((JSON.parse(quote) as { source: { name: string } }).source.name, 'demo');
   });
 
   it('prints its version', async () => {

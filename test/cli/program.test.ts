@@ -12,10 +12,10 @@ describe('tapewatch CLI', () => {
   it('quotes symbols from the demo market, saying DEMO DATA, and names a missing one', async () => {
     const { code, out } = await cli(['quote', 'SPY', 'qqq', 'NOPE', '--source', 'demo']);
     assert.equal(code, 0);
-    assert.match(out.split('\n')[0] ?? '', /DEMO DATA/);
+    assert.match(out.split('\n').slice(0, 3).join('\n'), /DEMO DATA/, 'under the title');
     assert.match(out, /^SPY\s/m);
     assert.match(out, /^QQQ\s/m);
-    assert.match(out, /Missing "NOPE"/);
+    assert.match(out, /1 of 3 symbols have no data and are left out \(not in the data source\): NOPE\./);
   });
 
   it('prints real bars as JSON from a data folder', { skip: SKIP_WITHOUT_SHARED_DATA }, async () => {
@@ -57,19 +57,23 @@ describe('tapewatch CLI', () => {
       ]);
       assert.equal(code, 0);
       assert.match(err, /2024-07-04 was not a trading day; using the previous session, 2024-07-03/);
-      assert.equal((JSON.parse(out) as { quotes: { asOf: string }[] }).quotes[0]?.asOf, '2024-07-03');
+      const report = JSON.parse(out) as { asOf: string; tables: { rows: unknown[][] }[] };
+      assert.equal(report.asOf, '2024-07-03');
+      assert.equal(report.tables[0]?.rows[0]?.at(-2), '2024-07-03', "SPY's own last session");
     },
   );
 
   it('quotes a whole universe, drawing progress only when stderr is a terminal', async () => {
     const piped = await cli(['quote', '--universe', 'sp500', '--source', 'demo', '--format', 'json']);
     assert.equal(piped.code, 0);
-    assert.equal((JSON.parse(piped.out) as { quotes: unknown[] }).quotes.length, 503);
+    const report = JSON.parse(piped.out) as { command: string; tables: { rows: unknown[] }[] };
+    assert.equal(report.command, 'quote');
+    assert.equal(report.tables[0]?.rows.length, 503);
     assert.equal(piped.err, '', 'nothing on stderr when it is not a terminal');
     const terminal = await cli(['quote', '--universe', 'sp500', '--source', 'demo', '--format', 'json'], {
       stderrIsTty: true,
     });
-    assert.match(terminal.err, /\rFetching quotes \[#{24}\] 503\/503/);
+    assert.match(terminal.err, /\rLoading prices \[#{24}\] 503\/503/);
     assert.ok(terminal.err.endsWith('\r\u001b[2K'), 'the bar is cleared at the end');
   });
 
@@ -136,7 +140,12 @@ describe('tapewatch CLI', () => {
       2,
       /Name the symbols to quote, a watchlist with --watchlist, or a universe with --universe/,
     ],
-    ['only unknown symbols', ['quote', 'NOPE', '--source', 'demo'], 1, /No quotes: "NOPE"/],
+    [
+      'only unknown symbols',
+      ['quote', 'NOPE', '--source', 'demo'],
+      1,
+      /^tapewatch: No prices for NOPE: not in the data source\.$/m,
+    ],
     [
       'a date before the data starts',
       ['history', 'SPY', '--source', 'demo', '--from', '2010-01-01', '--to', '2010-12-31'],
@@ -183,7 +192,8 @@ describe('tapewatch CLI', () => {
       [bin, 'quote', 'SPY', '--source', 'demo', '--format', 'json'],
       { env: { ...process.env, TAPEWATCH_HOME: CLI_HOME } },
     );
-    assert.equal((JSON.parse(stdout) as { quotes: { symbol: string }[] }).quotes[0]?.symbol, 'SPY');
+    const report = JSON.parse(stdout) as { tables: { rows: unknown[][] }[] };
+    assert.equal(report.tables[0]?.rows[0]?.[0], 'SPY');
     await assert.rejects(
       run(process.execPath, [bin, 'quote', 'SPY', '--as-of', 'yesterday', '--source', 'demo'], {
         env: { ...process.env, TAPEWATCH_HOME: CLI_HOME },
@@ -262,13 +272,13 @@ describe('tapewatch CLI', () => {
 describe('options a command would ignore', () => {
   it('refuses each one in one line with exit 2, rather than ignore it', async () => {
     const cases: [args: string[], message: string][] = [
-      [['quote', 'SPY', '--source', 'demo', '--chart', 'x.png'], '--chart does not apply to quote.'],
+      [['history', 'SPY', '--source', 'demo', '--chart', 'x.png'], '--chart does not apply to history.'],
       [
         ['series', 'momentum.long_short', '--source', 'demo', '--chart', 'x.png'],
         '--chart does not apply to series.',
       ],
       [['universe', 'list', '--chart', 'x.png'], '--chart does not apply to universe list.'],
-      [['quote', 'SPY', '--source', 'demo', '--explain'], '--explain does not apply to quote.'],
+      [['chart', 'SPY', '--source', 'demo', '--universe', 'sp500'], '--universe does not apply to chart.'],
       [
         ['history', 'SPY', '--source', 'demo', '--universe', 'sp500'],
         '--universe does not apply to history.',
@@ -313,14 +323,16 @@ describe('options a command would ignore', () => {
 });
 
 describe('long lists and unexpected failures', () => {
-  it('lists the first ten symbols without a quote and counts the rest; JSON has them all', async () => {
+  it('names the first twelve symbols without data and counts the rest; JSON has them all', async () => {
     const unknown = Array.from({ length: 40 }, (_, i) => `ZZ${i}`);
     const text = await cli(['quote', [...unknown, 'SPY'].join(','), '--source', 'demo']);
     assert.equal(text.code, 0);
-    assert.equal(text.out.match(/^Missing "/gm)?.length, 10);
-    assert.match(text.out, /… and 30 more symbols without a quote \(--format json lists them all\)\./);
+    assert.match(
+      text.out,
+      /- 40 of 41 symbols have no data and are left out \(not in the data source\): ZZ0, ZZ1, ZZ2, ZZ3, ZZ4, ZZ5, ZZ6, ZZ7, ZZ8, ZZ9, ZZ10, ZZ11 and 28 more\.\n/,
+    );
     const json = await cli(['quote', [...unknown, 'SPY'].join(','), '--source', 'demo', '--format', 'json']);
-    assert.equal((JSON.parse(json.out) as { missing: unknown[] }).missing.length, 40);
+    assert.equal((JSON.parse(json.out) as { universe: { missing: unknown[] } }).universe.missing.length, 40);
   });
 
   it('adds the stack of an unexpected failure with --verbose, and only then', async () => {

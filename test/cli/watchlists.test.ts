@@ -38,8 +38,11 @@ describe('tapewatch watchlist, quote --watchlist and --universe watchlist:NAME',
   it('quotes a watchlist and runs a report on one, as it would on the same symbols typed out', async () => {
     const quoted = await run(['quote', '--watchlist', 'tech', '--source', 'demo', '--format', 'json']);
     assert.equal(quoted.code, 0, quoted.err);
-    const quotes = (JSON.parse(quoted.out) as { quotes: { symbol: string }[] }).quotes.map((q) => q.symbol);
-    assert.deepEqual(quotes, ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'META']);
+    const report = JSON.parse(quoted.out) as { tables: { rows: unknown[][] }[] };
+    assert.deepEqual(
+      report.tables[0]?.rows.map((row) => row[0]),
+      ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'META'],
+    );
     const viaList = await run([
       'breadth',
       '--universe',

@@ -91,11 +91,25 @@ describe('one declaration per report, the same on every surface', () => {
     for (const name of REPORT_COMMANDS) {
       const command = program.commands.find((c: Command) => c.name() === name);
       assert.ok(command, `a ${name} subcommand`);
+      // quote's own command takes its symbols as arguments (or --watchlist, or --universe).
+      if (name === 'quote') {
+        assert.deepEqual(
+          command.registeredArguments.map((a) => a.name()),
+          ['symbols'],
+        );
+        continue;
+      }
       const flags = command.options.map((option) => [option.long, option.description, option.required]);
+      // A `symbol` option is the command's argument: `tapewatch chart NVDA`.
       const expected = entries(name)
-        .filter(([, spec]) => spec.kind !== 'universe')
+        .filter(([key, spec]) => spec.kind !== 'universe' && key !== 'symbol')
         .map(([, spec]) => [`--${spec.name}`, describeOption(spec), spec.kind !== 'boolean']);
       assert.deepEqual(flags, expected, name);
+      assert.deepEqual(
+        command.registeredArguments.map((a) => a.name()),
+        'symbol' in REPORTS[name].options ? ['symbol'] : [],
+        name,
+      );
       if ('universe' in REPORTS[name].options) assert.ok(global.includes('--universe'));
     }
   });

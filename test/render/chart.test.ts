@@ -14,6 +14,7 @@ import type { Report } from '../../src/reports/types.ts';
 import {
   CHART_HEIGHT,
   CHART_WIDTH,
+  PALETTE,
   chartSpec,
   renderChartPng,
   renderDashboardPng,
@@ -73,9 +74,11 @@ async function inkStats(png: Buffer): Promise<{ inked: number; colours: number }
 
 async function reportsFrom(marketData: MarketData, endDate: string): Promise<Report[]> {
   const context: ReportContext = { marketData, endDate };
-  return Promise.all(
-    (['rotation', 'breadth', 'momentum'] as const).map((name) => buildReport(context, name)),
-  );
+  return Promise.all([
+    ...(['rotation', 'breadth', 'momentum'] as const).map((name) => buildReport(context, name)),
+    buildReport(context, 'quote', { universe: 'sectors' }),
+    buildReport(context, 'chart', { symbol: 'QQQ' }),
+  ]);
 }
 
 /** The chart.js title, subtitle, dataset labels and plugin ids of a spec: what drawing reads. */
@@ -110,6 +113,24 @@ async function checkCharts(reports: readonly Report[], demo: boolean): Promise<v
     if (report.command === 'breadth') {
       assert.match(title, /^Breadth of /);
       assert.deepEqual(datasets, ['SPY', '% above 50-day', '% above 200-day', 'McClellan oscillator']);
+    }
+    if (report.command === 'quote') {
+      assert.equal(title, 'Quotes: sectors');
+      assert.deepEqual(datasets, ['Day %', 'vs 200-day %']);
+      assert.deepEqual(
+        spec.config.data.labels,
+        report.tables[0]?.rows.map((row) => row[0]),
+      );
+      // A bar's colour says its sign: green up, vermillion down.
+      const day = spec.config.data.datasets[0];
+      const colours = day?.backgroundColor as string[];
+      (day?.data as (number | null)[]).forEach((value, i) => {
+        assert.equal(colours[i], (value ?? 0) >= 0 ? PALETTE[2] : PALETTE[3]);
+      });
+    }
+    if (report.command === 'chart') {
+      assert.equal(title, 'QQQ: 12 months against SPY');
+      assert.deepEqual(datasets, ['QQQ', '50-day average', '200-day average', 'Relative to SPY', 'Volume']);
     }
     if (report.command === 'momentum') {
       assert.match(title, /^Momentum: long-short factor on /);
@@ -148,7 +169,9 @@ describe('charts', { timeout: 60_000 }, () => {
   );
 
   it('draws the market dashboard of all three at 1200×675', async () => {
-    const png = await renderDashboardPng(demoReports);
+    const png = await renderDashboardPng(
+      demoReports.filter((r) => r.command !== 'quote' && r.command !== 'chart'),
+    );
     assert.deepEqual(pngSize(png), { width: CHART_WIDTH, height: CHART_HEIGHT });
     const stats = await inkStats(png);
     assert.ok(stats.inked > 0.1 && stats.colours > 20);

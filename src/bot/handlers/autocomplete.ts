@@ -1,8 +1,15 @@
 import type { AutocompleteInteraction } from 'discord.js';
 import { NAMED_UNIVERSES } from '../../universes/index.ts';
+import type { WatchlistStore } from '../../watchlists.ts';
 
-/** Time zones for /schedule; universes (and what was typed, as the symbol list it becomes) for reports. */
-export async function answerAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
+/**
+ * Time zones for /schedule; for reports the universes, the asker's watchlists and the server's (as
+ * `watchlist:NAME`), and what was typed, as the symbol list it becomes.
+ */
+export async function answerAutocomplete(
+  interaction: AutocompleteInteraction,
+  watchlists: WatchlistStore,
+): Promise<void> {
   const focused = interaction.options.getFocused(true);
   const typed = focused.value.trim().toLowerCase();
   if (focused.name === 'timezone') {
@@ -10,7 +17,13 @@ export async function answerAutocomplete(interaction: AutocompleteInteraction): 
     await interaction.respond(zones.slice(0, 25).map((zone) => ({ name: zone, value: zone })));
     return;
   }
-  const named = NAMED_UNIVERSES.filter((name) => name.includes(typed)).map((name) => ({ name, value: name }));
+  const lists = [
+    ...watchlists.list({ scope: 'user', id: interaction.user.id }),
+    ...(interaction.guildId === null ? [] : watchlists.list({ scope: 'server', id: interaction.guildId })),
+  ].map((list) => `watchlist:${list.name}`);
+  const named = [...NAMED_UNIVERSES, ...new Set(lists)]
+    .filter((name) => name.includes(typed))
+    .map((name) => ({ name, value: name }));
   // What the user typed, offered as the symbol list it would be read as (ma → MA, Mastercard).
   const symbols = typed.toUpperCase().replace(/\s+/g, '').slice(0, 100);
   const asTyped =

@@ -4,6 +4,7 @@ import { textMessage } from '../../render/discord.ts';
 import {
   watchlistName,
   watchlistSymbols,
+  watchlistUniverse,
   type Watchlist,
   type WatchlistOwner,
   type WatchlistStore,
@@ -38,7 +39,7 @@ export function resolveWatchlistUniverse(
       `No watchlist "${name}" is yours${asker.guildId === null ? '' : " or this server's"}: make one with /watchlist add.`,
     );
   }
-  return { ...raw, universe: list.symbols.join(',') };
+  return { ...raw, universe: watchlistUniverse(list.symbols) };
 }
 
 function describe(list: Watchlist): string {

@@ -106,6 +106,43 @@ describe('/watchlist, and watchlists as a universe', { timeout: 120_000 }, () =>
     );
   });
 
+  it('quotes a watchlist with /quote symbols:watchlist:NAME, one row a member, a one-symbol list too', async () => {
+    const embeds = JSON.parse(await ask('quote', [text('symbols', 'watchlist:tech')])) as {
+      title: string;
+      fields: { name: string; value: string }[];
+    }[];
+    assert.equal(embeds[0]?.title, 'Quotes: AAPL,MSFT,NVDA,AMZN,META,GOOGL');
+    const table = embeds[0].fields.find((f) => f.name === 'Quotes')?.value ?? '';
+    const rows = table.split('\n').filter((line) => /^[A-Z]+\s+[\d,]+\.\d\d\s/.test(line));
+    assert.deepEqual(
+      rows.map((row) => row.split(/\s+/)[0]),
+      ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'META', 'GOOGL'],
+    );
+    await ask('watchlist', sub('add', [text('symbols', 'NVDA'), text('name', 'solo')]));
+    const solo = JSON.parse(await ask('quote', [text('symbols', 'watchlist:solo')])) as { title: string }[];
+    assert.equal(
+      solo[0]?.title,
+      'Quote: NVDA (Nvidia)',
+      'one symbol is a list of one, not an unknown universe',
+    );
+  });
+
+  it("offers the asker's watchlists among a universe's completions", async () => {
+    const token = discord.slashCommand('quote', [{ ...text('symbols', 'wat'), focused: true }], {
+      userId: OWNER,
+      autocomplete: true,
+    });
+    const call = await discord.waitForCall(
+      (c: RecordedCall) => c.method === 'POST' && CALLBACK.exec(c.path)?.[1] === token,
+    );
+    const { data } = call.body as { data: { choices: { value: string }[] } };
+    assert.deepEqual(
+      data.choices.map((c) => c.value),
+      // WAT as typed is a symbol too (Waters).
+      ['watchlist:solo', 'watchlist:tech', 'WAT'],
+    );
+  });
+
   it("keeps the server's lists for Manage Server to change, for every member to use", async () => {
     const refused = await ask(
       'watchlist',
