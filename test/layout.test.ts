@@ -21,7 +21,7 @@ const ROOMS: readonly (readonly string[])[] = [
   ['commands'],
   ['render'],
   ['llm'],
-  ['schedules', 'watchlists'],
+  ['schedules', 'watchlists', 'alerts'],
   ['cli', 'bot'],
 ];
 

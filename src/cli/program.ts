@@ -215,6 +215,25 @@ export function createProgram(io: CliIo, run: Runner): Command {
       ),
     );
 
+  program
+    .command('alerts')
+    .description("backtest an alert condition (the bot's /alert): the days it would have fired")
+    .command('scan')
+    .description(
+      'the days a condition would have fired on, with counts by year (on --universe, default sp500)',
+    )
+    .requiredOption(
+      '--condition <condition>',
+      'an event (momentum_crash, washout, …), "breadth.pct_above_200d crosses below 20", "SPY moves 2%"',
+    )
+    .option('--threshold <n>', "an event's own threshold (momentum |z|, default 3)")
+    .option('--from <date>', 'first day (YYYY-MM-DD); default five years before --to')
+    .option('--to <date>', 'last day (YYYY-MM-DD); default today')
+    .action(
+      (options: { condition: string; threshold?: string; from?: string; to?: string }, command: Command) =>
+        run(async (context) => (await import('./alerts.ts')).runAlertsScan(context, options), command),
+    );
+
   const schedules = program
     .command('schedules')
     .description("back up or move the bot's schedules (the user database, TAPEWATCH_DB_PATH)");
@@ -308,6 +327,7 @@ export const OPTIONS_BY_COMMAND: Readonly<Record<string, readonly GlobalOption[]
   'watchlist add': ['source', 'dataDir'],
   'watchlist remove': [],
   'watchlist show': [],
+  'alerts scan': ['source', 'dataDir', 'universe', 'format'],
   'schedules export': [],
   'schedules import': [],
   'universe list': ['format'],

@@ -1,0 +1,318 @@
+import { analyzeBreadth, breadthConditions, breadthOptionsSchema } from '../commands/breadth.ts';
+import { analyzeMomentum, MOMENTUM_EPISODE_GAP, momentumOptionsSchema } from '../commands/momentum.ts';
+import { computeSeries, SERIES } from '../commands/series.ts';
+import { TapewatchError } from './errors.ts';
+import type { IsoDate } from './market/types.ts';
+import { historyRange, type ReportContext } from './reports/context.ts';
+import { normalizeSymbol, type Universe } from './universes/index.ts';
+
+/**
+ * Alert conditions, and when one fires. An alert fires on the day its condition starts to hold and
+ * re-arms only once it has stopped holding: an event after `gap` sessions without it (the same episodes
+ * the reports count, so March 2009's string of momentum crashes is one alert, not six), a threshold once
+ * the value is back beyond a band of THRESHOLD_BAND around it (a value wobbling on the line does not
+ * ping every day). The day-by-day rule is the same for the backtest (`tapewatch alerts scan`) and for
+ * the bot, so a scan shows exactly how noisy an alert would have been.
+ */
+
+export const MOMENTUM_EVENTS = ['momentum_crash', 'momentum_spike'] as const;
+export const BREADTH_EVENTS = [
+  'zweig_breadth_thrust',
+  'washout',
+  'breadth_divergence',
+  'broad_day_index_down',
+] as const;
+export const ALERT_EVENTS = [...MOMENTUM_EVENTS, ...BREADTH_EVENTS] as const;
+export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
+/** A threshold re-arms once the value is back this share of the threshold beyond it (2%: 20 → 19.6). */
+export const THRESHOLD_BAND = 0.02;
+
+export type Comparison = 'above' | 'below';
+
+export type AlertCondition =
+  | {
+      readonly kind: 'event';
+      readonly event: AlertEvent;
+      /** The momentum events' |z|; null for events without a threshold of their own. */
+      readonly sigma: number | null;
+    }
+  | {
+      readonly kind: 'metric';
+      /** A series name of `tapewatch series`, e.g. breadth.pct_above_200d. */
+      readonly series: string;
+      readonly comparison: Comparison;
+      /** Fires only on a crossing: a value already beyond the line when the alert starts does not fire. */
+      readonly crosses: boolean;
+      readonly value: number;
+    }
+  | { readonly kind: 'move'; readonly symbol: string; readonly move: number }
+  | {
+      readonly kind: 'price';
+      readonly symbol: string;
+      readonly comparison: Comparison;
+      readonly crosses: boolean;
+      readonly value: number;
+    };
+
+const COMPARISON = /^(crosses\s+)?(above|below)$/;
+const NUMBER = /^[-+]?(\d+(\.\d*)?|\.\d+)$/;
+
+const EXAMPLES =
+  'e.g. "momentum_crash", "breadth.pct_above_200d crosses below 20", "SPY moves 2%" or "NVDA above 150"';
+
+function badCondition(text: string, why: string): TapewatchError {
+  return new TapewatchError('bad_input', `Condition "${text.slice(0, 80)}": ${why}`);
+}
+
+/**
+ * What a user typed as a condition, checked: an event of the reports (momentum_crash, washout, …), a
+ * series against a number (`breadth.pct_above_200d crosses below 20`), or a symbol's price
+ * (`SPY moves 2%`, `NVDA crosses above 150`). `threshold` is the event's own (momentum |z|).
+ */
+export function parseAlertCondition(text: string, threshold: number | null = null): AlertCondition {
+  const words = text.trim().replace(/\s+/g, ' ').split(' ');
+  const [head = '', ...rest] = words;
+  const lower = head.toLowerCase().replace(/^event:/, '');
+  if (rest.length === 0) {
+    if (!(ALERT_EVENTS as readonly string[]).includes(lower)) {
+      throw badCondition(text, `not an event (${ALERT_EVENTS.join(', ')}) or a comparison; ${EXAMPLES}.`);
+    }
+    const event = lower as AlertEvent;
+    const momentum = (MOMENTUM_EVENTS as readonly string[]).includes(event);
+    if (!momentum && threshold !== null) {
+      throw badCondition(text, `${event} has no threshold of its own; leave the threshold out.`);
+    }
+    if (momentum && threshold !== null && !(threshold >= 1 && threshold <= 10)) {
+      throw badCondition(text, 'the threshold of a momentum event is |z| between 1 and 10.');
+    }
+    return { kind: 'event', event, sigma: momentum ? (threshold ?? 3) : null };
+  }
+  if (threshold !== null)
+    throw badCondition(text, 'the threshold belongs to events; write it in the condition.');
+  const last = rest.at(-1) ?? '';
+  const between = rest.slice(0, -1).join(' ').toLowerCase();
+  if (/^moves$/i.test(rest[0] ?? '')) {
+    const move = /^(\d+(\.\d+)?)%$/.exec(rest[1] ?? '');
+    if (move === null) throw badCondition(text, 'say how far, in percent: "SPY moves 2%".');
+    if (rest.length > 2 && rest.slice(2).join(' ').toLowerCase() !== 'in a day') {
+      throw badCondition(text, 'a move is measured in a day: "SPY moves 2%".');
+    }
+    const size = Number(move[1]) / 100;
+    if (!(size > 0 && size <= 0.5)) throw badCondition(text, 'a move is between 0% and 50%.');
+    return { kind: 'move', symbol: symbolOf(text, head), move: size };
+  }
+  const comparison = COMPARISON.exec(between);
+  if (comparison === null || !NUMBER.test(last)) {
+    throw badCondition(text, `not a condition this bot reads; ${EXAMPLES}.`);
+  }
+  const value = Number(last);
+  const crosses = comparison[1] !== undefined;
+  const direction = comparison[2] as Comparison;
+  if (head.includes('.') && head.toLowerCase() in SERIES && !head.toLowerCase().startsWith('rotation.')) {
+    return { kind: 'metric', series: head.toLowerCase(), comparison: direction, crosses, value };
+  }
+  if (/^(momentum|breadth|rotation)\./i.test(head)) {
+    const names = Object.keys(SERIES).filter((n) => !n.startsWith('rotation.'));
+    throw badCondition(text, `"${head}" is not a series alerts can watch; one of ${names.join(', ')}.`);
+  }
+  if (!(value > 0)) throw badCondition(text, 'a price is more than 0.');
+  return { kind: 'price', symbol: symbolOf(text, head), comparison: direction, crosses, value };
+}
+
+function symbolOf(text: string, word: string): string {
+  const symbol = normalizeSymbol(word.replace(/^\$/, ''));
+  if (!/^[A-Z0-9.^=-]{1,12}$/.test(symbol)) throw badCondition(text, `"${word}" is not a symbol.`);
+  return symbol;
+}
+
+/** The condition in the words the bot shows and stores: parsing it again gives the same condition. */
+export function describeCondition(condition: AlertCondition): string {
+  switch (condition.kind) {
+    case 'event':
+      return condition.sigma === null ? condition.event : `${condition.event} (|z| ≥ ${condition.sigma})`;
+    case 'metric':
+    case 'price': {
+      const subject = condition.kind === 'metric' ? condition.series : condition.symbol;
+      return `${subject} ${condition.crosses ? 'crosses ' : ''}${condition.comparison} ${condition.value}`;
+    }
+    case 'move':
+      return `${condition.symbol} moves ${+(condition.move * 100).toFixed(4)}%`;
+  }
+}
+
+/** How a day reads for an alert: the condition holds, it is clearly off, or neither (n/a, or inside the band). */
+export type DayReading = 'holds' | 'clear' | 'unknown';
+
+/** Whether an alert may fire, and for an event how many clear sessions it has seen since it last held. */
+export interface AlertState {
+  /** null until the first day that could be read. */
+  readonly armed: boolean | null;
+  readonly clearRun: number;
+}
+
+export const NEW_ALERT_STATE: AlertState = { armed: null, clearRun: 0 };
+
+/** One day of an alert's life: whether it fires, and its state after the day. */
+export function stepAlert(
+  state: AlertState,
+  reading: DayReading,
+  condition: AlertCondition,
+  gap: number,
+): { fire: boolean; state: AlertState } {
+  if (reading === 'unknown') return { fire: false, state };
+  if (state.armed === null) {
+    // A crossing needs to see the value on the other side first; everything else fires at once.
+    const crossing = (condition.kind === 'metric' || condition.kind === 'price') && condition.crosses;
+    if (reading === 'holds' && crossing) return { fire: false, state: { armed: false, clearRun: 0 } };
+    return stepAlert({ armed: true, clearRun: 0 }, reading, condition, gap);
+  }
+  if (reading === 'holds') {
+    return { fire: state.armed, state: { armed: false, clearRun: 0 } };
+  }
+  const clearRun = state.clearRun + 1;
+  return { fire: false, state: { armed: state.armed || clearRun >= gap, clearRun } };
+}
+
+/** How a value reads against a threshold with its band: beyond the line holds, back past the band is clear. */
+export function readThreshold(value: number, comparison: Comparison, line: number): DayReading {
+  if (Number.isNaN(value)) return 'unknown';
+  const band = Math.abs(line) * THRESHOLD_BAND;
+  if (comparison === 'above') return value > line ? 'holds' : value <= line - band ? 'clear' : 'unknown';
+  return value < line ? 'holds' : value >= line + band ? 'clear' : 'unknown';
+}
+
+/** A condition's history: each session's reading, and the value the alert would quote. */
+export interface ConditionHistory {
+  readonly dates: readonly IsoDate[];
+  readonly readings: readonly DayReading[];
+  readonly values: readonly number[];
+  /** What the values are, for a reader: "z", "% above 200-day", "SPY's change". */
+  readonly valueLabel: string;
+  /**
+   * Sessions without the condition before the alert re-arms: an event's episode gap (as the reports
+   * count episodes), one for thresholds and moves, whose band does the same work.
+   */
+  readonly gap: number;
+}
+
+/**
+ * Every session's reading of a condition, computed once from the whole history the source has up to
+ * the context's end date (the same indicators the reports compute, so a day's reading is the report's).
+ */
+export async function conditionHistory(
+  context: ReportContext,
+  condition: AlertCondition,
+  universe: Universe,
+): Promise<ConditionHistory> {
+  switch (condition.kind) {
+    case 'event': {
+      if ((MOMENTUM_EVENTS as readonly string[]).includes(condition.event)) {
+        const sigma = condition.sigma ?? 3;
+        const options = momentumOptionsSchema.parse({ universe: universe.name, eventSigma: sigma });
+        const { panel, zScores } = await analyzeMomentum(context, options, universe);
+        const sign = condition.event === 'momentum_crash' ? -1 : 1;
+        const values = Array.from(zScores);
+        return {
+          dates: panel.dates,
+          values,
+          readings: values.map((z) => (Number.isNaN(z) ? 'unknown' : sign * z >= sigma ? 'holds' : 'clear')),
+          valueLabel: 'z',
+          gap: MOMENTUM_EPISODE_GAP,
+        };
+      }
+      const analysis = await analyzeBreadth(
+        context,
+        breadthOptionsSchema.parse({ universe: universe.name }),
+        universe,
+      );
+      const found = breadthConditions(analysis).find((c) => c.id === condition.event);
+      if (found === undefined)
+        throw new TapewatchError('bad_input', `No breadth event "${condition.event}".`);
+      const dates = analysis.panel.dates.slice(0, analysis.last + 1);
+      return {
+        dates,
+        values: dates.map((_, t) => found.flags[t] ?? 0),
+        readings: dates.map((_, t) =>
+          !found.judged(t) ? 'unknown' : found.flags[t] === 1 ? 'holds' : 'clear',
+        ),
+        valueLabel: 'flag',
+        gap: found.gap,
+      };
+    }
+    case 'metric': {
+      const series = await computeSeries(context, condition.series, universe);
+      const values = Array.from(series.values);
+      return {
+        dates: series.dates,
+        values,
+        readings: values.map((v) => readThreshold(v, condition.comparison, condition.value)),
+        valueLabel: condition.series,
+        gap: 1,
+      };
+    }
+    case 'move':
+    case 'price': {
+      const bars = await context.marketData.getDailyBars(condition.symbol, historyRange(context), {
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+      });
+      if (condition.kind === 'price') {
+        const values = Array.from(bars.close);
+        return {
+          dates: bars.dates,
+          values,
+          readings: values.map((v) =>
+            readThreshold(v > 0 ? v : Number.NaN, condition.comparison, condition.value),
+          ),
+          valueLabel: `${condition.symbol} close`,
+          gap: 1,
+        };
+      }
+      const values = bars.dates.map((_, t) => {
+        const now = bars.adjClose[t] ?? Number.NaN;
+        const before = t > 0 ? (bars.adjClose[t - 1] ?? Number.NaN) : Number.NaN;
+        return now > 0 && before > 0 ? now / before - 1 : Number.NaN;
+      });
+      return {
+        dates: bars.dates,
+        values,
+        readings: values.map((v) =>
+          Number.isNaN(v) ? 'unknown' : Math.abs(v) >= condition.move ? 'holds' : 'clear',
+        ),
+        valueLabel: `${condition.symbol} change`,
+        gap: 1,
+      };
+    }
+  }
+}
+
+export interface ScanResult {
+  readonly fired: readonly { readonly date: IsoDate; readonly value: number }[];
+  /** Sessions in the range that could be read (not n/a). */
+  readonly sessions: number;
+}
+
+/**
+ * The days an alert created before `from` would have fired on up to `to`: its state runs from the first
+ * session of the history, so an alert watching since before the range is not "new" on its first day.
+ */
+export function scanHistory(
+  history: ConditionHistory,
+  condition: AlertCondition,
+  from: IsoDate,
+  to: IsoDate,
+): ScanResult {
+  let state = NEW_ALERT_STATE;
+  const fired: { date: IsoDate; value: number }[] = [];
+  let sessions = 0;
+  history.dates.forEach((date, t) => {
+    if (date > to) return;
+    const reading = history.readings[t] ?? 'unknown';
+    const step = stepAlert(state, reading, condition, history.gap);
+    state = step.state;
+    if (date < from) return;
+    if (reading !== 'unknown') sessions++;
+    if (step.fire) fired.push({ date, value: history.values[t] ?? Number.NaN });
+  });
+  return { fired, sessions };
+}
