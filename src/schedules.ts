@@ -11,7 +11,7 @@ import {
   zonedInstant,
 } from './market/calendar.ts';
 import type { IsoDate } from './market/types.ts';
-import { userDatabaseError } from './store/user-database.ts';
+import { inUserDatabase } from './store/user-database.ts';
 import { REQUEST_NAMES, type RequestName } from '../commands/index.ts';
 
 /**
@@ -269,12 +269,7 @@ export class ScheduleStore {
   }
 
   #run<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      if (error instanceof TapewatchError) throw error;
-      throw userDatabaseError(this.#file, error);
-    }
+    return inUserDatabase(this.#file, work);
   }
 
   add(schedule: NewSchedule, now: Date): Schedule {

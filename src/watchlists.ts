@@ -1,6 +1,6 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { TapewatchError } from './errors.ts';
-import { openUserDatabase, userDatabaseError } from './store/user-database.ts';
+import { openUserDatabase, inUserDatabase } from './store/user-database.ts';
 import { normalizeSymbol } from './universes/index.ts';
 
 /**
@@ -75,12 +75,7 @@ export class WatchlistStore {
   }
 
   #run<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      if (error instanceof TapewatchError) throw error;
-      throw userDatabaseError(this.#file, error);
-    }
+    return inUserDatabase(this.#file, work);
   }
 
   get(owner: WatchlistOwner, name: string): Watchlist | null {

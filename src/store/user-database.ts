@@ -81,6 +81,15 @@ export interface OpenedUserDatabase {
   readonly importedSchedules: number;
 }
 
+/** Runs work on the user database, its failures said in one line naming the file (locked, corrupt, …). */
+export function inUserDatabase<T>(file: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw userDatabaseError(file, error);
+  }
+}
+
 export function userDatabaseError(file: string, error: unknown): TapewatchError {
   if (error instanceof TapewatchError) return error;
   const detail = describeError(error);
