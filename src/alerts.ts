@@ -1,9 +1,14 @@
+import type { DatabaseSync } from 'node:sqlite';
+import { z } from 'zod';
 import { analyzeBreadth, breadthConditions, breadthOptionsSchema } from '../commands/breadth.ts';
 import { analyzeMomentum, MOMENTUM_EPISODE_GAP, momentumOptionsSchema } from '../commands/momentum.ts';
 import { computeSeries, SERIES } from '../commands/series.ts';
+import type { RequestName } from '../commands/index.ts';
 import { TapewatchError } from './errors.ts';
 import type { IsoDate } from './market/types.ts';
 import { historyRange, type ReportContext } from './reports/context.ts';
+import { formatPercent } from './reports/format.ts';
+import { inUserDatabase } from './store/user-database.ts';
 import { normalizeSymbol, type Universe } from './universes/index.ts';
 
 /**
@@ -24,6 +29,19 @@ export const BREADTH_EVENTS = [
 ] as const;
 export const ALERT_EVENTS = [...MOMENTUM_EVENTS, ...BREADTH_EVENTS] as const;
 export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
+/** What /alert add offers as the condition is typed: every event, then a threshold on every series. */
+export const ALERT_CONDITION_EXAMPLES: readonly string[] = [
+  ...ALERT_EVENTS,
+  'breadth.pct_above_200d crosses below 20',
+  'breadth.pct_above_200d crosses above 80',
+  'momentum.z below -3',
+  'momentum.drawdown below -0.1',
+  'breadth.mcclellan crosses above 100',
+  'SPY moves 2%',
+  'QQQ moves 3%',
+  'SPY crosses below 500',
+];
 
 /** A threshold re-arms once the value is back this share of the threshold beyond it (2%: 20 → 19.6). */
 export const THRESHOLD_BAND = 0.02;
@@ -315,4 +333,328 @@ export function scanHistory(
     if (step.fire) fired.push({ date, value: history.values[t] ?? Number.NaN });
   });
   return { fired, sessions };
+}
+
+/** How a condition is kept in the user database: parseAlertCondition(text, threshold) gives it back. */
+export function storedCondition(condition: AlertCondition): { text: string; threshold: number | null } {
+  return condition.kind === 'event'
+    ? { text: condition.event, threshold: condition.sigma }
+    : { text: describeCondition(condition), threshold: null };
+}
+
+/** Whether a condition reads a universe (events and report series) or one symbol's own prices. */
+export function readsUniverse(condition: AlertCondition): boolean {
+  return condition.kind === 'event' || condition.kind === 'metric';
+}
+
+/**
+ * The report an alert's post carries, as of the day it fired: the report the event or series belongs
+ * to (its events with their history and base rates, its chart), or the symbol's chart for a price.
+ */
+export function alertReport(
+  condition: AlertCondition,
+  universe: string,
+): { name: RequestName; options: Record<string, unknown> } {
+  switch (condition.kind) {
+    case 'event':
+      return (MOMENTUM_EVENTS as readonly string[]).includes(condition.event)
+        ? { name: 'momentum', options: { universe, eventSigma: condition.sigma ?? 3 } }
+        : { name: 'breadth', options: { universe } };
+    case 'metric':
+      return {
+        name: condition.series.startsWith('momentum.') ? 'momentum' : 'breadth',
+        options: { universe },
+      };
+    case 'move':
+    case 'price':
+      return { name: 'chart', options: { symbol: condition.symbol } };
+  }
+}
+
+/** What an evaluation did to one alert: its state after the sessions it read, and a firing if one came. */
+export interface AlertProgress {
+  readonly state: AlertState;
+  /** The last session read. */
+  readonly evaluatedThrough: IsoDate;
+  /** The latest session in what was read on which the alert fired, with the value it quotes. */
+  readonly fired: { readonly date: IsoDate; readonly value: number } | null;
+}
+
+/**
+ * Steps an alert through the sessions of its condition's history it has not read yet, up to `through`.
+ * A new alert (nothing read) starts at the latest session: it fires at once when its condition holds
+ * there (a crossing waits for the other side first). Null when there is no new session to read.
+ */
+export function advanceAlert(
+  alert: { readonly state: AlertState; readonly evaluatedThrough: IsoDate | null },
+  condition: AlertCondition,
+  history: ConditionHistory,
+  through: IsoDate,
+): AlertProgress | null {
+  const unread: number[] = [];
+  history.dates.forEach((date, t) => {
+    if (date <= through && (alert.evaluatedThrough === null || date > alert.evaluatedThrough)) unread.push(t);
+  });
+  const start = alert.evaluatedThrough === null ? unread.slice(-1) : unread;
+  let state = alert.state;
+  let fired: AlertProgress['fired'] = null;
+  for (const t of start) {
+    const step = stepAlert(state, history.readings[t] ?? 'unknown', condition, history.gap);
+    state = step.state;
+    if (step.fire) fired = { date: history.dates[t] ?? '', value: history.values[t] ?? Number.NaN };
+  }
+  const last = start.at(-1);
+  if (last === undefined) return null;
+  return { state, evaluatedThrough: history.dates[last] ?? through, fired };
+}
+
+export const MAX_ALERTS_PER_SERVER = 25;
+export const MAX_ALERTS_PER_USER = 10;
+
+/** Where an alert's posts go: a server channel (made by Manage Server) or the user's own DMs. */
+export type AlertTarget =
+  | { readonly scope: 'server'; readonly guildId: string; readonly channelId: string }
+  | { readonly scope: 'user'; readonly userId: string; readonly guildId: string | null };
+
+export interface Alert {
+  readonly id: number;
+  readonly target: AlertTarget;
+  readonly condition: AlertCondition;
+  /** The universe an event or series is read on (a name or a symbol list); unused by prices. */
+  readonly universe: string;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+  readonly state: AlertState;
+  readonly evaluatedThrough: IsoDate | null;
+  readonly lastFired: IsoDate | null;
+  /** The session an intraday reading posted a firing for (the close then does not post it again). */
+  readonly intradayFired: IsoDate | null;
+  readonly lastOutcome: string | null;
+  /** Set when its posts could no longer be delivered; the alert then stays off. */
+  readonly disabledReason: string | null;
+}
+
+export interface NewAlert {
+  readonly target: AlertTarget;
+  readonly condition: AlertCondition;
+  readonly universe: string;
+  readonly createdBy: string;
+}
+
+const alertRowSchema = z.object({
+  id: z.number().int(),
+  scope: z.enum(['server', 'user']),
+  guild_id: z.string().nullable(),
+  channel_id: z.string().nullable(),
+  user_id: z.string().nullable(),
+  condition: z.string(),
+  threshold: z.number().nullable(),
+  universe: z.string(),
+  created_by: z.string(),
+  created_at: z.string(),
+  armed: z.number().int().nullable(),
+  clear_run: z.number().int(),
+  evaluated_through: z.string().nullable(),
+  last_fired: z.string().nullable(),
+  intraday_fired: z.string().nullable(),
+  last_outcome: z.string().nullable(),
+  disabled_reason: z.string().nullable(),
+});
+
+function toAlert(row: unknown): Alert {
+  const r = alertRowSchema.parse(row);
+  const target: AlertTarget =
+    r.scope === 'server'
+      ? { scope: 'server', guildId: r.guild_id ?? '', channelId: r.channel_id ?? '' }
+      : { scope: 'user', userId: r.user_id ?? '', guildId: r.guild_id };
+  return {
+    id: r.id,
+    target,
+    condition: parseAlertCondition(r.condition, r.threshold),
+    universe: r.universe,
+    createdBy: r.created_by,
+    createdAt: new Date(r.created_at),
+    state: { armed: r.armed === null ? null : r.armed === 1, clearRun: r.clear_run },
+    evaluatedThrough: r.evaluated_through,
+    lastFired: r.last_fired,
+    intradayFired: r.intraday_fired,
+    lastOutcome: r.last_outcome,
+    disabledReason: r.disabled_reason,
+  };
+}
+
+/**
+ * Alerts in the user database. An evaluation's result is written only by the process that read the
+ * alert as it still is (compare-and-set on the last session read), so across restarts and several
+ * processes each firing is claimed, and posted, once.
+ */
+export class AlertStore {
+  readonly #db: DatabaseSync;
+  readonly #file: string;
+
+  constructor(db: DatabaseSync, file: string) {
+    this.#db = db;
+    this.#file = file;
+  }
+
+  #run<T>(work: () => T): T {
+    return inUserDatabase(this.#file, work);
+  }
+
+  add(alert: NewAlert, now: Date): Alert {
+    return this.#run(() => {
+      const { target } = alert;
+      const count = (
+        target.scope === 'server'
+          ? this.#db
+              .prepare("SELECT COUNT(*) AS n FROM alerts WHERE scope = 'server' AND guild_id = ?")
+              .get(target.guildId)
+          : this.#db
+              .prepare("SELECT COUNT(*) AS n FROM alerts WHERE scope = 'user' AND user_id = ?")
+              .get(target.userId)
+      ) as { n: number };
+      const limit = target.scope === 'server' ? MAX_ALERTS_PER_SERVER : MAX_ALERTS_PER_USER;
+      if (count.n >= limit) {
+        throw new TapewatchError(
+          'bad_input',
+          target.scope === 'server'
+            ? `This server already has ${limit} alerts; remove one with /alert remove first.`
+            : `You already have ${limit} alerts of your own; remove one with /alert remove first.`,
+        );
+      }
+      const { text, threshold } = storedCondition(alert.condition);
+      const row = this.#db
+        .prepare(
+          `INSERT INTO alerts (scope, guild_id, channel_id, user_id, condition, threshold, universe, created_by,
+             created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        )
+        .get(
+          target.scope,
+          target.guildId,
+          target.scope === 'server' ? target.channelId : null,
+          target.scope === 'user' ? target.userId : null,
+          text,
+          threshold,
+          alert.universe,
+          alert.createdBy,
+          now.toISOString(),
+        );
+      return toAlert(row);
+    });
+  }
+
+  get(id: number): Alert | null {
+    return this.#run(() => {
+      const row = this.#db.prepare('SELECT * FROM alerts WHERE id = ?').get(id);
+      return row === undefined ? null : toAlert(row);
+    });
+  }
+
+  /** A server's channel alerts and, when userId is given, that user's own DM alerts. */
+  visibleTo(guildId: string | null, userId: string): Alert[] {
+    return this.#run(() =>
+      this.#db
+        .prepare(
+          `SELECT * FROM alerts WHERE (scope = 'server' AND guild_id IS ?) OR (scope = 'user' AND user_id = ?)
+           ORDER BY id`,
+        )
+        .all(guildId ?? '', userId)
+        .map(toAlert),
+    );
+  }
+
+  enabled(): Alert[] {
+    return this.#run(() =>
+      this.#db.prepare('SELECT * FROM alerts WHERE disabled_reason IS NULL ORDER BY id').all().map(toAlert),
+    );
+  }
+
+  remove(id: number): boolean {
+    return this.#run(() => this.#db.prepare('DELETE FROM alerts WHERE id = ?').run(id).changes === 1);
+  }
+
+  /**
+   * Writes what an evaluation found, if the alert is still as it was read (the same last session read):
+   * true for the one caller whose write took, which alone may post a firing.
+   */
+  advance(alert: Alert, progress: AlertProgress, outcome: string | null): boolean {
+    return this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `UPDATE alerts SET armed = ?, clear_run = ?, evaluated_through = ?,
+               last_fired = COALESCE(?, last_fired), last_outcome = COALESCE(?, last_outcome)
+             WHERE id = ? AND disabled_reason IS NULL AND evaluated_through IS ?`,
+          )
+          .run(
+            progress.state.armed === null ? null : Number(progress.state.armed),
+            progress.state.clearRun,
+            progress.evaluatedThrough,
+            progress.fired?.date ?? null,
+            outcome,
+            alert.id,
+            alert.evaluatedThrough,
+          ).changes === 1,
+    );
+  }
+
+  /** Claims the intraday post of a session's firing: true once per alert and session, across processes. */
+  claimIntraday(id: number, session: IsoDate): boolean {
+    return this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `UPDATE alerts SET intraday_fired = ? WHERE id = ? AND disabled_reason IS NULL
+               AND (intraday_fired IS NULL OR intraday_fired < ?) AND (last_fired IS NULL OR last_fired < ?)`,
+          )
+          .run(session, id, session, session).changes === 1,
+    );
+  }
+
+  recordOutcome(id: number, outcome: string): void {
+    this.#run(() => this.#db.prepare('UPDATE alerts SET last_outcome = ? WHERE id = ?').run(outcome, id));
+  }
+
+  disable(id: number, reason: string): void {
+    this.#run(() =>
+      this.#db
+        .prepare('UPDATE alerts SET disabled_reason = ?, last_outcome = ? WHERE id = ?')
+        .run(reason, reason, id),
+    );
+  }
+}
+
+/** The value an alert quotes, as a reader reads it: a move in percent, a flag as nothing, else two decimals. */
+export function alertValueText(condition: AlertCondition, value: number): string {
+  if (!Number.isFinite(value)) return 'n/a';
+  if (condition.kind === 'move') return formatPercent(value);
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+/**
+ * The base rate behind a firing: how often the alert would have fired over the history read before
+ * it, so "rare" is a number. `before` is the firing's day, left out of the count.
+ */
+export function alertBaseRate(
+  history: ConditionHistory,
+  condition: AlertCondition,
+  before: IsoDate,
+): { text: string; previous: IsoDate | null } {
+  const first = history.dates.find((_, t) => history.readings[t] !== 'unknown');
+  if (first === undefined || first >= before)
+    return { text: 'It has no history before this day to compare with.', previous: null };
+  const until = history.dates.filter((date) => date < before).at(-1) ?? first;
+  const { fired, sessions } = scanHistory(history, condition, first, until);
+  const years = sessions / 252;
+  const previous = fired.at(-1)?.date ?? null;
+  const count = sessions.toLocaleString('en-US');
+  if (previous === null) {
+    return { text: `It did not fire on any of the ${count} sessions since ${first}.`, previous };
+  }
+  const rate = years >= 1 ? ` (about ${(fired.length / years).toFixed(1)} a year)` : '';
+  return {
+    text: `Since ${first} it would have fired on ${fired.length} of ${count} sessions${rate}, last on ${previous}.`,
+    previous,
+  };
 }

@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
+  advanceAlert,
+  alertBaseRate,
+  AlertStore,
   conditionHistory,
   describeCondition,
+  MAX_ALERTS_PER_SERVER,
+  MAX_ALERTS_PER_USER,
+  storedCondition,
+  type ConditionHistory,
   NEW_ALERT_STATE,
   parseAlertCondition,
   readThreshold,
@@ -13,6 +23,7 @@ import {
   type DayReading,
 } from '../src/alerts.ts';
 import { TapewatchError } from '../src/errors.ts';
+import { openUserDatabase } from '../src/store/user-database.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
 import { testPolicy } from './helpers/reports.ts';
@@ -137,6 +148,144 @@ describe('when an alert fires', () => {
     );
   });
 });
+
+/** A hand-made history: one reading per session from 2024-03-01 on (weekdays, no holidays in range). */
+function handHistory(readings: readonly DayReading[], values: readonly number[] = []): ConditionHistory {
+  const dates = ['2024-03-01', '2024-03-04', '2024-03-05', '2024-03-06', '2024-03-07', '2024-03-08'];
+  return {
+    dates: dates.slice(0, readings.length),
+    readings,
+    values: readings.map((_, t) => values[t] ?? t),
+    valueLabel: 'v',
+    gap: 2,
+  };
+}
+
+describe('advancing an alert through new sessions', () => {
+  const crash = parseAlertCondition('momentum_crash');
+
+  it('a new alert reads only the latest session: fires when the condition holds there, not for older days', () => {
+    const history = handHistory(['holds', 'clear', 'holds']);
+    const fresh = advanceAlert(
+      { state: NEW_ALERT_STATE, evaluatedThrough: null },
+      crash,
+      history,
+      '2024-03-05',
+    );
+    assert.deepEqual(fresh, {
+      state: { armed: false, clearRun: 0 },
+      evaluatedThrough: '2024-03-05',
+      fired: { date: '2024-03-05', value: 2 },
+    });
+    const quiet = advanceAlert(
+      { state: NEW_ALERT_STATE, evaluatedThrough: null },
+      crash,
+      handHistory(['holds', 'clear']),
+      '2024-03-05',
+    );
+    assert.equal(quiet?.fired, null, 'the old firing on 03-01 is not news to a new alert');
+  });
+
+  it('steps every unread session up to `through`, keeps the latest firing, and has nothing to do once read', () => {
+    const history = handHistory(['clear', 'holds', 'clear', 'clear', 'holds', 'clear']);
+    const armed = { state: { armed: true, clearRun: 3 }, evaluatedThrough: '2024-03-01' };
+    // 03-04 fires, two clear sessions re-arm (gap 2), 03-07 fires again; 03-08 is after `through`.
+    const progress = advanceAlert(armed, crash, history, '2024-03-07');
+    assert.deepEqual(progress, {
+      state: { armed: false, clearRun: 0 },
+      evaluatedThrough: '2024-03-07',
+      fired: { date: '2024-03-07', value: 4 },
+    });
+    assert.equal(
+      advanceAlert({ state: progress.state, evaluatedThrough: '2024-03-07' }, crash, history, '2024-03-07'),
+      null,
+    );
+  });
+
+  it('gives the base rate before a firing: fires and sessions since the first readable day, and the previous one', () => {
+    const history = handHistory(['unknown', 'holds', 'clear', 'clear', 'holds', 'clear']);
+    const rate = alertBaseRate(history, crash, '2024-03-07');
+    // Read from 03-04 to 03-06: a new alert fires on 03-04 (the first readable day) and nowhere else.
+    assert.equal(rate.previous, '2024-03-04');
+    assert.equal(rate.text, 'Since 2024-03-04 it would have fired on 1 of 3 sessions, last on 2024-03-04.');
+  });
+});
+
+describe('the alert store', () => {
+  const open = () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-alerts-')), 'user.sqlite');
+    return { file, store: new AlertStore(openUserDatabase(file, null).db, file) };
+  };
+  const now = new Date('2024-03-04T22:00:00Z');
+  const server = { scope: 'server', guildId: '10', channelId: '20' } as const;
+
+  it('keeps conditions so that reading them back gives the same condition, thresholds included', () => {
+    const { store } = open();
+    for (const text of [
+      'momentum_spike',
+      'washout',
+      'breadth.pct_above_200d crosses below 20',
+      'SPY moves 2.5%',
+      'NVDA above 150',
+    ]) {
+      const condition = parseAlertCondition(text);
+      const saved = store.add({ target: server, condition, universe: 'sp500', createdBy: 'abc' }, now);
+      assert.deepEqual(store.get(saved.id)?.condition, condition, text);
+    }
+    const strict = parseAlertCondition('momentum_crash', 4.5);
+    assert.deepEqual(storedCondition(strict), { text: 'momentum_crash', threshold: 4.5 });
+    const saved = store.add({ target: server, condition: strict, universe: 'mag7', createdBy: 'abc' }, now);
+    assert.deepEqual(store.get(saved.id)?.condition, strict);
+  });
+
+  it(`refuses the ${MAX_ALERTS_PER_SERVER + 1}th alert of a server and the ${MAX_ALERTS_PER_USER + 1}th of a user`, () => {
+    const { store } = open();
+    const condition = parseAlertCondition('washout');
+    for (let i = 0; i < MAX_ALERTS_PER_SERVER; i++) {
+      store.add({ target: server, condition, universe: 'sp500', createdBy: 'a' }, now);
+    }
+    assert.throws(
+      () => store.add({ target: server, condition, universe: 'sp500', createdBy: 'a' }, now),
+      /This server already has 25 alerts; remove one with \/alert remove first\./,
+    );
+    const user = { scope: 'user', userId: '30', guildId: '10' } as const;
+    for (let i = 0; i < MAX_ALERTS_PER_USER; i++) {
+      store.add({ target: user, condition, universe: 'sp500', createdBy: 'b' }, now);
+    }
+    assert.throws(
+      () => store.add({ target: user, condition, universe: 'sp500', createdBy: 'b' }, now),
+      /You already have 10 alerts of your own/,
+    );
+    assert.equal(store.visibleTo('10', '30').length, 35, "the server's alerts and the member's own");
+    assert.equal(store.visibleTo('11', '31').length, 0);
+  });
+
+  it('lets one of two processes write an evaluation and claim its firing; the other is told no', () => {
+    const { file, store } = open();
+    const other = new AlertStore(openUserDatabase(file, null).db, file);
+    const alert = store.add({ target: server, condition: crash(), universe: 'sp500', createdBy: 'a' }, now);
+    const progress = {
+      state: { armed: false, clearRun: 0 },
+      evaluatedThrough: '2024-03-04',
+      fired: { date: '2024-03-04', value: -4 },
+    };
+    assert.equal(store.advance(alert, progress, 'posting 2024-03-04'), true);
+    assert.equal(other.advance(alert, progress, 'posting 2024-03-04'), false, 'read before the first wrote');
+    const saved = other.get(alert.id);
+    assert.equal(saved?.lastFired, '2024-03-04');
+    assert.deepEqual(saved.state, { armed: false, clearRun: 0 });
+    assert.equal(store.claimIntraday(alert.id, '2024-03-04'), false, 'the close already fired that session');
+    assert.equal(store.claimIntraday(alert.id, '2024-03-05'), true);
+    assert.equal(other.claimIntraday(alert.id, '2024-03-05'), false, 'an intraday post is claimed once');
+    store.disable(alert.id, 'disabled: the channel no longer exists');
+    assert.equal(store.enabled().length, 0);
+    assert.equal(other.advance(saved, progress, null), false, 'a disabled alert is not written');
+  });
+});
+
+function crash() {
+  return parseAlertCondition('momentum_crash');
+}
 
 describe('alerts scan on real history', { skip: SKIP_WITHOUT_SHARED_DATA, timeout: 60_000 }, () => {
   it('fires the momentum crash alert on 2020-11-09 and on 2009’s crash days, each a down day of the published factor', async () => {

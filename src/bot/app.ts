@@ -20,6 +20,7 @@ import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
 import { ScheduleStore } from '../schedules.ts';
 import { WatchlistStore } from '../watchlists.ts';
+import { AlertStore } from '../alerts.ts';
 import { Prewarmer, WarmingMarketData } from './prewarm.ts';
 import { defaultReportSymbols } from '../../commands/index.ts';
 import { resolveUniverse } from '../universes/index.ts';
@@ -97,8 +98,10 @@ export function openBot(io: BotIo): RunningBot {
     },
   );
   const prewarmer = prewarmerFor(config, opened.marketData, io, logger);
+  const runnerData =
+    prewarmer === null ? opened.marketData : new WarmingMarketData(opened.marketData, prewarmer);
   const runner = new ReportRunner({
-    marketData: prewarmer === null ? opened.marketData : new WarmingMarketData(opened.marketData, prewarmer),
+    marketData: runnerData,
     homeDir: config.homeDir,
     now: io.now,
     pool,
@@ -113,6 +116,9 @@ export function openBot(io: BotIo): RunningBot {
     runner,
     schedules: new ScheduleStore(user.db, config.userDbPath),
     watchlists: new WatchlistStore(user.db, config.userDbPath),
+    alerts: new AlertStore(user.db, config.userDbPath),
+    readCondition: (condition, universe, endDate) => pool.history(condition, universe, endDate, runnerData),
+    alertIntradayMinutes: opened.marketData.source === 'yahoo' ? config.discord.alertIntradayMinutes : null,
     marketData: opened.marketData,
     cooldown: new Cooldown(user.db, config.discord.cooldownSeconds, io.now),
     summarizer,

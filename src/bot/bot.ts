@@ -24,6 +24,8 @@ import { answerSchedule, permanentPostFailure } from './handlers/schedule.ts';
 import { hashUserId } from './replies.ts';
 import { answerFailure, messageFiles, NO_MENTIONS, replyPrivately } from './respond.ts';
 import { ChannelUnavailableError, Scheduler } from './scheduler.ts';
+import { AlertEvaluator } from './alert-evaluator.ts';
+import { answerAlert } from './handlers/alert.ts';
 import { makeReplayableRequest } from './upload.ts';
 
 export type { BotDeps } from './context.ts';
@@ -36,6 +38,7 @@ export interface Bot {
   /** Stops taking requests, lets replies under way finish (10 s at most), then disconnects. */
   stop(): Promise<void>;
   readonly scheduler: Scheduler;
+  readonly alerts: AlertEvaluator;
 }
 
 type CommandHandler = (
@@ -48,6 +51,7 @@ type CommandHandler = (
 const COMMANDS: Readonly<Record<string, CommandHandler>> = {
   schedule: (interaction, context) => answerSchedule(interaction, context),
   watchlist: (interaction, context) => answerWatchlist(interaction, context),
+  alert: (interaction, context) => answerAlert(interaction, context),
   ask: answerAsk,
   help: async (interaction) => {
     await replyPrivately(interaction, helpText());
@@ -86,6 +90,23 @@ export function createBot(deps: BotDeps): Bot {
     });
   }
 
+  async function sendToUser(userId: string, message: RenderedMessage): Promise<void> {
+    const channel = (await client.rest.post(Routes.userChannels(), { body: { recipient_id: userId } })) as {
+      id: string;
+    };
+    await sendToChannel(channel.id, message);
+  }
+
+  /** A post that can never succeed there (the channel, the permission or the DM is gone) stops for good. */
+  async function deliverOrGiveUp(send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (error) {
+      const reason = permanentPostFailure(error);
+      throw reason === null ? error : new ChannelUnavailableError(reason);
+    }
+  }
+
   /** Interactions being handled: what each is and when it arrived, for the latency metrics. */
   const received = new Map<string, { command: string; started: number }>();
   const context: HandlerContext = {
@@ -96,6 +117,7 @@ export function createBot(deps: BotDeps): Bot {
       if (arrival) deps.metrics?.acknowledged(arrival.command, (performance.now() - arrival.started) / 1000);
     },
     sendToChannel,
+    sendToUser,
   };
 
   const scheduler = new Scheduler({
@@ -106,14 +128,25 @@ export function createBot(deps: BotDeps): Bot {
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     ...(deps.schedulerIntervalMs === undefined ? {} : { intervalMs: deps.schedulerIntervalMs }),
     ...(deps.warmingUp === undefined ? {} : { warmingUp: deps.warmingUp }),
-    post: async (channelId, message) => {
-      try {
-        await sendToChannel(channelId, message);
-      } catch (error) {
-        const reason = permanentPostFailure(error);
-        throw reason === null ? error : new ChannelUnavailableError(reason);
-      }
-    },
+    post: (channelId, message) => deliverOrGiveUp(() => sendToChannel(channelId, message)),
+  });
+
+  const alerts = new AlertEvaluator({
+    store: deps.alerts,
+    read: deps.readCondition,
+    runner,
+    now: deps.now,
+    logger: logger.child({ component: 'alerts' }),
+    intradayMinutes: deps.alertIntradayMinutes ?? null,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    ...(deps.schedulerIntervalMs === undefined ? {} : { intervalMs: deps.schedulerIntervalMs }),
+    ...(deps.warmingUp === undefined ? {} : { warmingUp: deps.warmingUp }),
+    post: (target, message) =>
+      deliverOrGiveUp(() =>
+        target.scope === 'server'
+          ? sendToChannel(target.channelId, message)
+          : sendToUser(target.userId, message),
+      ),
   });
 
   function track(work: Promise<void>): void {
@@ -184,6 +217,7 @@ export function createBot(deps: BotDeps): Bot {
 
   return {
     scheduler,
+    alerts,
     async start() {
       const ready = new Promise<void>((resolve) => {
         client.once(Events.ClientReady, () => {
@@ -194,11 +228,12 @@ export function createBot(deps: BotDeps): Bot {
       await ready;
       logger.info({ user: client.user?.tag }, 'connected to Discord');
       scheduler.start();
+      alerts.start();
     },
     async stop() {
       stopping = true;
       const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
-      await Promise.race([Promise.allSettled([...inFlight, scheduler.stop()]), grace]);
+      await Promise.race([Promise.allSettled([...inFlight, scheduler.stop(), alerts.stop()]), grace]);
       context.buttons.close();
       await client.destroy();
       logger.info('disconnected from Discord');

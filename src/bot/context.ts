@@ -11,6 +11,8 @@ import type { ReportRunner } from './reports.ts';
 import type { MarketData } from '../market/types.ts';
 import type { ScheduleStore } from '../schedules.ts';
 import type { WatchlistStore } from '../watchlists.ts';
+import type { AlertStore } from '../alerts.ts';
+import type { ConditionReader } from './alert-evaluator.ts';
 
 export interface BotDeps {
   readonly token: string;
@@ -18,6 +20,11 @@ export interface BotDeps {
   readonly runner: ReportRunner;
   readonly schedules: ScheduleStore;
   readonly watchlists: WatchlistStore;
+  readonly alerts: AlertStore;
+  /** Reads an alert condition's history off the main thread (a report worker). */
+  readonly readCondition: ConditionReader;
+  /** Minutes between intraday alert readings with the live source; null: after the close only. */
+  readonly alertIntradayMinutes?: number | null;
   /** The data source reports read, for checks outside a report (watchlist symbols). */
   readonly marketData: MarketData;
   /** One report request per user per window; kept in the user database across restarts. */
@@ -46,6 +53,8 @@ export interface HandlerContext {
   readonly acknowledged: (interactionId: string) => void;
   /** Sends to a channel through REST, so DMs and schedules share one path with explicit allowed_mentions. */
   readonly sendToChannel: (channelId: string, message: RenderedMessage) => Promise<void>;
+  /** Sends to a user's DMs, opening the DM channel first. */
+  readonly sendToUser: (userId: string, message: RenderedMessage) => Promise<void>;
 }
 
 /** Who asked, for cooldowns and LLM budgets. */

@@ -4,6 +4,7 @@ import {
   PermissionFlagsBits,
   SlashCommandBuilder,
   type SlashCommandBooleanOption,
+  type SlashCommandIntegerOption,
   type SlashCommandStringOption,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
   type SlashCommandOptionsOnlyBuilder,
@@ -152,12 +153,66 @@ function watchlistCommand() {
     );
 }
 
+function alertCommand() {
+  const idOption = (o: SlashCommandIntegerOption) =>
+    o.setName('id').setDescription('the id from /alert list').setRequired(true).setMinValue(1);
+  return new SlashCommandBuilder()
+    .setName('alert')
+    .setDescription(
+      'be told when a market event happens: a momentum crash, a breadth thrust, a level crossed',
+    )
+    .addSubcommand((sub) =>
+      sub
+        .setName('add')
+        .setDescription('add an alert: to a channel (Manage Server), or without a channel by DM to you')
+        .addStringOption((o) =>
+          o
+            .setName('condition')
+            .setDescription('e.g. momentum_crash, breadth.pct_above_200d crosses below 20, SPY moves 2%')
+            .setRequired(true)
+            .setMaxLength(120)
+            .setAutocomplete(true),
+        )
+        .addChannelOption((o) =>
+          o
+            .setName('channel')
+            .setDescription('post it in this channel (Manage Server); default: DM to you')
+            .addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement),
+        )
+        .addNumberOption((o) =>
+          o
+            .setName('threshold')
+            .setDescription("a momentum event's |z| (default 3)")
+            .setMinValue(1)
+            .setMaxValue(10),
+        )
+        .addStringOption((o) =>
+          o
+            .setName('universe')
+            .setDescription('the stocks an event or series is read on (default sp500)')
+            .setMaxLength(200)
+            .setAutocomplete(true),
+        ),
+    )
+    .addSubcommand((sub) =>
+      sub.setName('list').setDescription("this server's alerts and yours, with when they last fired"),
+    )
+    .addSubcommand((sub) => sub.setName('remove').setDescription('stop an alert').addIntegerOption(idOption))
+    .addSubcommand((sub) =>
+      sub
+        .setName('test')
+        .setDescription('what the alert would post now, and how often it would have fired')
+        .addIntegerOption(idOption),
+    );
+}
+
 /** Every slash command as Discord's registration API takes it; deploy-commands sends exactly this. */
 export function slashCommandDefinitions(): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   return [
     ...REQUEST_NAMES.map((report) => reportCommand(report).toJSON()),
     scheduleCommand().toJSON(),
     watchlistCommand().toJSON(),
+    alertCommand().toJSON(),
     new SlashCommandBuilder()
       .setName('ask')
       .setDescription('a market question in your own words, answered with the matching report')

@@ -8,7 +8,15 @@ import { serveMarketData } from '../market/remote.ts';
 import { liveSession } from '../market/session.ts';
 import type { MarketData } from '../market/types.ts';
 import type { ComputedAnswer } from './answer.ts';
-import type { AnswerOutcome, AnswerTask, ProgressMessage } from './report-worker.ts';
+import type { AlertCondition, ConditionHistory } from '../alerts.ts';
+import type { IsoDate } from '../market/types.ts';
+import type {
+  AnswerOutcome,
+  AnswerTask,
+  HistoryOutcome,
+  HistoryTask,
+  ProgressMessage,
+} from './report-worker.ts';
 
 export interface ReportPoolOptions {
   /** Worker threads, each computing one report at a time. */
@@ -92,6 +100,37 @@ export class ReportPool {
               },
             };
       return { answer: { ...outcome.answer, message }, warnings: outcome.warnings };
+    } finally {
+      port1.close();
+    }
+  }
+
+  /** An alert condition's history up to endDate, computed in a worker like a report. */
+  async history(
+    condition: AlertCondition,
+    universe: string,
+    endDate: IsoDate,
+    marketData: MarketData,
+  ): Promise<ConditionHistory> {
+    const { port1, port2 } = new MessageChannel();
+    serveMarketData(port1, marketData);
+    const task: HistoryTask = {
+      condition,
+      universe,
+      endDate,
+      homeDir: this.#homeDir,
+      badTickFactor: this.#badTickFactor,
+      session: liveSession(marketData.source, this.#now()),
+      source: { name: marketData.source, label: marketData.label },
+      port: port2,
+    };
+    try {
+      const outcome = (await this.#pool.run(task, {
+        name: 'history',
+        transferList: [port2],
+      })) as HistoryOutcome;
+      if (!outcome.ok) throw errorFromRecord(outcome.error);
+      return outcome.history;
     } finally {
       port1.close();
     }

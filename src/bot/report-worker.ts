@@ -1,9 +1,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import { prepare, type RequestName } from '../../commands/index.ts';
+import { conditionHistory, type AlertCondition, type ConditionHistory } from '../alerts.ts';
 import { errorRecord, type ErrorRecord } from '../errors.ts';
 import { RemoteMarketData } from '../market/remote.ts';
 import type { IsoDate, MarketData } from '../market/types.ts';
 import { PanelCache } from '../reports/context.ts';
+import { resolveUniverse } from '../universes/index.ts';
 import { botRequestPolicy, computeAnswer, type ComputedAnswer } from './answer.ts';
 
 /**
@@ -54,6 +56,44 @@ export default async function answer(task: AnswerTask): Promise<AnswerOutcome> {
       },
     });
     return { ok: true, ...computed };
+  } catch (error) {
+    return { ok: false, error: errorRecord(error) };
+  } finally {
+    task.port.close();
+  }
+}
+
+export interface HistoryTask {
+  readonly condition: AlertCondition;
+  readonly universe: string;
+  readonly endDate: IsoDate;
+  readonly homeDir: string;
+  readonly badTickFactor: number;
+  readonly session: IsoDate | null;
+  readonly source: { readonly name: MarketData['source']; readonly label: string };
+  readonly port: MessagePort;
+}
+
+export type HistoryOutcome =
+  | { readonly ok: true; readonly history: ConditionHistory }
+  | { readonly ok: false; readonly error: ErrorRecord };
+
+/** An alert condition's reading on every session up to endDate: the alert evaluator's work, off the main thread. */
+export async function history(task: HistoryTask): Promise<HistoryOutcome> {
+  try {
+    const universe = resolveUniverse(task.universe, botRequestPolicy(task.endDate, task.homeDir).universes);
+    const computed = await conditionHistory(
+      {
+        marketData: new RemoteMarketData(task.port, task.source),
+        endDate: task.endDate,
+        panels,
+        badTickFactor: task.badTickFactor,
+        session: task.session,
+      },
+      task.condition,
+      universe,
+    );
+    return { ok: true, history: computed };
   } catch (error) {
     return { ok: false, error: errorRecord(error) };
   } finally {

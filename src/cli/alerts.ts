@@ -1,4 +1,10 @@
-import { conditionHistory, describeCondition, parseAlertCondition, scanHistory } from '../alerts.ts';
+import {
+  alertValueText,
+  conditionHistory,
+  describeCondition,
+  parseAlertCondition,
+  scanHistory,
+} from '../alerts.ts';
 import { TapewatchError } from '../errors.ts';
 import { addDays } from '../market/calendar.ts';
 import { formatPercent } from '../reports/format.ts';
@@ -79,7 +85,7 @@ export async function runAlertsScan(
       '',
       renderTextTable(
         [{ header: 'Fired on' }, { header: history.valueLabel, align: 'right' }],
-        fired.map((f) => [f.date, valueText(f.value, condition.kind)]),
+        fired.map((f) => [f.date, alertValueText(condition, f.value)]),
       ),
     );
   }
@@ -91,10 +97,4 @@ export async function runAlertsScan(
     ),
   );
   context.io.stdout(`${lines.join('\n')}\n`);
-}
-
-function valueText(value: number, kind: string): string {
-  if (!Number.isFinite(value)) return 'n/a';
-  if (kind === 'move') return formatPercent(value);
-  return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }

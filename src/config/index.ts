@@ -78,6 +78,7 @@ const envSchema = z.object({
   BOT_COOLDOWN_SECONDS: integerInRange(0, 600, 10),
   BOT_REPORT_CONCURRENCY: integerInRange(1, 16, 2),
   BOT_MAX_WAIT_SECONDS: integerInRange(5, 600, 60),
+  ALERT_INTRADAY_MINUTES: integerInRange(0, 390, 30),
   PREWARM_UNIVERSES: z.preprocess(
     blankToUndefined,
     z
@@ -141,6 +142,11 @@ export interface DiscordSettings {
    * of the symbols every report needs (PREWARM_UNIVERSES; "none" turns prewarming off).
    */
   readonly prewarmUniverses: readonly string[];
+  /**
+   * With the live source, minutes between intraday readings of the alerts during a session; null (0)
+   * reads them after the close only.
+   */
+  readonly alertIntradayMinutes: number | null;
   /** Where /healthz and /metrics are served (HEALTH_PORT, HEALTH_HOST); null when HEALTH_PORT is unset. */
   readonly health: { readonly host: string; readonly port: number } | null;
 }
@@ -228,6 +234,7 @@ export function parseConfig(env: Environment): Config {
       reportConcurrency: values.BOT_REPORT_CONCURRENCY,
       maxWaitSeconds: values.BOT_MAX_WAIT_SECONDS,
       prewarmUniverses: Object.freeze(values.PREWARM_UNIVERSES),
+      alertIntradayMinutes: values.ALERT_INTRADAY_MINUTES === 0 ? null : values.ALERT_INTRADAY_MINUTES,
       health:
         values.HEALTH_PORT === undefined
           ? null

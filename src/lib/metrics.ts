@@ -15,6 +15,7 @@ export class Metrics {
   readonly #cache: Counter<'kind' | 'result'>;
   readonly #llm: Counter<'result'>;
   readonly #scheduled: Counter<'result'>;
+  readonly #alerts: Counter<'result'>;
 
   constructor(files: Readonly<Record<string, string>> = {}) {
     const registers = [this.registry];
@@ -64,6 +65,12 @@ export class Metrics {
       labelNames: ['result'],
       registers,
     });
+    this.#alerts = new Counter({
+      name: 'tapewatch_alert_posts_total',
+      help: 'Alert firings: posted, failed, disabled (the channel or DM is gone), and conditions that could not be read.',
+      labelNames: ['result'],
+      registers,
+    });
     new Gauge({
       name: 'tapewatch_store_bytes',
       help: 'Size on disk of the SQLite files (bar store, user database), with their write-ahead logs.',
@@ -100,6 +107,10 @@ export class Metrics {
 
   scheduledPost(result: 'posted' | 'posted_late' | 'skipped' | 'failed' | 'given_up'): void {
     this.#scheduled.inc({ result });
+  }
+
+  alert(result: 'posted' | 'failed' | 'disabled' | 'unreadable'): void {
+    this.#alerts.inc({ result });
   }
 
   /** The Prometheus text exposition of every metric. */

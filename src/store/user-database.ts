@@ -55,6 +55,31 @@ const MIGRATIONS: readonly string[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (scope, owner_id, name)
    ) WITHOUT ROWID;`,
+  // 5: alerts, a server's (posted in channel_id) or a user's (sent to user_id by DM), with the state that
+  // makes each episode fire once: armed/clear_run as stepAlert keeps them, the last session read, the
+  // last session fired on (the claim a second process cannot take twice) and the session an intraday
+  // reading already posted about (so the close does not post it again).
+  `CREATE TABLE alerts (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     scope TEXT NOT NULL,
+     guild_id TEXT,
+     channel_id TEXT,
+     user_id TEXT,
+     condition TEXT NOT NULL,
+     threshold REAL,
+     universe TEXT NOT NULL,
+     created_by TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     armed INTEGER,
+     clear_run INTEGER NOT NULL DEFAULT 0,
+     evaluated_through TEXT,
+     last_fired TEXT,
+     intraday_fired TEXT,
+     last_outcome TEXT,
+     disabled_reason TEXT
+   );
+   CREATE INDEX alerts_by_guild ON alerts (guild_id);
+   CREATE INDEX alerts_by_user ON alerts (user_id);`,
 ];
 
 export const USER_SCHEMA_VERSION = MIGRATIONS.length;

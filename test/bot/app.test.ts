@@ -570,6 +570,7 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
     assert.equal(put.authorization, `Bot ${TOKEN}`);
     const names = (put.body as { name: string }[]).map((c) => c.name).sort();
     assert.deepEqual(names, [
+      'alert',
       'ask',
       'breadth',
       'chart',
@@ -581,14 +582,14 @@ describe('the bot against a fake Discord on loopback', { timeout: 120_000 }, () 
       'schedule',
       'watchlist',
     ]);
-    assert.match(message, /Registered 10 commands in server 222222222222222222/);
+    assert.match(message, /Registered 11 commands in server 222222222222222222/);
     const globally = await deployCommands({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: discord.apiUrl });
     const puts = discord.calls.filter((c) => c.method === 'PUT').map((c) => c.path);
     assert.deepEqual(puts, [
       `/api/v10/applications/111111111111111111/guilds/${GUILD_ID}/commands`,
       '/api/v10/applications/111111111111111111/commands',
     ]);
-    assert.match(globally, /Registered 10 commands globally .* up to an hour/);
+    assert.match(globally, /Registered 11 commands globally .* up to an hour/);
   });
 
   it('finishes a reply under way before shutting down', async () => {

@@ -8,7 +8,19 @@ describe('slash command definitions', () => {
     const commands = slashCommandDefinitions();
     assert.deepEqual(
       commands.map((c) => c.name),
-      ['momentum', 'breadth', 'rotation', 'quote', 'chart', 'market', 'schedule', 'watchlist', 'ask', 'help'],
+      [
+        'momentum',
+        'breadth',
+        'rotation',
+        'quote',
+        'chart',
+        'market',
+        'schedule',
+        'watchlist',
+        'alert',
+        'ask',
+        'help',
+      ],
     );
     const check = (option: { name: string; description: string; options?: unknown[] }) => {
       assert.match(option.name, /^[-_a-z0-9]{1,32}$/);

@@ -400,6 +400,9 @@ export class FakeDiscord {
       else json(200, messageObject(CHANNEL_ID, record));
     } else if (method === 'POST' && /^\/api\/v10\/webhooks\/\d+\/[^/]+$/.test(path)) {
       json(200, messageObject(CHANNEL_ID, record));
+    } else if (method === 'POST' && path === '/api/v10/users/@me/channels') {
+      // Opening a DM: every user's DM with the bot is DM_CHANNEL_ID here.
+      json(200, { id: DM_CHANNEL_ID, type: 1, recipients: [user(String(record.recipient_id), 'trader')] });
     } else if (method === 'POST' && (match = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(path))) {
       const channelId = match[1] ?? '';
       const failure = this.failingChannels.get(channelId);

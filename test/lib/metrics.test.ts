@@ -33,7 +33,7 @@ describe('metrics', () => {
     assert.equal(sample(text, 'tapewatch_cache_lookups_total{kind="quote",result="miss"}'), 2);
   });
 
-  it('reports the SQLite files with their write-ahead logs, and summaries and scheduled posts by result', async () => {
+  it('reports the SQLite files with their write-ahead logs, and summaries, scheduled posts and alert posts by result', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tapewatch-metrics-'));
     writeFileSync(path.join(dir, 'bars.sqlite'), Buffer.alloc(4096));
     writeFileSync(path.join(dir, 'bars.sqlite-wal'), Buffer.alloc(1000));
@@ -44,10 +44,12 @@ describe('metrics', () => {
     metrics.summary('template_budget');
     metrics.scheduledPost('posted_late');
     metrics.scheduledPost('posted_late');
+    metrics.alert('disabled');
     const text = await metrics.text();
     assert.equal(sample(text, 'tapewatch_store_bytes{file="bars"}'), 5096);
     assert.equal(sample(text, 'tapewatch_store_bytes{file="user"}'), 0);
     assert.equal(sample(text, 'tapewatch_llm_summaries_total{result="template_budget"}'), 1);
     assert.equal(sample(text, 'tapewatch_scheduled_posts_total{result="posted_late"}'), 2);
+    assert.equal(sample(text, 'tapewatch_alert_posts_total{result="disabled"}'), 1);
   });
 });

@@ -63,9 +63,9 @@ describe('the user database', () => {
   it('is made at the current schema with its tables', () => {
     const file = path.join(folder(), 'tapewatch.sqlite');
     const { db, importedSchedules } = openUserDatabase(file, null);
-    assert.equal(versionOf(db), 4);
-    assert.equal(USER_SCHEMA_VERSION, 4);
-    assert.deepEqual(tableNames(db), ['cooldowns', 'llm_usage', 'schedules', 'watchlists']);
+    assert.equal(versionOf(db), 5);
+    assert.equal(USER_SCHEMA_VERSION, 5);
+    assert.deepEqual(tableNames(db), ['alerts', 'cooldowns', 'llm_usage', 'schedules', 'watchlists']);
     assert.equal(importedSchedules, 0);
     db.close();
   });
@@ -74,14 +74,14 @@ describe('the user database', () => {
     const file = path.join(folder(), 'tapewatch.sqlite');
     schemaOneFile(file);
     const { db } = openUserDatabase(file, null);
-    assert.equal(versionOf(db), 4);
+    assert.equal(versionOf(db), 5);
     const [schedule] = new ScheduleStore(db, file).list('1');
     assert.equal(schedule?.id, 7);
     assert.equal(schedule.report, 'breadth');
     assert.equal(schedule.lastSlot, '2026-03-02');
     assert.equal(schedule.attempts, 0);
     assert.equal(schedule.retryPending, false);
-    assert.ok(tableNames(db).includes('llm_usage') && tableNames(db).includes('watchlists'));
+    assert.ok(['llm_usage', 'watchlists', 'alerts'].every((table) => tableNames(db).includes(table)));
     db.close();
     // Opening again runs nothing twice (a second ALTER TABLE ADD COLUMN would fail).
     const again = openUserDatabase(file, null);
@@ -181,7 +181,7 @@ describe('the user database', () => {
     future.close();
     assert.throws(
       () => openUserDatabase(newer, null),
-      /was written by a newer tapewatch \(schema 99; this one knows up to 4\)/,
+      /was written by a newer tapewatch \(schema 99; this one knows up to 5\)/,
     );
   });
 });

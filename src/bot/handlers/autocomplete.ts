@@ -1,9 +1,10 @@
 import type { AutocompleteInteraction } from 'discord.js';
 import { NAMED_UNIVERSES } from '../../universes/index.ts';
+import { ALERT_CONDITION_EXAMPLES } from '../../alerts.ts';
 import type { WatchlistStore } from '../../watchlists.ts';
 
 /**
- * Time zones for /schedule; for reports the universes, the asker's watchlists and the server's (as
+ * Alert conditions for /alert add; time zones for /schedule; for reports the universes, the asker's watchlists and the server's (as
  * `watchlist:NAME`), and what was typed, as the symbol list it becomes.
  */
 export async function answerAutocomplete(
@@ -12,6 +13,14 @@ export async function answerAutocomplete(
 ): Promise<void> {
   const focused = interaction.options.getFocused(true);
   const typed = focused.value.trim().toLowerCase();
+  if (focused.name === 'condition') {
+    await interaction.respond(
+      ALERT_CONDITION_EXAMPLES.filter((example) => example.includes(typed))
+        .slice(0, 25)
+        .map((example) => ({ name: example, value: example })),
+    );
+    return;
+  }
   if (focused.name === 'timezone') {
     const zones = Intl.supportedValuesOf('timeZone').filter((zone) => zone.toLowerCase().includes(typed));
     await interaction.respond(zones.slice(0, 25).map((zone) => ({ name: zone, value: zone })));

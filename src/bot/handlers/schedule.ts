@@ -28,6 +28,8 @@ export function permanentPostFailure(error: unknown): string | null {
       return 'the bot can no longer see the channel';
     case RESTJSONErrorCodes.MissingPermissions:
       return 'the bot may no longer post there (it needs Send Messages, Embed Links and Attach Files)';
+    case RESTJSONErrorCodes.CannotSendMessagesToThisUser:
+      return 'the user does not accept direct messages from the bot';
     default:
       return null;
   }
