@@ -74,7 +74,7 @@ const DEFENSIVES = ['XLP', 'XLU', 'XLV'] as const;
 const CYCLICALS_ID = 'Cyclicals';
 const DEFENSIVES_ID = 'Defensives';
 
-interface PairDefinition {
+export interface PairDefinition {
   readonly id: string;
   readonly first: string;
   readonly second: string;
@@ -94,7 +94,8 @@ export const PAIRS: readonly PairDefinition[] = [
     label: `Cyclicals vs defensives (${CYCLICALS.join('+')} / ${DEFENSIVES.join('+')})`,
   },
 ];
-const HORIZONS = [
+/** The horizons of the pairs' relative returns: metrics `iwm_spy_1d` … and series `rotation.iwm_spy_1d` …. */
+export const ROTATION_HORIZONS = [
   { suffix: '1d', sessions: 1, label: '1 day' },
   { suffix: '5d', sessions: 5, label: '5 days' },
   { suffix: '21d', sessions: 21, label: '1 month' },
@@ -103,7 +104,7 @@ const HORIZONS = [
 
 export const ROTATION_METRICS: Record<string, MetricInfo> = Object.fromEntries([
   ...PAIRS.flatMap((pair) =>
-    HORIZONS.flatMap((h) => [
+    ROTATION_HORIZONS.flatMap((h) => [
       [
         `${pair.id}_${h.suffix}`,
         { label: `${pair.first}/${pair.second} relative return, ${h.label}`, unit: 'fraction' },
@@ -222,7 +223,7 @@ export async function buildRotationReport(context: ReportContext, options: Rotat
     const first = legs.get(pair.first);
     const second = legs.get(pair.second);
     const row: (string | number | null)[] = [pair.label];
-    for (const h of HORIZONS) {
+    for (const h of ROTATION_HORIZONS) {
       const relative =
         first && second
           ? relativeReturns(first.subarray(0, last + 1), second.subarray(0, last + 1), h.sessions)
@@ -320,7 +321,7 @@ export async function buildRotationReport(context: ReportContext, options: Rotat
       ),
     ];
   });
-  const pctColumns = HORIZONS.flatMap((h) => [
+  const pctColumns = ROTATION_HORIZONS.flatMap((h) => [
     { key: `return_${h.suffix}`, label: h.label, unit: 'fraction' as const },
     { key: `pctile_${h.suffix}`, label: 'pctile', unit: 'percent' as const },
   ]);
@@ -373,6 +374,26 @@ function weeklyPoints(from: number, last: number): number[] {
   return points;
 }
 
+/**
+ * A pair's split days up to `last`, the same the report's split events count (and alerts watch): a flag
+ * per session, and whether the session could be judged (both legs have a return).
+ */
+export function pairSplits(
+  first: Float64Array,
+  second: Float64Array,
+  last: number,
+  threshold: number,
+  direction: 'up' | 'down',
+) {
+  const firstReturns = dailyReturns(first.subarray(0, last + 1));
+  const secondReturns = dailyReturns(second.subarray(0, last + 1));
+  const flags = new Uint8Array(last + 1);
+  for (const t of splitSessions(firstReturns, secondReturns, threshold, direction)) flags[t] = 1;
+  const judged = (t: number) =>
+    !Number.isNaN(firstReturns[t] ?? Number.NaN) && !Number.isNaN(secondReturns[t] ?? Number.NaN);
+  return { firstReturns, secondReturns, flags, judged };
+}
+
 /** Split days closer than this to the previous one belong to its episode. */
 export const SPLIT_EPISODE_GAP = 5;
 
@@ -388,17 +409,17 @@ function splitEvents(
   options: RotationOptions,
 ): ReportEvent[] {
   const { panel, last } = analysis;
-  const firstReturns = dailyReturns(first.subarray(0, last + 1));
-  const secondReturns = dailyReturns(second.subarray(0, last + 1));
   const events: ReportEvent[] = [];
   const benchmark = panel.adjClose[panel.symbols.indexOf(options.benchmark)] ?? new Float64Array(0);
-  const judged = (t: number) =>
-    !Number.isNaN(firstReturns[t] ?? Number.NaN) && !Number.isNaN(secondReturns[t] ?? Number.NaN);
   for (const direction of ['up', 'down'] as const) {
-    const days = splitSessions(firstReturns, secondReturns, options.splitThreshold, direction);
-    if (days.at(-1) !== last) continue;
-    const flags = new Uint8Array(last + 1);
-    for (const t of days) flags[t] = 1;
+    const { firstReturns, secondReturns, flags, judged } = pairSplits(
+      first,
+      second,
+      last,
+      options.splitThreshold,
+      direction,
+    );
+    if (flags[last] !== 1) continue;
     const episodes = findEpisodes(flags, judged, SPLIT_EPISODE_GAP, last);
     const firstDay = firstReturns[last] ?? Number.NaN;
     const secondDay = secondReturns[last] ?? Number.NaN;

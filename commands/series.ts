@@ -7,7 +7,14 @@ import type { Universe } from '../src/universes/index.ts';
 import { SECTOR_ETFS } from '../src/universes/sectors.ts';
 import { analyzeBreadth, breadthOptionsSchema } from './breadth.ts';
 import { analyzeMomentum, momentumOptionsSchema } from './momentum.ts';
-import { analyzeRotation, rotationOptionsSchema } from './rotation.ts';
+import { relativeReturns } from '../src/indicators/rotation.ts';
+import {
+  analyzeRotation,
+  PAIRS,
+  ROTATION_HORIZONS,
+  rotationOptionsSchema,
+  type PairDefinition,
+} from './rotation.ts';
 
 /** A whole indicator series, for users to chart in their own tools and for us to check against references. */
 export interface IndicatorSeries {
@@ -66,7 +73,27 @@ const rotationSeries =
     };
   };
 
-/** Every exportable series by name; rotation names take a symbol after a colon. */
+/** A pair's relative return over `sessions` on every day: the report's metric (iwm_spy_1d …) as a series. */
+const pairSeries =
+  (name: string, pair: PairDefinition, sessions: number): Producer =>
+  async (context) => {
+    const analysis = await analyzeRotation(context, rotationOptionsSchema.parse({}));
+    const first = analysis.legs.get(pair.first);
+    const second = analysis.legs.get(pair.second);
+    if (first === undefined || second === undefined) {
+      const absent = [first ? null : pair.first, second ? null : pair.second].filter(Boolean).join(' and ');
+      throw new TapewatchError('no_data', `"${name}" needs ${absent}, which the data source does not have.`);
+    }
+    const last = analysis.last;
+    return {
+      name,
+      unit: 'fraction',
+      dates: analysis.panel.dates.slice(0, last + 1),
+      values: relativeReturns(first.subarray(0, last + 1), second.subarray(0, last + 1), sessions),
+    };
+  };
+
+/** Every exportable series by name; rotation's rs_ratio and rs_momentum take a sector ETF after a colon. */
 export const SERIES: Readonly<Record<string, Producer>> = {
   'momentum.long_short': momentumSeries('momentum.long_short', 'fraction', (a) => a.factor.longShort),
   'momentum.long_leg': momentumSeries('momentum.long_leg', 'fraction', (a) => a.factor.long),
@@ -110,6 +137,14 @@ export const SERIES: Readonly<Record<string, Producer>> = {
   ),
   'rotation.rs_ratio': rotationSeries('rotation.rs_ratio', 'rsRatio'),
   'rotation.rs_momentum': rotationSeries('rotation.rs_momentum', 'rsMomentum'),
+  ...Object.fromEntries(
+    PAIRS.flatMap((pair) =>
+      ROTATION_HORIZONS.map((h) => {
+        const name = `rotation.${pair.id}_${h.suffix}`;
+        return [name, pairSeries(name, pair, h.sessions)];
+      }),
+    ),
+  ),
 };
 
 export async function computeSeries(
@@ -123,7 +158,7 @@ export async function computeSeries(
     throw new TapewatchError(
       'bad_input',
       `Unknown series "${rawName.slice(0, 60)}". Series: ${Object.keys(SERIES)
-        .map((n) => (n.startsWith('rotation.') ? `${n}:SYMBOL` : n))
+        .map((n) => (n.startsWith('rotation.rs_') ? `${n}:SYMBOL` : n))
         .join(', ')}.`,
     );
   }

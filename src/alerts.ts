@@ -3,6 +3,13 @@ import { z } from 'zod';
 import { analyzeBreadth, breadthConditions, breadthOptionsSchema } from '../commands/breadth.ts';
 import { analyzeMomentum, MOMENTUM_EPISODE_GAP, momentumOptionsSchema } from '../commands/momentum.ts';
 import { computeSeries, SERIES } from '../commands/series.ts';
+import {
+  analyzeRotation,
+  pairSplits,
+  PAIRS,
+  rotationOptionsSchema,
+  SPLIT_EPISODE_GAP,
+} from '../commands/rotation.ts';
 import type { RequestName } from '../commands/index.ts';
 import { TapewatchError } from './errors.ts';
 import type { IsoDate } from './market/types.ts';
@@ -27,13 +34,37 @@ export const BREADTH_EVENTS = [
   'breadth_divergence',
   'broad_day_index_down',
 ] as const;
-export const ALERT_EVENTS = [...MOMENTUM_EVENTS, ...BREADTH_EVENTS] as const;
-export type AlertEvent = (typeof ALERT_EVENTS)[number];
+/** The rotation report's pair splits: `split_iwm_spy_up` is small caps up (3% by default) while the S&P 500 fell. */
+export const SPLIT_EVENTS: readonly string[] = PAIRS.flatMap((pair) => [
+  `split_${pair.id}_up`,
+  `split_${pair.id}_down`,
+]);
+export const ALERT_EVENTS: readonly string[] = [...MOMENTUM_EVENTS, ...BREADTH_EVENTS, ...SPLIT_EVENTS];
+
+/** The events with a threshold of their own, its default, its range and how it reads. */
+const EVENT_THRESHOLDS = {
+  momentum: { fallback: 3, min: 1, max: 10, words: '|z| between 1 and 10' },
+  split: {
+    fallback: rotationOptionsSchema.parse({}).splitThreshold,
+    min: 0.005,
+    max: 0.2,
+    words: "the first leg's move as a fraction between 0.005 and 0.2 (0.03 is 3%)",
+  },
+} as const;
+
+function thresholdKind(event: string): keyof typeof EVENT_THRESHOLDS | null {
+  if ((MOMENTUM_EVENTS as readonly string[]).includes(event)) return 'momentum';
+  return SPLIT_EVENTS.includes(event) ? 'split' : null;
+}
+
+/** Series an alert can watch: every series of `tapewatch series` but those that need a sector after a colon. */
+const WATCHABLE_SERIES = Object.keys(SERIES).filter((name) => !name.startsWith('rotation.rs_'));
 
 /** What /alert add offers as the condition is typed: every event, then a threshold on every series. */
 export const ALERT_CONDITION_EXAMPLES: readonly string[] = [
   ...ALERT_EVENTS,
   'breadth.pct_above_200d crosses below 20',
+  'rotation.iwm_spy_1d above 0.03',
   'breadth.pct_above_200d crosses above 80',
   'momentum.z below -3',
   'momentum.drawdown below -0.1',
@@ -51,9 +82,9 @@ export type Comparison = 'above' | 'below';
 export type AlertCondition =
   | {
       readonly kind: 'event';
-      readonly event: AlertEvent;
-      /** The momentum events' |z|; null for events without a threshold of their own. */
-      readonly sigma: number | null;
+      readonly event: string;
+      /** The event's own threshold (momentum |z|, a split's move); null for events without one. */
+      readonly threshold: number | null;
     }
   | {
       readonly kind: 'metric';
@@ -86,25 +117,29 @@ function badCondition(text: string, why: string): TapewatchError {
 /**
  * What a user typed as a condition, checked: an event of the reports (momentum_crash, washout, …), a
  * series against a number (`breadth.pct_above_200d crosses below 20`), or a symbol's price
- * (`SPY moves 2%`, `NVDA crosses above 150`). `threshold` is the event's own (momentum |z|).
+ * (`SPY moves 2%`, `NVDA crosses above 150`). `threshold` is the event's own (momentum |z|, a split's
+ * move as a fraction).
  */
 export function parseAlertCondition(text: string, threshold: number | null = null): AlertCondition {
   const words = text.trim().replace(/\s+/g, ' ').split(' ');
   const [head = '', ...rest] = words;
   const lower = head.toLowerCase().replace(/^event:/, '');
   if (rest.length === 0) {
-    if (!(ALERT_EVENTS as readonly string[]).includes(lower)) {
+    if (!ALERT_EVENTS.includes(lower)) {
       throw badCondition(text, `not an event (${ALERT_EVENTS.join(', ')}) or a comparison; ${EXAMPLES}.`);
     }
-    const event = lower as AlertEvent;
-    const momentum = (MOMENTUM_EVENTS as readonly string[]).includes(event);
-    if (!momentum && threshold !== null) {
-      throw badCondition(text, `${event} has no threshold of its own; leave the threshold out.`);
+    const kind = thresholdKind(lower);
+    if (kind === null) {
+      if (threshold !== null) {
+        throw badCondition(text, `${lower} has no threshold of its own; leave the threshold out.`);
+      }
+      return { kind: 'event', event: lower, threshold: null };
     }
-    if (momentum && threshold !== null && !(threshold >= 1 && threshold <= 10)) {
-      throw badCondition(text, 'the threshold of a momentum event is |z| between 1 and 10.');
+    const rule = EVENT_THRESHOLDS[kind];
+    if (threshold !== null && !(threshold >= rule.min && threshold <= rule.max)) {
+      throw badCondition(text, `the threshold of ${lower} is ${rule.words}.`);
     }
-    return { kind: 'event', event, sigma: momentum ? (threshold ?? 3) : null };
+    return { kind: 'event', event: lower, threshold: threshold ?? rule.fallback };
   }
   if (threshold !== null)
     throw badCondition(text, 'the threshold belongs to events; write it in the condition.');
@@ -127,12 +162,14 @@ export function parseAlertCondition(text: string, threshold: number | null = nul
   const value = Number(last);
   const crosses = comparison[1] !== undefined;
   const direction = comparison[2] as Comparison;
-  if (head.includes('.') && head.toLowerCase() in SERIES && !head.toLowerCase().startsWith('rotation.')) {
+  if (WATCHABLE_SERIES.includes(head.toLowerCase())) {
     return { kind: 'metric', series: head.toLowerCase(), comparison: direction, crosses, value };
   }
   if (/^(momentum|breadth|rotation)\./i.test(head)) {
-    const names = Object.keys(SERIES).filter((n) => !n.startsWith('rotation.'));
-    throw badCondition(text, `"${head}" is not a series alerts can watch; one of ${names.join(', ')}.`);
+    throw badCondition(
+      text,
+      `"${head}" is not a series alerts can watch; one of ${WATCHABLE_SERIES.join(', ')}.`,
+    );
   }
   if (!(value > 0)) throw badCondition(text, 'a price is more than 0.');
   return { kind: 'price', symbol: symbolOf(text, head), comparison: direction, crosses, value };
@@ -148,7 +185,10 @@ function symbolOf(text: string, word: string): string {
 export function describeCondition(condition: AlertCondition): string {
   switch (condition.kind) {
     case 'event':
-      return condition.sigma === null ? condition.event : `${condition.event} (|z| ≥ ${condition.sigma})`;
+      if (condition.threshold === null) return condition.event;
+      return thresholdKind(condition.event) === 'momentum'
+        ? `${condition.event} (|z| ≥ ${condition.threshold})`
+        : `${condition.event} (≥ ${+(condition.threshold * 100).toFixed(2)}%)`;
     case 'metric':
     case 'price': {
       const subject = condition.kind === 'metric' ? condition.series : condition.symbol;
@@ -207,6 +247,8 @@ export interface ConditionHistory {
   readonly values: readonly number[];
   /** What the values are, for a reader: "z", "% above 200-day", "SPY's change". */
   readonly valueLabel: string;
+  /** The values are fractions (returns), shown in percent. */
+  readonly fraction: boolean;
   /**
    * Sessions without the condition before the alert re-arms: an event's episode gap (as the reports
    * count episodes), one for thresholds and moves, whose band does the same work.
@@ -225,8 +267,9 @@ export async function conditionHistory(
 ): Promise<ConditionHistory> {
   switch (condition.kind) {
     case 'event': {
-      if ((MOMENTUM_EVENTS as readonly string[]).includes(condition.event)) {
-        const sigma = condition.sigma ?? 3;
+      const kind = thresholdKind(condition.event);
+      if (kind === 'momentum') {
+        const sigma = condition.threshold ?? EVENT_THRESHOLDS.momentum.fallback;
         const options = momentumOptionsSchema.parse({ universe: universe.name, eventSigma: sigma });
         const { panel, zScores } = await analyzeMomentum(context, options, universe);
         const sign = condition.event === 'momentum_crash' ? -1 : 1;
@@ -236,9 +279,11 @@ export async function conditionHistory(
           values,
           readings: values.map((z) => (Number.isNaN(z) ? 'unknown' : sign * z >= sigma ? 'holds' : 'clear')),
           valueLabel: 'z',
+          fraction: false,
           gap: MOMENTUM_EPISODE_GAP,
         };
       }
+      if (kind === 'split') return splitHistory(context, condition.event, condition.threshold);
       const analysis = await analyzeBreadth(
         context,
         breadthOptionsSchema.parse({ universe: universe.name }),
@@ -255,6 +300,7 @@ export async function conditionHistory(
           !found.judged(t) ? 'unknown' : found.flags[t] === 1 ? 'holds' : 'clear',
         ),
         valueLabel: 'flag',
+        fraction: false,
         gap: found.gap,
       };
     }
@@ -266,6 +312,7 @@ export async function conditionHistory(
         values,
         readings: values.map((v) => readThreshold(v, condition.comparison, condition.value)),
         valueLabel: condition.series,
+        fraction: series.unit === 'fraction',
         gap: 1,
       };
     }
@@ -283,6 +330,7 @@ export async function conditionHistory(
             readThreshold(v > 0 ? v : Number.NaN, condition.comparison, condition.value),
           ),
           valueLabel: `${condition.symbol} close`,
+          fraction: false,
           gap: 1,
         };
       }
@@ -298,10 +346,48 @@ export async function conditionHistory(
           Number.isNaN(v) ? 'unknown' : Math.abs(v) >= condition.move ? 'holds' : 'clear',
         ),
         valueLabel: `${condition.symbol} change`,
+        fraction: true,
         gap: 1,
       };
     }
   }
+}
+
+/** A pair split's history: each session flagged as the rotation report flags it, with the first leg's move. */
+async function splitHistory(
+  context: ReportContext,
+  event: string,
+  threshold: number | null,
+): Promise<ConditionHistory> {
+  const pair = PAIRS.find((p) => event === `split_${p.id}_up` || event === `split_${p.id}_down`);
+  if (pair === undefined) throw new TapewatchError('bad_input', `No pair split "${event}".`);
+  const splitThreshold = threshold ?? EVENT_THRESHOLDS.split.fallback;
+  const analysis = await analyzeRotation(context, rotationOptionsSchema.parse({ splitThreshold }));
+  const first = analysis.legs.get(pair.first);
+  const second = analysis.legs.get(pair.second);
+  if (first === undefined || second === undefined) {
+    const absent = [first ? null : pair.first, second ? null : pair.second].filter(Boolean).join(' and ');
+    throw new TapewatchError(
+      'no_data',
+      `${pair.label}: no data for ${absent}, so its splits cannot be read.`,
+    );
+  }
+  const { firstReturns, flags, judged } = pairSplits(
+    first,
+    second,
+    analysis.last,
+    splitThreshold,
+    event.endsWith('_up') ? 'up' : 'down',
+  );
+  const dates = analysis.panel.dates.slice(0, analysis.last + 1);
+  return {
+    dates,
+    values: Array.from(firstReturns),
+    readings: dates.map((_, t) => (!judged(t) ? 'unknown' : flags[t] === 1 ? 'holds' : 'clear')),
+    valueLabel: `${pair.first} change`,
+    fraction: true,
+    gap: SPLIT_EPISODE_GAP,
+  };
 }
 
 export interface ScanResult {
@@ -338,13 +424,14 @@ export function scanHistory(
 /** How a condition is kept in the user database: parseAlertCondition(text, threshold) gives it back. */
 export function storedCondition(condition: AlertCondition): { text: string; threshold: number | null } {
   return condition.kind === 'event'
-    ? { text: condition.event, threshold: condition.sigma }
+    ? { text: condition.event, threshold: condition.threshold }
     : { text: describeCondition(condition), threshold: null };
 }
 
-/** Whether a condition reads a universe (events and report series) or one symbol's own prices. */
+/** Whether a condition reads a universe (momentum and breadth) or fixed symbols (rotation, a symbol's prices). */
 export function readsUniverse(condition: AlertCondition): boolean {
-  return condition.kind === 'event' || condition.kind === 'metric';
+  if (condition.kind === 'event') return thresholdKind(condition.event) !== 'split';
+  return condition.kind === 'metric' && !condition.series.startsWith('rotation.');
 }
 
 /**
@@ -356,15 +443,19 @@ export function alertReport(
   universe: string,
 ): { name: RequestName; options: Record<string, unknown> } {
   switch (condition.kind) {
-    case 'event':
-      return (MOMENTUM_EVENTS as readonly string[]).includes(condition.event)
-        ? { name: 'momentum', options: { universe, eventSigma: condition.sigma ?? 3 } }
+    case 'event': {
+      const kind = thresholdKind(condition.event);
+      if (kind === 'split') return { name: 'rotation', options: { splitThreshold: condition.threshold } };
+      return kind === 'momentum'
+        ? { name: 'momentum', options: { universe, eventSigma: condition.threshold } }
         : { name: 'breadth', options: { universe } };
-    case 'metric':
-      return {
-        name: condition.series.startsWith('momentum.') ? 'momentum' : 'breadth',
-        options: { universe },
-      };
+    }
+    case 'metric': {
+      const report = condition.series.split('.')[0];
+      return report === 'rotation'
+        ? { name: 'rotation', options: {} }
+        : { name: report === 'momentum' ? 'momentum' : 'breadth', options: { universe } };
+    }
     case 'move':
     case 'price':
       return { name: 'chart', options: { symbol: condition.symbol } };
@@ -625,10 +716,10 @@ export class AlertStore {
   }
 }
 
-/** The value an alert quotes, as a reader reads it: a move in percent, a flag as nothing, else two decimals. */
-export function alertValueText(condition: AlertCondition, value: number): string {
+/** The value an alert quotes, as a reader reads it: a return in percent, else as it is to two decimals. */
+export function alertValueText(history: Pick<ConditionHistory, 'fraction'>, value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
-  if (condition.kind === 'move') return formatPercent(value);
+  if (history.fraction) return formatPercent(value);
   return Number.isInteger(value) ? String(value) : value.toFixed(2);
 }
 

@@ -26,6 +26,7 @@ import { TapewatchError } from '../src/errors.ts';
 import { openUserDatabase } from '../src/store/user-database.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
+import { csvRows } from './helpers/csv.ts';
 import { testPolicy } from './helpers/reports.ts';
 import { referenceSeries } from './helpers/reference.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
@@ -47,14 +48,27 @@ describe('alert conditions', () => {
     assert.deepEqual(parseAlertCondition('momentum_crash'), {
       kind: 'event',
       event: 'momentum_crash',
-      sigma: 3,
+      threshold: 3,
     });
     assert.deepEqual(parseAlertCondition('event:Momentum_Spike', 4), {
       kind: 'event',
       event: 'momentum_spike',
-      sigma: 4,
+      threshold: 4,
     });
-    assert.deepEqual(parseAlertCondition('washout'), { kind: 'event', event: 'washout', sigma: null });
+    assert.deepEqual(parseAlertCondition('washout'), { kind: 'event', event: 'washout', threshold: null });
+    assert.deepEqual(parseAlertCondition('split_iwm_spy_up', 0.05), {
+      kind: 'event',
+      event: 'split_iwm_spy_up',
+      threshold: 0.05,
+    });
+    assert.deepEqual(parseAlertCondition('rotation.iwm_spy_1d above 0.03'), {
+      kind: 'metric',
+      series: 'rotation.iwm_spy_1d',
+      comparison: 'above',
+      crosses: false,
+      value: 0.03,
+    });
+    assert.equal(describeCondition(parseAlertCondition('split_iwd_iwf_down')), 'split_iwd_iwf_down (≥ 3%)');
     assert.deepEqual(parseAlertCondition('breadth.pct_above_200d  crosses below 20'), {
       kind: 'metric',
       series: 'breadth.pct_above_200d',
@@ -157,6 +171,7 @@ function handHistory(readings: readonly DayReading[], values: readonly number[] 
     readings,
     values: readings.map((_, t) => values[t] ?? t),
     valueLabel: 'v',
+    fraction: false,
     gap: 2,
   };
 }
@@ -310,5 +325,26 @@ describe('alerts scan on real history', { skip: SKIP_WITHOUT_SHARED_DATA, timeou
     }
     // Worth a ping: under 1% of sessions.
     assert.ok(fired.length / sessions < 0.01, `${fired.length} of ${sessions}`);
+  });
+
+  it('fires the small-caps split (IWM up 3% while SPY fell) on 2008-10-10 and 2024-07-11 only, from 2005 on', async () => {
+    const source = new CsvMarketData([sharedPath('prices', 'etf')]);
+    const condition = parseAlertCondition('split_iwm_spy_up');
+    assert.deepEqual(condition, { kind: 'event', event: 'split_iwm_spy_up', threshold: 0.03 });
+    const history = await conditionHistory(
+      { marketData: source, endDate: '2026-06-30' },
+      condition,
+      resolveUniverse('sp500', testPolicy().universes),
+    );
+    const { fired } = scanHistory(history, condition, '2005-01-01', '2026-06-30');
+    assert.deepEqual(
+      fired.map((f) => f.date),
+      ['2008-10-10', '2024-07-11'],
+    );
+    // The value quoted is IWM's own move that day, worked out from the file's adjusted closes.
+    const iwm = csvRows(sharedPath('prices', 'etf', 'IWM.csv'), '2024-07-11').slice(-2);
+    const move = (iwm[1]?.adj ?? 0) / (iwm[0]?.adj ?? 1) - 1;
+    assert.ok(Math.abs((fired[1]?.value ?? 0) - move) < 1e-12, `${fired[1]?.value} vs ${move}`);
+    assert.ok(move >= 0.03);
   });
 });

@@ -182,14 +182,14 @@ function alertCommand() {
         .addNumberOption((o) =>
           o
             .setName('threshold')
-            .setDescription("a momentum event's |z| (default 3)")
-            .setMinValue(1)
+            .setDescription("a momentum event's |z| (default 3), or a split's move (default 0.03)")
+            .setMinValue(0.005)
             .setMaxValue(10),
         )
         .addStringOption((o) =>
           o
             .setName('universe')
-            .setDescription('the stocks an event or series is read on (default sp500)')
+            .setDescription('the stocks a momentum or breadth condition is read on (default sp500)')
             .setMaxLength(200)
             .setAutocomplete(true),
         ),

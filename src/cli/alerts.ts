@@ -3,6 +3,7 @@ import {
   conditionHistory,
   describeCondition,
   parseAlertCondition,
+  readsUniverse,
   scanHistory,
 } from '../alerts.ts';
 import { TapewatchError } from '../errors.ts';
@@ -59,7 +60,7 @@ export async function runAlertsScan(
         {
           command: 'alerts scan',
           condition: described,
-          universe: condition.kind === 'event' || condition.kind === 'metric' ? universe.name : null,
+          universe: readsUniverse(condition) ? universe.name : null,
           source: { name: context.marketData.source, label: context.marketData.label },
           from,
           to,
@@ -73,7 +74,7 @@ export async function runAlertsScan(
     );
     return;
   }
-  const on = condition.kind === 'event' || condition.kind === 'metric' ? ` on ${universe.name}` : '';
+  const on = readsUniverse(condition) ? ` on ${universe.name}` : '';
   const share = sessions === 0 ? 'n/a' : formatPercent(fired.length / sessions, 1).replace('+', '');
   const lines = [
     `Alert scan: ${described}${on} · ${from} to ${to} · ${context.marketData.label}`,
@@ -85,7 +86,7 @@ export async function runAlertsScan(
       '',
       renderTextTable(
         [{ header: 'Fired on' }, { header: history.valueLabel, align: 'right' }],
-        fired.map((f) => [f.date, alertValueText(condition, f.value)]),
+        fired.map((f) => [f.date, alertValueText(history, f.value)]),
       ),
     );
   }

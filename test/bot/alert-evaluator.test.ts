@@ -37,6 +37,7 @@ function history(readings: readonly DayReading[], dates: readonly string[] = DAT
     readings,
     values: readings.map((reading) => (reading === 'holds' ? -4 : 0)),
     valueLabel: 'z',
+    fraction: false,
     gap: 1,
   };
 }

@@ -41,7 +41,7 @@ function preview(condition: AlertCondition, history: ConditionHistory): string {
   const from = addDays(last, -Math.round(PREVIEW_YEARS * 365.25));
   const { fired } = scanHistory(history, condition, from, last);
   const reading = history.readings.at(-1) ?? 'unknown';
-  const value = alertValueText(condition, history.values.at(-1) ?? Number.NaN);
+  const value = alertValueText(history, history.values.at(-1) ?? Number.NaN);
   const now =
     reading === 'holds'
       ? `It holds at the latest close (${last}, ${history.valueLabel} ${value}).`
