@@ -253,12 +253,7 @@ export async function buildRotationReport(context: ReportContext, options: Rotat
     if (!series) continue;
     const ratio = series.rsRatio[last] ?? Number.NaN;
     const momentum = series.rsMomentum[last] ?? Number.NaN;
-    const quadrant = quadrantOf(ratio, momentum);
-    const weekAgo = last - SESSIONS_PER_WEEK;
-    const previous =
-      weekAgo >= 0
-        ? quadrantOf(series.rsRatio[weekAgo] ?? Number.NaN, series.rsMomentum[weekAgo] ?? Number.NaN)
-        : null;
+    const { quadrant, previous } = weekOfQuadrants(series, last);
     if (quadrant) quadrantCounts[quadrant]++;
     if (quadrant && previous && quadrant !== previous)
       changes.push(`${symbol} (${sector}) ${previous} → ${quadrant}`);
@@ -392,6 +387,21 @@ export function pairSplits(
   const judged = (t: number) =>
     !Number.isNaN(firstReturns[t] ?? Number.NaN) && !Number.isNaN(secondReturns[t] ?? Number.NaN);
   return { firstReturns, secondReturns, flags, judged };
+}
+
+/** A sector's quadrant at session t and a week earlier (null where not known yet). */
+export function weekOfQuadrants(
+  series: RotationSeries,
+  t: number,
+): { quadrant: Quadrant | null; previous: Quadrant | null } {
+  const weekAgo = t - SESSIONS_PER_WEEK;
+  return {
+    quadrant: quadrantOf(series.rsRatio[t] ?? Number.NaN, series.rsMomentum[t] ?? Number.NaN),
+    previous:
+      weekAgo >= 0
+        ? quadrantOf(series.rsRatio[weekAgo] ?? Number.NaN, series.rsMomentum[weekAgo] ?? Number.NaN)
+        : null,
+  };
 }
 
 /** Split days closer than this to the previous one belong to its episode. */

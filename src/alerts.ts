@@ -9,6 +9,7 @@ import {
   PAIRS,
   rotationOptionsSchema,
   SPLIT_EPISODE_GAP,
+  weekOfQuadrants,
 } from '../commands/rotation.ts';
 import type { RequestName } from '../commands/index.ts';
 import { TapewatchError } from './errors.ts';
@@ -39,7 +40,14 @@ export const SPLIT_EVENTS: readonly string[] = PAIRS.flatMap((pair) => [
   `split_${pair.id}_up`,
   `split_${pair.id}_down`,
 ]);
-export const ALERT_EVENTS: readonly string[] = [...MOMENTUM_EVENTS, ...BREADTH_EVENTS, ...SPLIT_EVENTS];
+/** The rotation report's weekly event: a sector ETF is in another RRG quadrant than a week before. */
+export const QUADRANT_CHANGES = 'quadrant_changes';
+export const ALERT_EVENTS: readonly string[] = [
+  ...MOMENTUM_EVENTS,
+  ...BREADTH_EVENTS,
+  ...SPLIT_EVENTS,
+  QUADRANT_CHANGES,
+];
 
 /** The events with a threshold of their own, its default, its range and how it reads. */
 const EVENT_THRESHOLDS = {
@@ -284,6 +292,7 @@ export async function conditionHistory(
         };
       }
       if (kind === 'split') return splitHistory(context, condition.event, condition.threshold);
+      if (condition.event === QUADRANT_CHANGES) return quadrantHistory(context);
       const analysis = await analyzeBreadth(
         context,
         breadthOptionsSchema.parse({ universe: universe.name }),
@@ -351,6 +360,31 @@ export async function conditionHistory(
       };
     }
   }
+}
+
+/** Quadrant changes on every session: how many sector ETFs are in another quadrant than a week before. */
+async function quadrantHistory(context: ReportContext): Promise<ConditionHistory> {
+  const analysis = await analyzeRotation(context, rotationOptionsSchema.parse({}));
+  const dates = analysis.panel.dates.slice(0, analysis.last + 1);
+  const changes = dates.map((_, t) => {
+    let judged = 0;
+    let changed = 0;
+    for (const series of analysis.rotation.values()) {
+      const { quadrant, previous } = weekOfQuadrants(series, t);
+      if (quadrant === null || previous === null) continue;
+      judged++;
+      if (quadrant !== previous) changed++;
+    }
+    return judged === 0 ? Number.NaN : changed;
+  });
+  return {
+    dates,
+    values: changes,
+    readings: changes.map((n) => (Number.isNaN(n) ? 'unknown' : n > 0 ? 'holds' : 'clear')),
+    valueLabel: 'sectors changed',
+    fraction: false,
+    gap: 1,
+  };
 }
 
 /** A pair split's history: each session flagged as the rotation report flags it, with the first leg's move. */
@@ -430,7 +464,9 @@ export function storedCondition(condition: AlertCondition): { text: string; thre
 
 /** Whether a condition reads a universe (momentum and breadth) or fixed symbols (rotation, a symbol's prices). */
 export function readsUniverse(condition: AlertCondition): boolean {
-  if (condition.kind === 'event') return thresholdKind(condition.event) !== 'split';
+  if (condition.kind === 'event') {
+    return thresholdKind(condition.event) !== 'split' && condition.event !== QUADRANT_CHANGES;
+  }
   return condition.kind === 'metric' && !condition.series.startsWith('rotation.');
 }
 
@@ -446,6 +482,7 @@ export function alertReport(
     case 'event': {
       const kind = thresholdKind(condition.event);
       if (kind === 'split') return { name: 'rotation', options: { splitThreshold: condition.threshold } };
+      if (condition.event === QUADRANT_CHANGES) return { name: 'rotation', options: {} };
       return kind === 'momentum'
         ? { name: 'momentum', options: { universe, eventSigma: condition.threshold } }
         : { name: 'breadth', options: { universe } };

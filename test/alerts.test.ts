@@ -27,7 +27,7 @@ import { openUserDatabase } from '../src/store/user-database.ts';
 import { CsvMarketData } from '../src/market/csv.ts';
 import { resolveUniverse } from '../src/universes/index.ts';
 import { csvRows } from './helpers/csv.ts';
-import { testPolicy } from './helpers/reports.ts';
+import { buildReport, testPolicy } from './helpers/reports.ts';
 import { referenceSeries } from './helpers/reference.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from './helpers/shared-data.ts';
 
@@ -346,5 +346,32 @@ describe('alerts scan on real history', { skip: SKIP_WITHOUT_SHARED_DATA, timeou
     const move = (iwm[1]?.adj ?? 0) / (iwm[0]?.adj ?? 1) - 1;
     assert.ok(Math.abs((fired[1]?.value ?? 0) - move) < 1e-12, `${fired[1]?.value} vs ${move}`);
     assert.ok(move >= 0.03);
+  });
+
+  it('fires quadrant_changes on days the rotation report shows the event after a session without one', async () => {
+    const source = new CsvMarketData([sharedPath('prices', 'etf')]);
+    const condition = parseAlertCondition('quadrant_changes');
+    const history = await conditionHistory(
+      { marketData: source, endDate: '2021-12-31' },
+      condition,
+      resolveUniverse('sp500', testPolicy().universes),
+    );
+    const { fired, sessions } = scanHistory(history, condition, '2019-01-01', '2021-12-31');
+    assert.ok(fired.length >= 1 && fired.length / sessions < 0.05, `${fired.length} of ${sessions}`);
+    for (const { date, value } of fired.slice(-3)) {
+      const t = history.dates.indexOf(date);
+      const day = await buildReport({ marketData: source, endDate: date }, 'rotation');
+      const before = await buildReport(
+        { marketData: source, endDate: history.dates[t - 1] ?? '' },
+        'rotation',
+      );
+      const event = day.events.find((e) => e.id === 'quadrant_changes');
+      assert.equal(event?.stats.changes, value, `${date}: the report counts the same sectors`);
+      assert.equal(
+        before.events.find((e) => e.id === 'quadrant_changes'),
+        undefined,
+        `the day before ${date}`,
+      );
+    }
   });
 });

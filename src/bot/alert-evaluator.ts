@@ -264,9 +264,7 @@ export function alertMessage(
   intraday = false,
 ): RenderedMessage {
   const value =
-    alert.condition.kind === 'event' && alert.condition.threshold === null
-      ? ''
-      : `: ${history.valueLabel} ${alertValueText(history, fired.value)}`;
+    history.valueLabel === 'flag' ? '' : `: ${history.valueLabel} ${alertValueText(history, fired.value)}`;
   const on = readsUniverse(alert.condition) ? ` on ${alert.universe}` : '';
   const when = intraday ? `during the session of ${fired.date} (intraday, not final)` : `on ${fired.date}`;
   const header = `🔔 **Alert #${alert.id}: ${describeCondition(alert.condition)}${on}** fired ${when}${value}.`;
