@@ -1,4 +1,3 @@
-import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { analyzeBreadth, breadthConditions, breadthOptionsSchema } from '../commands/breadth.ts';
 import { analyzeMomentum, MOMENTUM_EPISODE_GAP, momentumOptionsSchema } from '../commands/momentum.ts';
@@ -16,7 +15,7 @@ import { TapewatchError } from './errors.ts';
 import type { IsoDate } from './market/types.ts';
 import { historyRange, type ReportContext } from './reports/context.ts';
 import { formatPercent } from './reports/format.ts';
-import { inUserDatabase } from './store/user-database.ts';
+import { UserDatabaseTable } from './store/user-database.ts';
 import { normalizeSymbol, type Universe } from './universes/index.ts';
 
 /**
@@ -616,28 +615,16 @@ function toAlert(row: unknown): Alert {
  * alert as it still is (compare-and-set on the last session read), so across restarts and several
  * processes each firing is claimed, and posted, once.
  */
-export class AlertStore {
-  readonly #db: DatabaseSync;
-  readonly #file: string;
-
-  constructor(db: DatabaseSync, file: string) {
-    this.#db = db;
-    this.#file = file;
-  }
-
-  #run<T>(work: () => T): T {
-    return inUserDatabase(this.#file, work);
-  }
-
+export class AlertStore extends UserDatabaseTable {
   add(alert: NewAlert, now: Date): Alert {
-    return this.#run(() => {
+    return this.run(() => {
       const { target } = alert;
       const count = (
         target.scope === 'server'
-          ? this.#db
+          ? this.db
               .prepare("SELECT COUNT(*) AS n FROM alerts WHERE scope = 'server' AND guild_id = ?")
               .get(target.guildId)
-          : this.#db
+          : this.db
               .prepare("SELECT COUNT(*) AS n FROM alerts WHERE scope = 'user' AND user_id = ?")
               .get(target.userId)
       ) as { n: number };
@@ -651,7 +638,7 @@ export class AlertStore {
         );
       }
       const { text, threshold } = storedCondition(alert.condition);
-      const row = this.#db
+      const row = this.db
         .prepare(
           `INSERT INTO alerts (scope, guild_id, channel_id, user_id, condition, threshold, universe, created_by,
              created_at)
@@ -673,16 +660,16 @@ export class AlertStore {
   }
 
   get(id: number): Alert | null {
-    return this.#run(() => {
-      const row = this.#db.prepare('SELECT * FROM alerts WHERE id = ?').get(id);
+    return this.run(() => {
+      const row = this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id);
       return row === undefined ? null : toAlert(row);
     });
   }
 
   /** A server's channel alerts and, when userId is given, that user's own DM alerts. */
   visibleTo(guildId: string | null, userId: string): Alert[] {
-    return this.#run(() =>
-      this.#db
+    return this.run(() =>
+      this.db
         .prepare(
           `SELECT * FROM alerts WHERE (scope = 'server' AND guild_id IS ?) OR (scope = 'user' AND user_id = ?)
            ORDER BY id`,
@@ -693,13 +680,13 @@ export class AlertStore {
   }
 
   enabled(): Alert[] {
-    return this.#run(() =>
-      this.#db.prepare('SELECT * FROM alerts WHERE disabled_reason IS NULL ORDER BY id').all().map(toAlert),
+    return this.run(() =>
+      this.db.prepare('SELECT * FROM alerts WHERE disabled_reason IS NULL ORDER BY id').all().map(toAlert),
     );
   }
 
   remove(id: number): boolean {
-    return this.#run(() => this.#db.prepare('DELETE FROM alerts WHERE id = ?').run(id).changes === 1);
+    return this.run(() => this.db.prepare('DELETE FROM alerts WHERE id = ?').run(id).changes === 1);
   }
 
   /**
@@ -707,9 +694,9 @@ export class AlertStore {
    * true for the one caller whose write took, which alone may post a firing.
    */
   advance(alert: Alert, progress: AlertProgress, outcome: string | null): boolean {
-    return this.#run(
+    return this.run(
       () =>
-        this.#db
+        this.db
           .prepare(
             `UPDATE alerts SET armed = ?, clear_run = ?, evaluated_through = ?,
                last_fired = COALESCE(?, last_fired), last_outcome = COALESCE(?, last_outcome)
@@ -729,9 +716,9 @@ export class AlertStore {
 
   /** Claims the intraday post of a session's firing: true once per alert and session, across processes. */
   claimIntraday(id: number, session: IsoDate): boolean {
-    return this.#run(
+    return this.run(
       () =>
-        this.#db
+        this.db
           .prepare(
             `UPDATE alerts SET intraday_fired = ? WHERE id = ? AND disabled_reason IS NULL
                AND (intraday_fired IS NULL OR intraday_fired < ?) AND (last_fired IS NULL OR last_fired < ?)`,
@@ -741,12 +728,12 @@ export class AlertStore {
   }
 
   recordOutcome(id: number, outcome: string): void {
-    this.#run(() => this.#db.prepare('UPDATE alerts SET last_outcome = ? WHERE id = ?').run(outcome, id));
+    this.run(() => this.db.prepare('UPDATE alerts SET last_outcome = ? WHERE id = ?').run(outcome, id));
   }
 
   disable(id: number, reason: string): void {
-    this.#run(() =>
-      this.#db
+    this.run(() =>
+      this.db
         .prepare('UPDATE alerts SET disabled_reason = ?, last_outcome = ? WHERE id = ?')
         .run(reason, reason, id),
     );

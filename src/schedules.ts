@@ -1,4 +1,3 @@
-import type { DatabaseSync } from 'node:sqlite';
 import { z } from 'zod';
 import { TapewatchError } from './errors.ts';
 import {
@@ -11,7 +10,7 @@ import {
   zonedInstant,
 } from './market/calendar.ts';
 import type { IsoDate } from './market/types.ts';
-import { inUserDatabase } from './store/user-database.ts';
+import { UserDatabaseTable } from './store/user-database.ts';
 import { REQUEST_NAMES, type RequestName } from '../commands/index.ts';
 
 /**
@@ -259,22 +258,10 @@ export const scheduleBackupSchema = z.strictObject({
 export type ScheduleBackup = z.infer<typeof scheduleBackupSchema>;
 
 /** Schedules in the user database, so they survive restarts; claims make each slot post once. */
-export class ScheduleStore {
-  readonly #db: DatabaseSync;
-  readonly #file: string;
-
-  constructor(db: DatabaseSync, file: string) {
-    this.#db = db;
-    this.#file = file;
-  }
-
-  #run<T>(work: () => T): T {
-    return inUserDatabase(this.#file, work);
-  }
-
+export class ScheduleStore extends UserDatabaseTable {
   add(schedule: NewSchedule, now: Date): Schedule {
-    return this.#run(() => {
-      const count = this.#db
+    return this.run(() => {
+      const count = this.db
         .prepare('SELECT COUNT(*) AS n FROM schedules WHERE guild_id = ?')
         .get(schedule.guildId) as { n: number };
       if (count.n >= MAX_SCHEDULES_PER_SERVER) {
@@ -283,7 +270,7 @@ export class ScheduleStore {
           `This server already has ${MAX_SCHEDULES_PER_SERVER} schedules; remove one with /schedule remove first.`,
         );
       }
-      const row = this.#db
+      const row = this.db
         .prepare(
           `INSERT INTO schedules (guild_id, channel_id, report, time, days, time_zone, created_by, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
@@ -304,9 +291,7 @@ export class ScheduleStore {
 
   /** Every schedule of every server, as the backup file holds them. */
   exportAll(now: Date): ScheduleBackup {
-    const rows = this.#run(() =>
-      this.#db.prepare('SELECT * FROM schedules ORDER BY id').all().map(toSchedule),
-    );
+    const rows = this.run(() => this.db.prepare('SELECT * FROM schedules ORDER BY id').all().map(toSchedule));
     return {
       format: 'tapewatch-schedules',
       version: 1,
@@ -340,15 +325,15 @@ export class ScheduleStore {
         throw new TapewatchError('bad_input', `Schedule ${index + 1} in the file: ${why}`);
       }
     });
-    return this.#run(() => {
-      this.#db.exec('BEGIN IMMEDIATE');
+    return this.run(() => {
+      this.db.exec('BEGIN IMMEDIATE');
       try {
         let added = 0;
-        const same = this.#db.prepare(
+        const same = this.db.prepare(
           `SELECT 1 FROM schedules WHERE guild_id = ? AND channel_id = ? AND report = ? AND time = ? AND days = ?
              AND time_zone = ?`,
         );
-        const insert = this.#db.prepare(
+        const insert = this.db.prepare(
           `INSERT INTO schedules (guild_id, channel_id, report, time, days, time_zone, created_by, created_at,
              last_slot, last_outcome, disabled_reason)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -370,7 +355,7 @@ export class ScheduleStore {
           );
           added++;
         }
-        const crowded = this.#db
+        const crowded = this.db
           .prepare('SELECT guild_id, COUNT(*) AS n FROM schedules GROUP BY guild_id HAVING n > ? LIMIT 1')
           .get(MAX_SCHEDULES_PER_SERVER) as { guild_id: string; n: number } | undefined;
         if (crowded !== undefined) {
@@ -379,24 +364,24 @@ export class ScheduleStore {
             `Importing would give server ${crowded.guild_id} ${crowded.n} schedules, over its limit of ${MAX_SCHEDULES_PER_SERVER}; nothing was imported.`,
           );
         }
-        this.#db.exec('COMMIT');
+        this.db.exec('COMMIT');
         return { added, alreadyThere: entries.length - added };
       } catch (error) {
-        this.#db.exec('ROLLBACK');
+        this.db.exec('ROLLBACK');
         throw error;
       }
     });
   }
 
   list(guildId: string): Schedule[] {
-    return this.#run(() =>
-      this.#db.prepare('SELECT * FROM schedules WHERE guild_id = ? ORDER BY id').all(guildId).map(toSchedule),
+    return this.run(() =>
+      this.db.prepare('SELECT * FROM schedules WHERE guild_id = ? ORDER BY id').all(guildId).map(toSchedule),
     );
   }
 
   enabled(): Schedule[] {
-    return this.#run(() =>
-      this.#db
+    return this.run(() =>
+      this.db
         .prepare('SELECT * FROM schedules WHERE disabled_reason IS NULL ORDER BY id')
         .all()
         .map(toSchedule),
@@ -405,10 +390,9 @@ export class ScheduleStore {
 
   /** Removes a schedule of this server; false when there is none with that id here. */
   remove(guildId: string, id: number): boolean {
-    return this.#run(
+    return this.run(
       () =>
-        this.#db.prepare('DELETE FROM schedules WHERE id = ? AND guild_id = ?').run(id, guildId).changes ===
-        1,
+        this.db.prepare('DELETE FROM schedules WHERE id = ? AND guild_id = ?').run(id, guildId).changes === 1,
     );
   }
 
@@ -417,9 +401,9 @@ export class ScheduleStore {
    * restart or a second process, so a slot is never posted twice (at most once, by design).
    */
   claim(id: number, slotDate: IsoDate, outcome: string, now: Date): boolean {
-    return this.#run(
+    return this.run(
       () =>
-        this.#db
+        this.db
           .prepare(
             `UPDATE schedules SET last_slot = ?, last_outcome = ?, claimed_at = ?, attempts = 1, retry_pending = 0
              WHERE id = ? AND disabled_reason IS NULL AND (last_slot IS NULL OR last_slot < ?)`,
@@ -433,9 +417,9 @@ export class ScheduleStore {
    * saw the attempt count as it still is, so two processes never retry the same post together.
    */
   reclaim(schedule: Schedule, outcome: string, now: Date): boolean {
-    return this.#run(
+    return this.run(
       () =>
-        this.#db
+        this.db
           .prepare(
             `UPDATE schedules SET last_outcome = ?, claimed_at = ?, attempts = attempts + 1, retry_pending = 0
              WHERE id = ? AND disabled_reason IS NULL AND last_slot = ? AND attempts = ?`,
@@ -446,8 +430,8 @@ export class ScheduleStore {
 
   /** Records how the slot ended: posted, skipped, given up. */
   recordOutcome(id: number, outcome: string): void {
-    this.#run(() =>
-      this.#db
+    this.run(() =>
+      this.db
         .prepare('UPDATE schedules SET last_outcome = ?, retry_pending = 0 WHERE id = ?')
         .run(outcome, id),
     );
@@ -455,16 +439,16 @@ export class ScheduleStore {
 
   /** The attempt failed for a reason that may pass: the next pass tries again. */
   recordRetry(id: number, outcome: string): void {
-    this.#run(() =>
-      this.#db
+    this.run(() =>
+      this.db
         .prepare('UPDATE schedules SET last_outcome = ?, retry_pending = 1 WHERE id = ?')
         .run(outcome, id),
     );
   }
 
   disable(id: number, reason: string): void {
-    this.#run(() =>
-      this.#db
+    this.run(() =>
+      this.db
         .prepare('UPDATE schedules SET disabled_reason = ?, last_outcome = ? WHERE id = ?')
         .run(reason, reason, id),
     );

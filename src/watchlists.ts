@@ -1,6 +1,5 @@
-import type { DatabaseSync } from 'node:sqlite';
 import { TapewatchError } from './errors.ts';
-import { openUserDatabase, inUserDatabase } from './store/user-database.ts';
+import { openUserDatabase, UserDatabaseTable } from './store/user-database.ts';
 import { normalizeSymbol } from './universes/index.ts';
 
 /**
@@ -65,22 +64,10 @@ function describeOwner(owner: WatchlistOwner): string {
   return owner.scope === 'server' ? "this server's" : owner.scope === 'user' ? 'your' : 'the';
 }
 
-export class WatchlistStore {
-  readonly #db: DatabaseSync;
-  readonly #file: string;
-
-  constructor(db: DatabaseSync, file: string) {
-    this.#db = db;
-    this.#file = file;
-  }
-
-  #run<T>(work: () => T): T {
-    return inUserDatabase(this.#file, work);
-  }
-
+export class WatchlistStore extends UserDatabaseTable {
   get(owner: WatchlistOwner, name: string): Watchlist | null {
-    return this.#run(() => {
-      const row = this.#db
+    return this.run(() => {
+      const row = this.db
         .prepare('SELECT * FROM watchlists WHERE scope = ? AND owner_id = ? AND name = ?')
         .get(owner.scope, owner.id, name) as Row | undefined;
       return row === undefined ? null : toWatchlist(row, owner);
@@ -88,9 +75,9 @@ export class WatchlistStore {
   }
 
   list(owner: WatchlistOwner): Watchlist[] {
-    return this.#run(() =>
+    return this.run(() =>
       (
-        this.#db
+        this.db
           .prepare('SELECT * FROM watchlists WHERE scope = ? AND owner_id = ? ORDER BY name')
           .all(owner.scope, owner.id) as unknown as Row[]
       ).map((row) => toWatchlist(row, owner)),
@@ -104,8 +91,8 @@ export class WatchlistStore {
     symbols: readonly string[],
     now: Date,
   ): { list: Watchlist; added: string[] } {
-    return this.#run(() => {
-      this.#db.exec('BEGIN IMMEDIATE');
+    return this.run(() => {
+      this.db.exec('BEGIN IMMEDIATE');
       try {
         const existing = this.get(owner, name);
         if (existing === null && this.list(owner).length >= MAX_WATCHLISTS_PER_OWNER) {
@@ -124,10 +111,10 @@ export class WatchlistStore {
           );
         }
         this.#save(owner, name, merged, now);
-        this.#db.exec('COMMIT');
+        this.db.exec('COMMIT');
         return { list: { name, owner, symbols: merged, updatedAt: now }, added };
       } catch (error) {
-        this.#db.exec('ROLLBACK');
+        this.db.exec('ROLLBACK');
         throw error;
       }
     });
@@ -143,14 +130,14 @@ export class WatchlistStore {
     symbols: readonly string[] | null,
     now: Date,
   ): Watchlist | null {
-    return this.#run(() => {
-      this.#db.exec('BEGIN IMMEDIATE');
+    return this.run(() => {
+      this.db.exec('BEGIN IMMEDIATE');
       try {
         const left = this.#removeFrom(owner, name, symbols, now);
-        this.#db.exec('COMMIT');
+        this.db.exec('COMMIT');
         return left;
       } catch (error) {
-        this.#db.exec('ROLLBACK');
+        this.db.exec('ROLLBACK');
         throw error;
       }
     });
@@ -171,7 +158,7 @@ export class WatchlistStore {
     }
     const left = symbols === null ? [] : existing.symbols.filter((symbol) => !symbols.includes(symbol));
     if (left.length === 0) {
-      this.#db
+      this.db
         .prepare('DELETE FROM watchlists WHERE scope = ? AND owner_id = ? AND name = ?')
         .run(owner.scope, owner.id, name);
       return null;
@@ -181,7 +168,7 @@ export class WatchlistStore {
   }
 
   #save(owner: WatchlistOwner, name: string, symbols: readonly string[], now: Date): void {
-    this.#db
+    this.db
       .prepare(
         `INSERT INTO watchlists (scope, owner_id, name, symbols, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (scope, owner_id, name) DO UPDATE SET symbols = excluded.symbols, updated_at = excluded.updated_at`,

@@ -25,6 +25,7 @@ import {
 } from '../market/calendar.ts';
 import type { IsoDate } from '../market/types.ts';
 import type { RenderedMessage } from '../render/discord.ts';
+import { RecurringPass } from './recurring.ts';
 import type { ReportRunner } from './reports.ts';
 import { ChannelUnavailableError } from './scheduler.ts';
 
@@ -78,36 +79,27 @@ function groupKey(alert: Alert): string {
  */
 export class AlertEvaluator {
   readonly #deps: AlertEvaluatorDeps;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
+  readonly #loop: RecurringPass;
   /** For each condition whose data had not reached the session yet: the session and when to look again. */
   readonly #retryAt = new Map<string, { through: IsoDate; at: number }>();
   #lastIntraday = 0;
 
   constructor(deps: AlertEvaluatorDeps) {
     this.#deps = deps;
+    this.#loop = new RecurringPass(() => this.#pass(), deps.intervalMs ?? 30_000);
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      void this.tick();
-    }, this.#deps.intervalMs ?? 30_000);
-    this.#timer.unref();
-    void this.tick();
+    this.#loop.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** One pass; a pass still running makes this one wait for it instead of overlapping. */
   tick(): Promise<void> {
-    this.#running ??= this.#pass().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#loop.tick();
   }
 
   async #pass(): Promise<void> {

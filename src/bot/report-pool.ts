@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { PreparedRequest } from '../../commands/index.ts';
 import { errorFromRecord } from '../errors.ts';
@@ -65,44 +65,37 @@ export class ReportPool {
     marketData: MarketData,
     onProgress: (done: number, total: number) => void,
   ): Promise<ComputedAnswer> {
-    const { port1, port2 } = new MessageChannel();
-    serveMarketData(port1, marketData);
-    port1.on('message', (message: ProgressMessage | { kind: string }) => {
-      if (message.kind === 'progress') {
-        const progress = message as ProgressMessage;
-        onProgress(progress.done, progress.total);
-      }
-    });
-    const task: AnswerTask = {
-      name: request.name,
-      input: request.input,
-      asOf: request.asOf,
-      today: request.today,
-      homeDir: this.#homeDir,
-      badTickFactor: this.#badTickFactor,
-      session: liveSession(marketData.source, this.#now()),
-      source: { name: marketData.source, label: marketData.label },
-      port: port2,
-    };
-    try {
-      const outcome = (await this.#pool.run(task, { transferList: [port2] })) as AnswerOutcome;
-      if (!outcome.ok) throw errorFromRecord(outcome.error);
-      const { chart } = outcome.answer.message;
-      // Structured cloning hands a Buffer back as a plain Uint8Array.
-      const message =
-        chart === undefined
-          ? outcome.answer.message
-          : {
-              ...outcome.answer.message,
-              chart: {
-                ...chart,
-                png: Buffer.from(chart.png.buffer, chart.png.byteOffset, chart.png.byteLength),
-              },
-            };
-      return { answer: { ...outcome.answer, message }, warnings: outcome.warnings };
-    } finally {
-      port1.close();
-    }
+    const outcome = await this.#inWorker<AnswerOutcome>(
+      'default',
+      marketData,
+      (port) => ({
+        name: request.name,
+        input: request.input,
+        asOf: request.asOf,
+        today: request.today,
+        port,
+      }),
+      (message) => {
+        if (message.kind === 'progress') {
+          const progress = message as ProgressMessage;
+          onProgress(progress.done, progress.total);
+        }
+      },
+    );
+    if (!outcome.ok) throw errorFromRecord(outcome.error);
+    const { chart } = outcome.answer.message;
+    // Structured cloning hands a Buffer back as a plain Uint8Array.
+    const message =
+      chart === undefined
+        ? outcome.answer.message
+        : {
+            ...outcome.answer.message,
+            chart: {
+              ...chart,
+              png: Buffer.from(chart.png.buffer, chart.png.byteOffset, chart.png.byteLength),
+            },
+          };
+    return { answer: { ...outcome.answer, message }, warnings: outcome.warnings };
   }
 
   /** An alert condition's history up to endDate, computed in a worker like a report. */
@@ -112,25 +105,43 @@ export class ReportPool {
     endDate: IsoDate,
     marketData: MarketData,
   ): Promise<ConditionHistory> {
-    const { port1, port2 } = new MessageChannel();
-    serveMarketData(port1, marketData);
-    const task: HistoryTask = {
+    const outcome = await this.#inWorker<HistoryOutcome>('history', marketData, (port) => ({
       condition,
       universe,
       endDate,
+      port,
+    }));
+    if (!outcome.ok) throw errorFromRecord(outcome.error);
+    return outcome.history;
+  }
+
+  /**
+   * Runs a worker function with the source served to it through a port of its own, and the settings
+   * every task carries; the worker's messages (progress) go to onMessage.
+   */
+  async #inWorker<Outcome>(
+    name: 'default' | 'history',
+    marketData: MarketData,
+    task: (port: MessagePort) => Record<string, unknown>,
+    onMessage?: (message: ProgressMessage | { readonly kind: string }) => void,
+  ): Promise<Outcome> {
+    const { port1, port2 } = new MessageChannel();
+    serveMarketData(port1, marketData);
+    if (onMessage) port1.on('message', onMessage);
+    const settings = {
       homeDir: this.#homeDir,
       badTickFactor: this.#badTickFactor,
       session: liveSession(marketData.source, this.#now()),
       source: { name: marketData.source, label: marketData.label },
-      port: port2,
     };
     try {
-      const outcome = (await this.#pool.run(task, {
-        name: 'history',
-        transferList: [port2],
-      })) as HistoryOutcome;
-      if (!outcome.ok) throw errorFromRecord(outcome.error);
-      return outcome.history;
+      return (await this.#pool.run(
+        { ...task(port2), ...settings } satisfies Partial<AnswerTask | HistoryTask>,
+        {
+          name,
+          transferList: [port2],
+        },
+      )) as Outcome;
     } finally {
       port1.close();
     }

@@ -2,6 +2,7 @@ import { describeError } from '../errors.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { Logger } from '../log.ts';
 import type { RenderedMessage } from '../render/discord.ts';
+import { RecurringPass } from './recurring.ts';
 import type { ReportRunner } from './reports.ts';
 import {
   decideSlot,
@@ -43,34 +44,25 @@ function minutesLate(ms: number): string {
 /** Checks the schedules every 30 seconds and posts each due slot once. */
 export class Scheduler {
   readonly #deps: SchedulerDeps;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
+  readonly #loop: RecurringPass;
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
+    this.#loop = new RecurringPass(() => this.#pass(), deps.intervalMs ?? 30_000);
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      void this.tick();
-    }, this.#deps.intervalMs ?? 30_000);
-    this.#timer.unref();
-    void this.tick();
+    this.#loop.start();
   }
 
   /** Stops the timer and waits for posts under way. */
-  async stop(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    await this.#running;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** One pass over the schedules; a pass still running makes this one wait for it instead of overlapping. */
   tick(): Promise<void> {
-    this.#running ??= this.#pass().finally(() => {
-      this.#running = null;
-    });
-    return this.#running;
+    return this.#loop.tick();
   }
 
   async #pass(): Promise<void> {

@@ -106,12 +106,23 @@ export interface OpenedUserDatabase {
   readonly importedSchedules: number;
 }
 
-/** Runs work on the user database, its failures said in one line naming the file (locked, corrupt, …). */
-export function inUserDatabase<T>(file: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    throw userDatabaseError(file, error);
+/** A store of one kind of user data (schedules, watchlists, alerts) on the open user database. */
+export abstract class UserDatabaseTable {
+  protected readonly db: DatabaseSync;
+  readonly #file: string;
+
+  constructor(db: DatabaseSync, file: string) {
+    this.db = db;
+    this.#file = file;
+  }
+
+  /** Runs work on the database; a failure becomes one line naming the file (locked, corrupt, …). */
+  protected run<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw userDatabaseError(this.#file, error);
+    }
   }
 }
 

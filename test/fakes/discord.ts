@@ -413,3 +413,28 @@ export class FakeDiscord {
     }
   }
 }
+
+const CALLBACK_PATH = /^\/api\/v10\/interactions\/\d+\/(token-\d+)\/callback$/;
+
+/**
+ * What the user read of an interaction: the immediate reply's content, the deferred reply's final edit
+ * (its content, else its embeds as JSON), or the ephemeral follow-up a failure after the deferral gets.
+ */
+export async function answerTo(discord: FakeDiscord, token: string, timeoutMs = 30_000): Promise<string> {
+  const call = await discord.waitForCall(
+    (c: RecordedCall) =>
+      (c.method === 'POST' &&
+        CALLBACK_PATH.exec(c.path)?.[1] === token &&
+        (c.body as { type: number }).type === 4) ||
+      (c.method === 'PATCH' && c.path.endsWith(`/${token}/messages/@original`)) ||
+      (c.method === 'POST' && c.path.endsWith(`/webhooks/${APP_ID}/${token}`)),
+    timeoutMs,
+  );
+  const body = call.body as {
+    data?: { content?: string };
+    content?: string;
+    embeds?: unknown[];
+  };
+  if (call.method === 'POST') return body.data?.content ?? body.content ?? '';
+  return body.content || JSON.stringify(body.embeds ?? []);
+}

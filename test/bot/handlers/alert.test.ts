@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { openBot, type RunningBot } from '../../../src/bot/app.ts';
 import { tradingDays } from '../../../src/market/calendar.ts';
 import {
+  answerTo,
   CHANNEL_ID,
   DM_CHANNEL_ID,
   FakeDiscord,
@@ -15,7 +16,6 @@ import {
 import { FakeClock } from '../../helpers/clock.ts';
 import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../../helpers/shared-data.ts';
 
-const CALLBACK = /^\/api\/v10\/interactions\/\d+\/(token-\d+)\/callback$/;
 const OWNER = '600000000000000001';
 const MEMBER = '600000000000000002';
 const LOST_CHANNEL = '888888888888888888';
@@ -24,21 +24,6 @@ interface Body {
   content?: string;
   embeds?: { title?: string }[];
   data?: { content?: string };
-}
-
-/** What the user read: the immediate reply's content, or the deferred reply's final edit. */
-async function answerTo(discord: FakeDiscord, token: string): Promise<string> {
-  const call = await discord.waitForCall(
-    (c: RecordedCall) =>
-      (c.method === 'POST' &&
-        CALLBACK.exec(c.path)?.[1] === token &&
-        (c.body as { type: number }).type === 4) ||
-      (c.method === 'PATCH' && c.path.endsWith(`/${token}/messages/@original`)) ||
-      (c.method === 'POST' && c.path.endsWith(`/webhooks/111111111111111111/${token}`)),
-    60_000,
-  );
-  const body = call.body as Body;
-  return call.method === 'POST' ? (body.data?.content ?? body.content ?? '') : (body.content ?? '');
 }
 
 /** Alert posts (not announcements) in a channel, in order. */
@@ -117,7 +102,7 @@ describe(
     const ask = (
       options: Record<string, unknown>[],
       extra: { permissions?: bigint; userId?: string; resolved?: unknown } = {},
-    ) => answerTo(discord, discord.slashCommand('alert', options, { userId: OWNER, ...extra }));
+    ) => answerTo(discord, discord.slashCommand('alert', options, { userId: OWNER, ...extra }), 60_000);
 
     /** A bot on the test's home and data: the CSV source reads each file once, so new rows need a start. */
     const startBot = async () => {

@@ -4,33 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openBot, type RunningBot } from '../../../src/bot/app.ts';
-import { FakeDiscord, MANAGE_GUILD, type RecordedCall } from '../../fakes/discord.ts';
+import { answerTo, FakeDiscord, MANAGE_GUILD, type RecordedCall } from '../../fakes/discord.ts';
 
-const CALLBACK = /^\/api\/v10\/interactions\/\d+\/(token-\d+)\/callback$/;
 const OWNER = '600000000000000001';
 const MEMBER = '600000000000000002';
-
-/** What the user read: the immediate reply's content, or the deferred reply's final edit. */
-async function answerTo(discord: FakeDiscord, token: string): Promise<string> {
-  const call = await discord.waitForCall(
-    (c: RecordedCall) =>
-      (c.method === 'POST' &&
-        CALLBACK.exec(c.path)?.[1] === token &&
-        (c.body as { type: number }).type === 4) ||
-      (c.method === 'PATCH' && c.path.endsWith(`/${token}/messages/@original`)) ||
-      // A failure after the deferral: the "thinking" reply goes, an ephemeral follow-up says why.
-      (c.method === 'POST' && c.path.endsWith(`/webhooks/111111111111111111/${token}`)),
-    30_000,
-  );
-  const body = call.body as {
-    type?: number;
-    data?: { content?: string };
-    content?: string;
-    embeds?: unknown[];
-  };
-  if (call.method === 'POST') return body.data?.content ?? body.content ?? '';
-  return body.content || JSON.stringify(body.embeds ?? []);
-}
 
 const sub = (name: string, options: Record<string, unknown>[]) => [{ name, type: 1, options }];
 const text = (name: string, value: string) => ({ name, type: 3, value });
@@ -133,7 +110,7 @@ describe('/watchlist, and watchlists as a universe', { timeout: 120_000 }, () =>
       autocomplete: true,
     });
     const call = await discord.waitForCall(
-      (c: RecordedCall) => c.method === 'POST' && CALLBACK.exec(c.path)?.[1] === token,
+      (c: RecordedCall) => c.method === 'POST' && c.path.endsWith(`/${token}/callback`),
     );
     const { data } = call.body as { data: { choices: { value: string }[] } };
     assert.deepEqual(
