@@ -8,14 +8,15 @@ import { openMarketData } from '../market/index.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { openDatabase } from '../store/database.ts';
 import { openUserDatabase } from '../store/user-database.ts';
+import { openRedis, redisAddress } from '../store/redis.ts';
 import { QuestionRouter } from '../llm/ask.ts';
 import { createLlmClient } from '../llm/client.ts';
 import { Summarizer } from '../llm/summarizer.ts';
 import { createBot, type Bot } from './bot.ts';
-import { LlmBudget } from './budget.ts';
+import { DatabaseLlmBudget, RedisLlmBudget } from './budget.ts';
 import { Health, startHealthServer, type HealthServer } from './health.ts';
 import { Metrics } from '../lib/metrics.ts';
-import { Cooldown } from './cooldown.ts';
+import { DatabaseCooldown, RedisCooldown } from './cooldown.ts';
 import { ReportPool } from './report-pool.ts';
 import { ReportRunner } from './reports.ts';
 import { ScheduleStore } from '../schedules.ts';
@@ -43,6 +44,8 @@ export interface RunningBot {
   readonly metrics: Metrics;
   /** The /healthz and /metrics endpoint once it listens; null when HEALTH_PORT is unset. */
   readonly health: Promise<HealthServer | null>;
+  /** Resolves once the shared Redis answers (at once without REDIS_URL); rejects in one line when it cannot. */
+  readonly shared: Promise<void>;
   /** Graceful shutdown: replies under way finish, then Discord, the data source and the store close. */
   close(): Promise<void>;
 }
@@ -109,6 +112,21 @@ export function openBot(io: BotIo): RunningBot {
     maxWaitSeconds: config.discord.maxWaitSeconds,
   });
   const llm = createLlmClient(config.llm, io.fetch);
+  const llmLimits = {
+    perUser: config.llm.dailyUserBudget,
+    perServer: config.llm.dailyServerBudget,
+    global: config.llm.dailyGlobalBudget,
+  };
+  // Shared by every process when set; the address goes to the log, never the URL (it may hold a password).
+  const redis =
+    config.redisUrl === null
+      ? null
+      : openRedis(config.redisUrl, (message) => {
+          logger.warn(
+            { redis: redisAddress(config.redisUrl ?? ''), err: message },
+            'redis connection trouble',
+          );
+        });
   const summarizer = new Summarizer({ client: llm, model: config.llm.model, logger, metrics });
   const bot = createBot({
     token,
@@ -120,18 +138,16 @@ export function openBot(io: BotIo): RunningBot {
     readCondition: (condition, universe, endDate) => pool.history(condition, universe, endDate, runnerData),
     alertIntradayMinutes: opened.marketData.source === 'yahoo' ? config.discord.alertIntradayMinutes : null,
     marketData: opened.marketData,
-    cooldown: new Cooldown(user.db, config.discord.cooldownSeconds, io.now),
+    cooldown:
+      redis === null
+        ? new DatabaseCooldown(user.db, config.discord.cooldownSeconds, io.now)
+        : new RedisCooldown(redis.client, config.discord.cooldownSeconds),
     summarizer,
     questions: llm === null ? null : new QuestionRouter({ client: llm, model: config.llm.model, logger }),
-    llmBudget: new LlmBudget(
-      user.db,
-      {
-        perUser: config.llm.dailyUserBudget,
-        perServer: config.llm.dailyServerBudget,
-        global: config.llm.dailyGlobalBudget,
-      },
-      io.now,
-    ),
+    llmBudget:
+      redis === null
+        ? new DatabaseLlmBudget(user.db, llmLimits, io.now)
+        : new RedisLlmBudget(redis.client, llmLimits, io.now),
     now: io.now,
     logger,
     metrics,
@@ -153,12 +169,15 @@ export function openBot(io: BotIo): RunningBot {
         });
   // Awaited by whoever starts the bot; until then a failure must not count as unhandled.
   endpoint.catch(() => undefined);
+  const shared = redis?.ready ?? Promise.resolve();
+  shared.catch(() => undefined);
   let closed: Promise<void> | null = null;
   return {
     bot,
     logger,
     metrics,
     health: endpoint,
+    shared,
     close() {
       prewarmer?.stop();
       closed ??= endpoint
@@ -171,6 +190,7 @@ export function openBot(io: BotIo): RunningBot {
             opened.close();
             db.close();
             user.db.close();
+            return redis?.close();
           }),
         );
       return closed;

@@ -1,4 +1,14 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { Redis } from 'ioredis';
+import { REDIS_PREFIX } from '../store/redis.ts';
+
+/** One report request per user per window, wherever the last request is kept. */
+export interface Cooldown {
+  /** Records the request and returns 0, or the seconds the user still has to wait (nothing recorded). */
+  take(userId: string): Promise<number>;
+  /** Gives back a request that got the user nothing (its interaction expired before it was acknowledged). */
+  refund(userId: string): Promise<void>;
+}
 
 /**
  * One report request per user per window: enough for anyone reading, too slow to flood the bot. The
@@ -6,7 +16,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
  * rows older than the window are forgotten now and then so the table stays the size of the recently
  * active users.
  */
-export class Cooldown {
+export class DatabaseCooldown implements Cooldown {
   readonly #db: DatabaseSync;
   readonly #windowMs: number;
   readonly #now: () => Date;
@@ -27,13 +37,16 @@ export class Cooldown {
     this.#refund = db.prepare('DELETE FROM cooldowns WHERE user_id = ?');
   }
 
-  /** Gives back a request that got the user nothing (its interaction expired before it was acknowledged). */
-  refund(userId: string): void {
+  refund(userId: string): Promise<void> {
     this.#refund.run(userId);
+    return Promise.resolve();
   }
 
-  /** Records the request and returns 0, or the seconds the user still has to wait (nothing recorded). */
-  take(userId: string): number {
+  take(userId: string): Promise<number> {
+    return Promise.resolve(this.#take(userId));
+  }
+
+  #take(userId: string): number {
     if (this.#windowMs === 0) return 0;
     const now = this.#now().getTime();
     this.#db.exec('BEGIN IMMEDIATE');
@@ -54,5 +67,43 @@ export class Cooldown {
       this.#db.exec('ROLLBACK');
       throw error;
     }
+  }
+}
+
+/**
+ * Records the request unless one is already there, in one step: 0, or the milliseconds left of the
+ * window. Redis keeps the window (the key expires with it), so every process sees the same cooldown.
+ */
+const TAKE_SCRIPT = `
+if redis.call('SET', KEYS[1], '1', 'PX', ARGV[1], 'NX') then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+  return 0
+end
+return left`;
+
+/** The cooldown of several bot processes: one key per user in the shared Redis, expiring with the window. */
+export class RedisCooldown implements Cooldown {
+  readonly #redis: Redis;
+  readonly #windowMs: number;
+
+  constructor(redis: Redis, seconds: number) {
+    this.#redis = redis;
+    this.#windowMs = seconds * 1000;
+  }
+
+  #key(userId: string): string {
+    return `${REDIS_PREFIX}cooldown:${userId}`;
+  }
+
+  async take(userId: string): Promise<number> {
+    if (this.#windowMs === 0) return 0;
+    const left = Number(await this.#redis.eval(TAKE_SCRIPT, 1, this.#key(userId), this.#windowMs));
+    return left === 0 ? 0 : Math.ceil(left / 1000);
+  }
+
+  async refund(userId: string): Promise<void> {
+    await this.#redis.del(this.#key(userId));
   }
 }

@@ -45,6 +45,7 @@ installCrashGuard(process, {
 });
 try {
   await running.health;
+  await running.shared;
 } catch (error) {
   process.stderr.write(`tapewatch: ${describeError(error)}\n`);
   await running.close().catch(() => undefined);

@@ -88,7 +88,7 @@ export async function withCooldown(
   refuse: (text: string) => Promise<unknown>,
   work: () => Promise<Outcome>,
 ): Promise<Outcome> {
-  const wait = context.deps.cooldown.take(userId);
+  const wait = await context.deps.cooldown.take(userId);
   if (wait > 0) {
     await refuse(cooldownMessage(wait));
     return 'cooldown';
@@ -113,7 +113,7 @@ export async function acknowledge(
     context.acknowledged(interaction.id);
     return true;
   } catch (error) {
-    context.deps.cooldown.refund(userId);
+    await context.deps.cooldown.refund(userId);
     log.warn({ err: describeError(error) }, 'could not acknowledge the interaction; nothing computed');
     return false;
   }

@@ -18,7 +18,8 @@ export const DEFAULT_DISCORD_API_URL = 'https://discord.com/api';
 export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /** Variables whose values must never be echoed, not even in a configuration error. */
-const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'OPENAI_API_KEY']);
+// REDIS_URL may carry a password (redis://:secret@host).
+const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'OPENAI_API_KEY', 'REDIS_URL']);
 
 const blankToUndefined = (value: unknown): unknown =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
@@ -94,6 +95,10 @@ const envSchema = z.object({
       .default(['sp500']),
   ),
   OPENAI_API_KEY: optionalString,
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }).optional(),
+  ),
   OPENAI_BASE_URL: z.preprocess(
     blankToUndefined,
     z
@@ -187,6 +192,11 @@ export interface Config {
   readonly yahoo: YahooSettings;
   readonly discord: DiscordSettings;
   readonly llm: LlmSettings;
+  /**
+   * Redis shared by every bot process (cooldowns, LLM budgets, …); null (REDIS_URL unset) keeps all of
+   * it in this process and the user database, as a single bot needs.
+   */
+  readonly redisUrl: string | null;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -207,6 +217,7 @@ export function parseConfig(env: Environment): Config {
   const homeDir = path.resolve(values.TAPEWATCH_HOME ?? path.join(homedir(), '.tapewatch'));
   return Object.freeze({
     marketDataSource: values.MARKET_DATA_SOURCE,
+    redisUrl: values.REDIS_URL ?? null,
     marketDataDirs: Object.freeze(values.MARKET_DATA_DIRS),
     homeDir,
     storePath: path.resolve(values.TAPEWATCH_STORE_PATH ?? path.join(homeDir, 'bars.sqlite')),

@@ -51,7 +51,11 @@ export class Summarizer {
    * `allowCall` is asked before each real call to the model (never for a cached summary), so a daily
    * budget counts calls, not requests; when it says no, the template answers.
    */
-  summarize(report: Report, headline: readonly string[], allowCall?: () => boolean): Promise<Summary> {
+  summarize(
+    report: Report,
+    headline: readonly string[],
+    allowCall?: () => Promise<boolean>,
+  ): Promise<Summary> {
     const client = this.#deps.client;
     if (client === null) {
       this.#deps.metrics?.summary('template_no_model');
@@ -64,7 +68,13 @@ export class Summarizer {
     const cached = this.#cache.get<Summary>(key);
     if (cached) return Promise.resolve(cached);
     return this.#inFlight.run(key, async () => {
-      const summary = await this.#ask(client, report, headline, facts, allowCall ?? (() => true));
+      const summary = await this.#ask(
+        client,
+        report,
+        headline,
+        facts,
+        allowCall ?? (() => Promise.resolve(true)),
+      );
       if (summary.origin === 'llm') this.#cache.set(key, summary);
       return summary;
     });
@@ -75,7 +85,7 @@ export class Summarizer {
     report: Report,
     headline: readonly string[],
     facts: ReturnType<typeof reportFacts>,
-    allowCall: () => boolean,
+    allowCall: () => Promise<boolean>,
   ): Promise<Summary> {
     const allowed = factNumbers(facts);
     const system = fillPrompt(this.#prompt, { report: report.command, asOf: report.asOf });
@@ -85,7 +95,7 @@ export class Summarizer {
     let problem = '';
     let reason = '';
     for (let attempt = 1; attempt <= 2; attempt++) {
-      if (!allowCall()) {
+      if (!(await allowCall())) {
         this.#deps.metrics?.summary('template_budget');
         return templateSummary(report, headline, "today's limit of language-model calls is reached");
       }

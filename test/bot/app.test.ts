@@ -10,6 +10,8 @@ import { DISCORD_LIMITS, embedLength } from '../../src/render/discord.ts';
 import { FakeClock } from '../helpers/clock.ts';
 import { FakeOpenAI } from '../fakes/openai.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';
+import { SKIP_WITHOUT_REDIS, startRedis } from '../helpers/redis.ts';
+import { openRedis } from '../../src/store/redis.ts';
 import {
   APP_ID,
   CHANNEL_ID,
@@ -702,6 +704,75 @@ describe('npm start as a process', { timeout: 60_000 }, () => {
       rmSync(home, { recursive: true, force: true });
     }
   });
+
+  it('names an unreachable REDIS_URL by host and port in one line, never its password, exit 1', async () => {
+    const discord = await FakeDiscord.start();
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-bad-redis-'));
+    try {
+      const bot = startProcess(process.execPath, [BOT_MAIN], {
+        cwd: home,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...botEnvironment(discord, home),
+          // Port 9 (discard) is closed on loopback.
+          REDIS_URL: 'redis://:hunter2@127.0.0.1:9',
+        },
+      });
+      assert.equal(await bot.exit(), 1);
+      const toUser = bot
+        .output()
+        .trim()
+        .split('\n')
+        .filter((line) => !line.startsWith('{'));
+      assert.deepEqual(toUser, [
+        'tapewatch: REDIS_URL (127.0.0.1:9) cannot be reached: connect ECONNREFUSED 127.0.0.1:9.',
+      ]);
+      assert.ok(!bot.output().includes('hunter2'), 'the password is never printed');
+    } finally {
+      await discord.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it(
+    'keeps cooldowns in the shared Redis: one set by another process holds here',
+    {
+      skip: SKIP_WITHOUT_REDIS,
+    },
+    async () => {
+      const redis = await startRedis();
+      const other = openRedis(redis.url, () => undefined);
+      try {
+        await other.ready;
+        await withBotProcess(
+          async (_bot, discord) => {
+            const waiting = freshUser();
+            // Another bot process has just answered this user: its cooldown key is in Redis.
+            await other.client.set(`tapewatch:cooldown:${waiting}`, '1', 'PX', 30_000);
+            const refused = discord.slashCommand('rotation', [], { userId: waiting });
+            const reply = callbackData(await discord.waitForCall(callbackFor(refused)));
+            assert.match(
+              reply.data?.content ?? '',
+              /^One report at a time, please: you can ask again in (29|30) s\.$/,
+            );
+
+            const asking = freshUser();
+            const answered = discord.slashCommand('rotation', [], { userId: asking });
+            await discord.waitForCall(originalFor(answered), 30_000);
+            const left = await other.client.pttl(`tapewatch:cooldown:${asking}`);
+            assert.ok(
+              left > 0 && left <= 30_000,
+              `this process's cooldown is in Redis for the others (${left} ms)`,
+            );
+          },
+          { REDIS_URL: redis.url, BOT_COOLDOWN_SECONDS: '30' },
+        );
+      } finally {
+        await other.close();
+        await redis.stop();
+      }
+    },
+  );
 
   it('says plainly that DISCORD_TOKEN is missing and exits 1', async () => {
     // Run from an empty folder, so a developer's own .env cannot supply a token.

@@ -89,6 +89,25 @@ describe('Discord settings', () => {
     );
   });
 
+  it('reads REDIS_URL and the intraday alert interval; a bad REDIS_URL is named without its password', () => {
+    assert.equal(parseConfig({}).redisUrl, null);
+    assert.equal(
+      parseConfig({ REDIS_URL: 'redis://:pw@10.0.0.5:6380/1' }).redisUrl,
+      'redis://:pw@10.0.0.5:6380/1',
+    );
+    assert.equal(parseConfig({ REDIS_URL: 'rediss://cache.example' }).redisUrl, 'rediss://cache.example');
+    assert.equal(parseConfig({}).discord.alertIntradayMinutes, 30);
+    assert.equal(parseConfig({ ALERT_INTRADAY_MINUTES: '0' }).discord.alertIntradayMinutes, null);
+    assert.throws(
+      () => parseConfig({ REDIS_URL: 'http://:hunter2@cache.example', ALERT_INTRADAY_MINUTES: '500' }),
+      (e: unknown) =>
+        e instanceof TapewatchError &&
+        /REDIS_URL=\[redacted\]: expected a redis:\/\/ or rediss:\/\/ URL/.test(e.message) &&
+        /ALERT_INTRADAY_MINUTES/.test(e.message) &&
+        !e.message.includes('hunter2'),
+    );
+  });
+
   it('reads the data settings: the bad-tick size and the longest Retry-After waited', () => {
     const defaults = parseConfig({});
     assert.deepEqual([defaults.badTickFactor, defaults.yahoo.maxRetryAfterSeconds], [3, 60]);

@@ -28,7 +28,11 @@ export async function understand(
   const { runner, questions } = deps;
   const keywords = routeDirectMessage(text);
   if (keywords.kind === 'help' && !keywords.unplaced) return { reply: `${keywords.reason}\n\n${DM_HELP}` };
-  if (questions && (modelFirst || keywords.kind === 'help') && deps.llmBudget.take(who.userId, who.guildId)) {
+  if (
+    questions &&
+    (modelFirst || keywords.kind === 'help') &&
+    (await deps.llmBudget.take(who.userId, who.guildId))
+  ) {
     const routed = await questions.route(text, runner.today());
     if (routed.kind === 'decline') return { reply: OFF_TOPIC };
     if (routed.kind === 'report' && isRequestName(routed.report)) {
