@@ -9,6 +9,8 @@ import type { DatabaseSync } from 'node:sqlite';
 import { openDatabase } from '../store/database.ts';
 import { openUserDatabase } from '../store/user-database.ts';
 import { openRedis, redisAddress } from '../store/redis.ts';
+import { SharedRequestBudget } from '../store/shared-budget.ts';
+import { sleep } from '../lib/abort.ts';
 import { QuestionRouter } from '../llm/ask.ts';
 import { createLlmClient } from '../llm/client.ts';
 import { Summarizer } from '../llm/summarizer.ts';
@@ -76,6 +78,16 @@ export function openBot(io: BotIo): RunningBot {
     user.db.close();
     throw error;
   }
+  // Shared by every process when set; the address goes to the log, never the URL (it may hold a password).
+  const redis =
+    config.redisUrl === null
+      ? null
+      : openRedis(config.redisUrl, (message) => {
+          logger.warn(
+            { redis: redisAddress(config.redisUrl ?? ''), err: message },
+            'redis connection trouble',
+          );
+        });
   const metrics = new Metrics({ bars: config.storePath, user: config.userDbPath });
   const health = new Health(io.now);
   const pool = new ReportPool({
@@ -94,6 +106,16 @@ export function openBot(io: BotIo): RunningBot {
       database: db,
       generateDemo: generateDemoInWorker,
       metrics,
+      ...(redis === null
+        ? {}
+        : {
+            yahooBudget: new SharedRequestBudget(redis.client, 'yahoo', config.yahoo.requestsPerMinute, {
+              sleep,
+              onError: (message) => {
+                logger.warn({ component: 'yahoo' }, message);
+              },
+            }),
+          }),
       observeHttp: (event) => {
         if (event === 'attempt' || event === 'retry' || event === 'rate_limited') metrics.yahoo(event);
         health.observeData(event);
@@ -117,16 +139,6 @@ export function openBot(io: BotIo): RunningBot {
     perServer: config.llm.dailyServerBudget,
     global: config.llm.dailyGlobalBudget,
   };
-  // Shared by every process when set; the address goes to the log, never the URL (it may hold a password).
-  const redis =
-    config.redisUrl === null
-      ? null
-      : openRedis(config.redisUrl, (message) => {
-          logger.warn(
-            { redis: redisAddress(config.redisUrl ?? ''), err: message },
-            'redis connection trouble',
-          );
-        });
   const summarizer = new Summarizer({ client: llm, model: config.llm.model, logger, metrics });
   const bot = createBot({
     token,

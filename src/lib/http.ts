@@ -67,7 +67,7 @@ export interface RetryDeps {
   /** Any logger with a debug level (lib sits below log.ts). */
   readonly logger: { readonly debug: LogFn };
   /** Every attempt takes a token first; a 429 pauses it for every request. */
-  readonly budget?: RequestBudget;
+  readonly budget?: RequestGate;
   /** Told of each attempt, retry and 429, and whether each request got an answer in the end. */
   readonly observe?: (event: HttpEvent) => void;
 }
@@ -78,13 +78,19 @@ export interface RetryDeps {
  */
 export type HttpEvent = 'attempt' | 'retry' | 'rate_limited' | 'answered' | 'unanswered';
 
+/** What every request to a server passes: a token to go, and a pause for all after a 429. */
+export interface RequestGate {
+  take(signal?: AbortSignal): Promise<void>;
+  pauseFor(ms: number): void;
+}
+
 /**
  * A token bucket shared by every request to one server: at most `perMinute` requests a minute on
  * average, bursts up to `burst`. When the server answers 429 the bucket pauses for everyone, for its
  * Retry-After or the backoff: the requests under way wait together instead of each earning another
  * refusal. Tokens are handed out in the order they were asked for.
  */
-export class RequestBudget {
+export class RequestBudget implements RequestGate {
   readonly #perMs: number;
   readonly #burst: number;
   readonly #now: () => number;

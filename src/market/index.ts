@@ -6,7 +6,7 @@ import { CachedMarketData, DEFAULT_CACHE_POLICY } from './cache.ts';
 import { CsvMarketData } from './csv.ts';
 import { CsvCache } from './csv-cache.ts';
 import { DemoMarketData, type DemoGenerator } from './demo.ts';
-import type { FetchFn, HttpEvent } from '../lib/http.ts';
+import type { FetchFn, HttpEvent, RequestGate } from '../lib/http.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { BarStore, StoredMarketData } from './store.ts';
 import type { MarketData } from './types.ts';
@@ -35,6 +35,8 @@ export interface MarketDataDeps {
   readonly metrics?: Metrics;
   /** Where the demo market is generated; in this thread when absent (the bot uses its report workers). */
   readonly generateDemo?: DemoGenerator;
+  /** Yahoo's request budget when several processes share it (see YahooDeps.budget). */
+  readonly yahooBudget?: RequestGate;
 }
 
 export interface OpenedMarketData {
@@ -85,6 +87,7 @@ export function openMarketData(
           fetch: deps.fetch,
           logger: deps.logger.child({ component: 'yahoo' }),
           ...(deps.observeHttp === undefined ? {} : { observe: deps.observeHttp }),
+          ...(deps.yahooBudget === undefined ? {} : { budget: deps.yahooBudget }),
         });
       });
       const cached = new CachedMarketData(

@@ -12,6 +12,7 @@ import {
   createRetryingFetch,
   HttpFailure,
   RequestBudget,
+  type RequestGate,
   type FetchFn,
   type HttpEvent,
   type SleepFn,
@@ -152,6 +153,11 @@ export interface YahooDeps {
   readonly now?: () => number;
   /** Told of every HTTP attempt, retry, 429 and final outcome (metrics, health). */
   readonly observe?: (event: HttpEvent) => void;
+  /**
+   * The request budget, when it is shared beyond this process (a Redis bucket for several bot
+   * processes); a bucket of this process's own at YAHOO_REQUESTS_PER_MINUTE when absent.
+   */
+  readonly budget?: RequestGate;
 }
 
 export class YahooMarketData implements MarketData {
@@ -185,10 +191,12 @@ export class YahooMarketData implements MarketData {
         sleep,
         random: deps.random ?? Math.random,
         logger: deps.logger,
-        budget: new RequestBudget(settings.requestsPerMinute, settings.requestsPerMinute, {
-          now: deps.now ?? Date.now,
-          sleep,
-        }),
+        budget:
+          deps.budget ??
+          new RequestBudget(settings.requestsPerMinute, settings.requestsPerMinute, {
+            now: deps.now ?? Date.now,
+            sleep,
+          }),
         ...(deps.observe === undefined ? {} : { observe: deps.observe }),
       },
     );
