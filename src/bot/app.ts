@@ -109,6 +109,12 @@ export function openBot(io: BotIo): RunningBot {
       ...(redis === null
         ? {}
         : {
+            shared: {
+              redis: redis.client,
+              onError: (message: string) => {
+                logger.warn({ component: 'shared-cache' }, message);
+              },
+            },
             yahooBudget: new SharedRequestBudget(redis.client, 'yahoo', config.yahoo.requestsPerMinute, {
               sleep,
               onError: (message) => {

@@ -39,6 +39,17 @@ function sizeOf(value: unknown): number {
   return 256 + bars.dates.length * 16 + columns.reduce((sum, column) => sum + column.byteLength, 0);
 }
 
+/**
+ * Seconds an entry made at `now` stays fresh: briefly while the market is open (prices move), until the
+ * next open while it is closed, at most closedMaxTtlSeconds.
+ */
+export function cacheTtlSeconds(now: Date, policy: CachePolicy, kind: 'bars' | 'quote'): number {
+  const status = marketStatus(now);
+  if (status.isOpen) return kind === 'bars' ? policy.openBarsTtlSeconds : policy.openQuoteTtlSeconds;
+  const untilOpen = Math.ceil((status.nextOpen.getTime() - now.getTime()) / 1000);
+  return Math.max(1, Math.min(untilOpen, policy.closedMaxTtlSeconds));
+}
+
 export class CachedMarketData implements MarketData {
   readonly source: MarketData['source'];
   readonly label: string;
@@ -86,12 +97,7 @@ export class CachedMarketData implements MarketData {
 
   /** Seconds an entry made now stays fresh. */
   ttlSeconds(kind: 'bars' | 'quote'): number {
-    const now = this.now();
-    const status = marketStatus(now);
-    if (status.isOpen)
-      return kind === 'bars' ? this.policy.openBarsTtlSeconds : this.policy.openQuoteTtlSeconds;
-    const untilOpen = Math.ceil((status.nextOpen.getTime() - now.getTime()) / 1000);
-    return Math.max(1, Math.min(untilOpen, this.policy.closedMaxTtlSeconds));
+    return cacheTtlSeconds(this.now(), this.policy, kind);
   }
 
   /**

@@ -6,7 +6,9 @@ import { CachedMarketData, DEFAULT_CACHE_POLICY } from './cache.ts';
 import { CsvMarketData } from './csv.ts';
 import { CsvCache } from './csv-cache.ts';
 import { DemoMarketData, type DemoGenerator } from './demo.ts';
+import type { Redis } from 'ioredis';
 import type { FetchFn, HttpEvent, RequestGate } from '../lib/http.ts';
+import { SharedMarketData } from './shared.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import { BarStore, StoredMarketData } from './store.ts';
 import type { MarketData } from './types.ts';
@@ -37,6 +39,11 @@ export interface MarketDataDeps {
   readonly generateDemo?: DemoGenerator;
   /** Yahoo's request budget when several processes share it (see YahooDeps.budget). */
   readonly yahooBudget?: RequestGate;
+  /**
+   * The Redis several bot processes share: live data is then cached there too, between this process's
+   * memory and its source, and each fetch is made by one process for all (see SharedMarketData).
+   */
+  readonly shared?: { readonly redis: Redis; readonly onError: (message: string) => void };
 }
 
 export interface OpenedMarketData {
@@ -90,8 +97,11 @@ export function openMarketData(
           ...(deps.yahooBudget === undefined ? {} : { budget: deps.yahooBudget }),
         });
       });
+      const stored = new StoredMarketData(yahoo, new BarStore(db, config.storePath), deps.now);
       const cached = new CachedMarketData(
-        new StoredMarketData(yahoo, new BarStore(db, config.storePath), deps.now),
+        deps.shared === undefined
+          ? stored
+          : new SharedMarketData(stored, deps.shared.redis, { now: deps.now, onError: deps.shared.onError }),
         deps.now,
         { ...DEFAULT_CACHE_POLICY, maxBytes: config.cacheMaxBytes },
         deps.metrics,

@@ -11,6 +11,9 @@ import { FakeClock } from '../helpers/clock.ts';
 import { FakeOpenAI } from '../fakes/openai.ts';
 import { startProcess, type RunningProcess } from '../helpers/process.ts';
 import { SKIP_WITHOUT_REDIS, startRedis } from '../helpers/redis.ts';
+import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts';
+import { YahooMarket } from '../fakes/yahoo-market.ts';
+import { FakeYahoo } from '../fakes/yahoo-server.ts';
 import { openRedis } from '../../src/store/redis.ts';
 import {
   APP_ID,
@@ -979,3 +982,80 @@ describe('Explain with a language model on loopback', { timeout: 60_000 }, () =>
     assert.equal(body.embeds?.length ?? 0, 0);
   });
 });
+
+describe(
+  'two bots sharing one Redis, with live data from a fake Yahoo',
+  { skip: SKIP_WITHOUT_REDIS || SKIP_WITHOUT_SHARED_DATA, timeout: 120_000 },
+  () => {
+    // 2021-04-21, 18:00 in New York: the session has closed.
+    const clock = new FakeClock('2021-04-21T22:00:00Z');
+
+    /**
+     * Two bots, each with its own home (bar store), memory cache, report workers, Redis connection and
+     * fake Discord, against one fake Yahoo; ten identical /breadth requests go to each at once.
+     * Returns the chart requests Yahoo saw.
+     */
+    async function twentyRequests(redisUrl: string | null): Promise<number> {
+      const yahoo = new FakeYahoo(
+        sharedPath('yahoo-http'),
+        new YahooMarket([sharedPath('prices', 'etf')], clock.now),
+      );
+      await yahoo.start();
+      const bots: { discord: FakeDiscord; running: RunningBot; home: string }[] = [];
+      try {
+        for (let i = 0; i < 2; i++) {
+          const discord = await FakeDiscord.start();
+          const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-shared-'));
+          const running = openBot({
+            env: {
+              ...botEnvironment(discord, home),
+              MARKET_DATA_SOURCE: 'yahoo',
+              PREWARM_UNIVERSES: 'none',
+              BOT_COOLDOWN_SECONDS: '0',
+              LOG_LEVEL: 'silent',
+              ...(redisUrl === null ? {} : { REDIS_URL: redisUrl }),
+            },
+            fetch: yahoo.fetch,
+            now: clock.now,
+            schedulerIntervalMs: 3_600_000,
+          });
+          bots.push({ discord, running, home });
+          await running.shared;
+          await running.bot.start();
+        }
+        const tokens = bots.flatMap(({ discord }) =>
+          Array.from({ length: 10 }, () =>
+            discord.slashCommand('breadth', [{ name: 'universe', type: 3, value: 'sectors' }], {
+              userId: freshUser(),
+            }),
+          ).map((token) => ({ discord, token })),
+        );
+        for (const { discord, token } of tokens) {
+          const answer = bodyOf(await discord.waitForCall(originalFor(token), 60_000));
+          assert.match(answer.embeds?.[0]?.title ?? '', /Breadth/, JSON.stringify(answer).slice(0, 300));
+        }
+        return yahoo.requestsTo('/v8/finance/chart');
+      } finally {
+        for (const { discord, running, home } of bots) {
+          await running.close();
+          await discord.close();
+          rmSync(home, { recursive: true, force: true });
+        }
+        await yahoo.stop();
+      }
+    }
+
+    it('loads each history once between them, where two bots on their own load it twice', async () => {
+      const redis = await startRedis();
+      try {
+        const shared = await twentyRequests(redis.url);
+        const alone = await twentyRequests(null);
+        // sectors: the 11 sector ETFs, with SPY and RSP (cap and equal weight) that breadth compares with.
+        assert.equal(shared, 13, 'one chart request per symbol between the two bots');
+        assert.equal(alone, 26, 'each bot on its own asks for every symbol');
+      } finally {
+        await redis.stop();
+      }
+    });
+  },
+);
