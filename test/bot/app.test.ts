@@ -15,6 +15,9 @@ import { SKIP_WITHOUT_SHARED_DATA, sharedPath } from '../helpers/shared-data.ts'
 import { YahooMarket } from '../fakes/yahoo-market.ts';
 import { FakeYahoo } from '../fakes/yahoo-server.ts';
 import { openRedis } from '../../src/store/redis.ts';
+import { openUserDatabase } from '../../src/store/user-database.ts';
+import { ScheduleStore } from '../../src/schedules.ts';
+import { AlertStore, parseAlertCondition } from '../../src/alerts.ts';
 import {
   APP_ID,
   CHANNEL_ID,
@@ -1059,3 +1062,68 @@ describe(
     });
   },
 );
+
+describe('two bots sharing one user database', { timeout: 120_000 }, () => {
+  it('post each scheduled slot and each alert firing once between them', async () => {
+    // Thursday 2024-07-11, 16:30:20 in New York: a 16:30 slot is due, and the close has settled.
+    const clock = new FakeClock('2024-07-11T20:30:20Z');
+    const shared = mkdtempSync(path.join(tmpdir(), 'tapewatch-two-bots-'));
+    const userDb = path.join(shared, 'tapewatch.sqlite');
+    const setup = openUserDatabase(userDb, null);
+    const schedule = new ScheduleStore(setup.db, userDb).add(
+      {
+        guildId: GUILD_ID,
+        channelId: CHANNEL_ID,
+        report: 'rotation',
+        time: '16:30',
+        days: 'weekdays',
+        timeZone: 'America/New_York',
+        createdBy: 'x',
+      },
+      new Date('2024-07-10T00:00:00Z'),
+    );
+    new AlertStore(setup.db, userDb).add(
+      {
+        target: { scope: 'server', guildId: GUILD_ID, channelId: CHANNEL_ID },
+        // Holds at every close of the demo market: a new alert fires on its first reading.
+        condition: parseAlertCondition('SPY above 1'),
+        universe: 'sp500',
+        createdBy: 'x',
+      },
+      new Date('2024-07-10T00:00:00Z'),
+    );
+    setup.db.close();
+    const bots: { discord: FakeDiscord; running: RunningBot }[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        const discord = await FakeDiscord.start();
+        const home = path.join(shared, `home-${i}`);
+        const running = openBot({
+          env: { ...botEnvironment(discord, home), TAPEWATCH_DB_PATH: userDb, LOG_LEVEL: 'silent' },
+          fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
+          now: clock.now,
+          schedulerIntervalMs: 3_600_000,
+        });
+        bots.push({ discord, running });
+        await running.bot.start();
+      }
+      // Both bots pass over the schedules and alerts at once, twice.
+      for (let round = 0; round < 2; round++) {
+        await Promise.all(
+          bots.flatMap(({ running }) => [running.bot.scheduler.tick(), running.bot.alerts.tick()]),
+        );
+      }
+      const posts = bots.flatMap(({ discord }) => discord.calls.filter(channelPost(CHANNEL_ID)));
+      const alertPosts = posts.filter((call) => (bodyOf(call).content ?? '').startsWith('🔔'));
+      const reportPosts = posts.filter((call) => /Rotation/.test(bodyOf(call).embeds?.[0]?.title ?? ''));
+      assert.equal(alertPosts.length, 1, 'the alert fired once');
+      assert.equal(reportPosts.length, 1, `schedule #${schedule.id} posted once`);
+    } finally {
+      for (const { discord, running } of bots) {
+        await running.close();
+        await discord.close();
+      }
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+});
