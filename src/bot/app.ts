@@ -59,7 +59,10 @@ export interface RunningBot {
 export function openBot(io: BotIo): RunningBot {
   const config = parseConfig(io.env);
   const token = requireDiscordToken(config);
-  const logger = createLogger(config.logLevel, io.logDestination);
+  const shardIds = config.discord.shardIds;
+  const rootLogger = createLogger(config.logLevel, io.logDestination);
+  // A shard's lines say which shard wrote them; its health endpoint is HEALTH_PORT + its first shard id.
+  const logger = shardIds === null ? rootLogger : rootLogger.child({ shard: shardIds[0] ?? 0 });
   // The user database first: when it is new, it carries over the schedules an older version kept in the
   // bar store, before that store is opened as a cache.
   const user = openUserDatabase(config.userDbPath, config.storePath);
@@ -154,6 +157,8 @@ export function openBot(io: BotIo): RunningBot {
     watchlists: new WatchlistStore(user.db, config.userDbPath),
     alerts: new AlertStore(user.db, config.userDbPath),
     readCondition: (condition, universe, endDate) => pool.history(condition, universe, endDate, runnerData),
+    // Schedules and alerts run in one shard (the one with the DMs); their claims would hold anyway.
+    runsTimers: shardIds === null || shardIds.includes(0),
     alertIntradayMinutes: opened.marketData.source === 'yahoo' ? config.discord.alertIntradayMinutes : null,
     marketData: opened.marketData,
     cooldown:
@@ -174,7 +179,11 @@ export function openBot(io: BotIo): RunningBot {
     ...(prewarmer === null ? {} : { warmingUp: () => prewarmer.progress() !== null }),
   });
   prewarmer?.start();
-  const where = config.discord.health;
+  const firstShard = shardIds?.[0] ?? 0;
+  const where =
+    config.discord.health === null || firstShard === 0 || config.discord.health.port === 0
+      ? config.discord.health
+      : { ...config.discord.health, port: config.discord.health.port + firstShard };
   const endpoint =
     where === null
       ? Promise.resolve(null)

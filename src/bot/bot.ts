@@ -226,9 +226,11 @@ export function createBot(deps: BotDeps): Bot {
       });
       await client.login(deps.token);
       await ready;
-      logger.info({ user: client.user?.tag }, 'connected to Discord');
-      scheduler.start();
-      alerts.start();
+      logger.info({ user: client.user?.tag, shards: client.shard?.ids ?? null }, 'connected to Discord');
+      if (deps.runsTimers !== false) {
+        scheduler.start();
+        alerts.start();
+      }
     },
     async stop() {
       stopping = true;

@@ -80,6 +80,36 @@ const envSchema = z.object({
   BOT_REPORT_CONCURRENCY: integerInRange(1, 16, 2),
   BOT_MAX_WAIT_SECONDS: integerInRange(5, 600, 60),
   ALERT_INTRADAY_MINUTES: integerInRange(0, 390, 30),
+  SHARD_COUNT: z.preprocess(
+    blankToUndefined,
+    z
+      .union([z.literal('auto'), z.coerce.number().int().min(1).max(1024)], {
+        error: 'expected auto or a number of shards from 1 to 1024',
+      })
+      .optional(),
+  ),
+  SHARD_SPAWN_DELAY_MS: integerInRange(0, 60_000, 5_500),
+  // Set by discord.js's ShardingManager for the processes it starts: which shards this one runs.
+  SHARDS: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          // One id ("1") for a shard process, a JSON list ("[0,1]") for a process running several.
+          const parsed: unknown = JSON.parse(text);
+          const ids: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+          if (ids.length > 0 && ids.every((id) => Number.isInteger(id) && (id as number) >= 0)) {
+            return ids as number[];
+          }
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({ code: 'custom', message: 'expected a shard id or a JSON list of them, such as [0]' });
+        return z.NEVER;
+      })
+      .optional(),
+  ),
   PREWARM_UNIVERSES: z.preprocess(
     blankToUndefined,
     z
@@ -152,6 +182,15 @@ export interface DiscordSettings {
    * reads them after the close only.
    */
   readonly alertIntradayMinutes: number | null;
+  /**
+   * Gateway shards to run as processes of their own (SHARD_COUNT: a number, or auto for Discord's
+   * recommendation); null runs one process with one connection, as a bot in fewer than 2,500 servers needs.
+   */
+  readonly shardCount: number | 'auto' | null;
+  /** Milliseconds between starting two shards (Discord lets a bot identify once every 5 seconds). */
+  readonly shardSpawnDelayMs: number;
+  /** The shards this process runs when a ShardingManager started it; null otherwise. */
+  readonly shardIds: readonly number[] | null;
   /** Where /healthz and /metrics are served (HEALTH_PORT, HEALTH_HOST); null when HEALTH_PORT is unset. */
   readonly health: { readonly host: string; readonly port: number } | null;
 }
@@ -246,6 +285,9 @@ export function parseConfig(env: Environment): Config {
       maxWaitSeconds: values.BOT_MAX_WAIT_SECONDS,
       prewarmUniverses: Object.freeze(values.PREWARM_UNIVERSES),
       alertIntradayMinutes: values.ALERT_INTRADAY_MINUTES === 0 ? null : values.ALERT_INTRADAY_MINUTES,
+      shardCount: values.SHARD_COUNT ?? null,
+      shardSpawnDelayMs: values.SHARD_SPAWN_DELAY_MS,
+      shardIds: values.SHARDS === undefined ? null : Object.freeze(values.SHARDS),
       health:
         values.HEALTH_PORT === undefined
           ? null

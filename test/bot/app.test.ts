@@ -711,6 +711,59 @@ describe('npm start as a process', { timeout: 60_000 }, () => {
     }
   });
 
+  it('runs SHARD_COUNT=auto as one process per shard, each answering only its own servers', async () => {
+    const discord = await FakeDiscord.start();
+    discord.recommendedShards = 2;
+    const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-shards-'));
+    const manager = startProcess(process.execPath, [BOT_MAIN], {
+      cwd: home,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...botEnvironment(discord, home),
+        SHARD_COUNT: 'auto',
+        SHARD_SPAWN_DELAY_MS: '0',
+        BOT_COOLDOWN_SECONDS: '0',
+        LOG_LEVEL: 'info',
+      },
+    });
+    try {
+      await manager.waitFor(/all shards started/, 60_000);
+      assert.deepEqual(discord.identifies.map((d) => (d as { shard: number[] }).shard).sort(), [
+        [0, 2],
+        [1, 2],
+      ]);
+      // A server's shard is (id >> 22) % 2: one server on each.
+      const onShard = (shard: number) => String((BigInt(1000 + shard) << 22n) + 7n);
+      const users = ['700000000000000101', '700000000000000102'] as const;
+      const tokens = [0, 1].map((shard) =>
+        discord.slashCommand('rotation', [], { guildId: onShard(shard), userId: users[shard] ?? '' }),
+      );
+      for (const token of tokens) await discord.waitForCall(originalFor(token), 60_000);
+      assert.deepEqual(
+        discord.routed.map((r) => r.shard),
+        [0, 1],
+        'the fake sent each interaction to its server’s shard',
+      );
+      // The log line of each answer names the shard that gave it (written as the answer ends).
+      for (const [shard, user] of users.entries()) {
+        const line = new RegExp(
+          `"shard":${shard},[^\\n]*"user":"${hashUserId(user)}"[^\\n]*"msg":"interaction"`,
+        );
+        await manager.waitFor(line, 10_000);
+      }
+      assert.equal(await manager.stop('SIGTERM'), 0);
+      assert.equal(
+        (manager.output().match(/disconnected from Discord/g) ?? []).length,
+        2,
+        'both shards shut down',
+      );
+    } finally {
+      await manager.stop();
+      await discord.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('names an unreachable REDIS_URL by host and port in one line, never its password, exit 1', async () => {
     const discord = await FakeDiscord.start();
     const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-bad-redis-'));

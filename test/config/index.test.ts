@@ -97,6 +97,18 @@ describe('Discord settings', () => {
     );
     assert.equal(parseConfig({ REDIS_URL: 'rediss://cache.example' }).redisUrl, 'rediss://cache.example');
     assert.equal(parseConfig({}).discord.alertIntradayMinutes, 30);
+    assert.deepEqual(
+      [parseConfig({}).discord.shardCount, parseConfig({}).discord.shardIds],
+      [null, null],
+      'one process unless SHARD_COUNT is set',
+    );
+    const shard = parseConfig({ SHARD_COUNT: 'auto', SHARDS: '1' }).discord;
+    assert.deepEqual([shard.shardCount, shard.shardIds, shard.shardSpawnDelayMs], ['auto', [1], 5500]);
+    assert.deepEqual(parseConfig({ SHARD_COUNT: '4', SHARDS: '[0,2]' }).discord.shardIds, [0, 2]);
+    assert.throws(
+      () => parseConfig({ SHARD_COUNT: 'many' }),
+      /SHARD_COUNT="many": expected auto or a number of shards/,
+    );
     assert.equal(parseConfig({ ALERT_INTRADAY_MINUTES: '0' }).discord.alertIntradayMinutes, null);
     assert.throws(
       () => parseConfig({ REDIS_URL: 'http://:hunter2@cache.example', ALERT_INTRADAY_MINUTES: '500' }),

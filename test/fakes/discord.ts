@@ -112,6 +112,13 @@ export class FakeDiscord {
   readonly #server: Server;
   readonly #gateway: WebSocketServer;
   #socket: WebSocket | null = null;
+  /** The connection of each shard that identified, by shard id, and how many shards the bot runs. */
+  readonly #shards = new Map<number, WebSocket>();
+  #shardCount = 1;
+  /** What /gateway/bot recommends (SHARD_COUNT=auto asks it). */
+  recommendedShards = 1;
+  /** Which shard each interaction and DM was sent to, in order. */
+  readonly routed: { readonly shard: number; readonly event: string; readonly guildId: string | null }[] = [];
   #sequence = 0;
 
   private constructor() {
@@ -219,22 +226,29 @@ export class FakeDiscord {
       this.resumes.push(payload.d);
       this.#socket = socket;
       this.#ready = true;
-      this.dispatch('RESUMED', {});
+      this.dispatch('RESUMED', {}, socket);
     }
     if (payload.op === 2) {
       this.#sessionValid = true;
       this.identifies.push(payload.d);
+      const [shard, count] = (payload.d as { shard?: [number, number] }).shard ?? [0, 1];
+      this.#shards.set(shard, socket);
+      this.#shardCount = count;
       this.#socket = socket;
       this.#ready = true;
-      this.dispatch('READY', {
-        v: 10,
-        user: user(BOT_USER_ID, 'tapewatch', true),
-        guilds: [],
-        session_id: 'fake-session',
-        resume_gateway_url: `ws://127.0.0.1:${this.port}/gateway`,
-        application: { id: APP_ID, flags: 0 },
-        shard: [0, 1],
-      });
+      this.dispatch(
+        'READY',
+        {
+          v: 10,
+          user: user(BOT_USER_ID, 'tapewatch', true),
+          guilds: [],
+          session_id: 'fake-session',
+          resume_gateway_url: `ws://127.0.0.1:${this.port}/gateway`,
+          application: { id: APP_ID, flags: 0 },
+          shard: [shard, count],
+        },
+        socket,
+      );
     }
   }
 
@@ -244,22 +258,46 @@ export class FakeDiscord {
     this.#socket.send(text);
   }
 
-  dispatch(event: string, data: unknown): void {
-    if (!this.#socket) throw new Error('the bot has not connected to the fake gateway');
+  /**
+   * Sends a gateway event. As Discord does, an event of a server goes to the shard that server belongs
+   * to ((guild id >> 22) % shard count) and a DM to shard 0; READY goes to the connection identifying.
+   */
+  dispatch(event: string, data: unknown, to?: WebSocket): void {
+    const guildId = (data as { guild_id?: string } | null)?.guild_id ?? null;
+    const shard = guildId === null ? 0 : Number((BigInt(guildId) >> 22n) % BigInt(this.#shardCount));
+    const socket = to ?? (this.#shards.size > 1 ? this.#shards.get(shard) : this.#socket);
+    if (!socket) throw new Error('the bot has not connected to the fake gateway');
+    if (to === undefined) this.routed.push({ shard, event, guildId });
     this.#sequence++;
-    this.#socket.send(JSON.stringify({ op: 0, t: event, s: this.#sequence, d: data }));
+    socket.send(JSON.stringify({ op: 0, t: event, s: this.#sequence, d: data }));
+  }
+
+  /** Resolves once `count` shards have identified. */
+  async waitForShards(count: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#shards.size < count) {
+      if (Date.now() > deadline) throw new Error(`only ${this.#shards.size} of ${count} shards connected`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Sends a slash command as a member of the test server; returns the interaction's token. */
   slashCommand(
     name: string,
     options: readonly Record<string, unknown>[] = [],
-    extra: { permissions?: bigint; resolved?: unknown; userId?: string; autocomplete?: boolean } = {},
+    extra: {
+      permissions?: bigint;
+      resolved?: unknown;
+      userId?: string;
+      autocomplete?: boolean;
+      /** The server it comes from (GUILD_ID when absent). */
+      guildId?: string;
+    } = {},
   ): string {
     const token = `token-${snowflake()}`;
     this.dispatchedAt.set(token, Date.now());
     this.dispatch('INTERACTION_CREATE', {
-      ...this.#interactionBase(token, extra.permissions ?? 0n, extra.userId ?? USER_ID),
+      ...this.#interactionBase(token, extra.permissions ?? 0n, extra.userId ?? USER_ID, extra.guildId),
       // 4 is an autocomplete request: the same command data, with the option being typed marked focused.
       type: extra.autocomplete ? 4 : 2,
       data: {
@@ -293,15 +331,15 @@ export class FakeDiscord {
     });
   }
 
-  #interactionBase(token: string, permissions: bigint, userId: string) {
+  #interactionBase(token: string, permissions: bigint, userId: string, guildId = GUILD_ID) {
     return {
       id: snowflake(),
       application_id: APP_ID,
       token,
       version: 1,
-      guild_id: GUILD_ID,
+      guild_id: guildId,
       channel_id: CHANNEL_ID,
-      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'markets' },
+      channel: { id: CHANNEL_ID, type: 0, guild_id: guildId, name: 'markets' },
       member: {
         user: user(userId, 'trader'),
         roles: [],
@@ -315,7 +353,7 @@ export class FakeDiscord {
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
-      authorizing_integration_owners: { '0': GUILD_ID },
+      authorizing_integration_owners: { '0': guildId },
       context: 0,
     };
   }
@@ -358,7 +396,7 @@ export class FakeDiscord {
     } else if (method === 'GET' && path === '/api/v10/gateway/bot') {
       json(200, {
         url: `ws://127.0.0.1:${this.port}/gateway`,
-        shards: 1,
+        shards: this.recommendedShards,
         session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
       });
     } else if (method === 'GET' && path === '/api/v10/applications/@me') {
