@@ -174,12 +174,28 @@ function unfinished(schedule: Schedule, now: Date): boolean {
 }
 
 /**
+ * Latest slots already worked out in one pass, by minute, time zone, time and days: schedules that share
+ * them (most do) cost one time-zone computation between them, not one each.
+ */
+export type SlotMemo = Map<string, Slot | null>;
+
+/**
  * What to do about a schedule now. A slot before the schedule existed, or one already claimed, waits;
  * one more than an hour late (the bot was down) is skipped so that stale news is never posted.
  */
-export function decideSlot(schedule: Schedule, now: Date): SlotDecision {
+export function decideSlot(
+  schedule: Schedule,
+  now: Date,
+  slots: SlotMemo = new Map<string, Slot | null>(),
+): SlotDecision {
   if (schedule.disabledReason !== null) return { action: 'wait' };
-  const slot = latestSlot(schedule, now);
+  // Slots fall on whole minutes, so within one minute the latest slot is the same.
+  const key = `${Math.floor(now.getTime() / 60_000)}|${schedule.timeZone}|${schedule.time}|${schedule.days}`;
+  let slot = slots.get(key);
+  if (slot === undefined) {
+    slot = latestSlot(schedule, now);
+    slots.set(key, slot);
+  }
   if (!slot || slot.at.getTime() < schedule.createdAt.getTime()) return { action: 'wait' };
   const lateMs = now.getTime() - slot.at.getTime();
   if (schedule.lastSlot !== null && slot.date <= schedule.lastSlot) {
@@ -380,10 +396,15 @@ export class ScheduleStore extends UserDatabaseTable {
   }
 
   enabled(): Schedule[] {
+    return this.enabledAfter(0, -1);
+  }
+
+  /** Up to `limit` enabled schedules with an id above `afterId` (-1: all), in id order: one page of a pass. */
+  enabledAfter(afterId: number, limit: number): Schedule[] {
     return this.run(() =>
       this.db
-        .prepare('SELECT * FROM schedules WHERE disabled_reason IS NULL ORDER BY id')
-        .all()
+        .prepare('SELECT * FROM schedules WHERE disabled_reason IS NULL AND id > ? ORDER BY id LIMIT ?')
+        .all(afterId, limit)
         .map(toSchedule),
     );
   }

@@ -10,7 +10,11 @@ import {
   ON_TIME_MS,
   type Schedule,
   type ScheduleStore,
+  type SlotMemo,
 } from '../schedules.ts';
+
+/** Schedules read and handled between two turns given back to the event loop. */
+const PAGE_SIZE = 500;
 
 /** Posting failed for good: the channel is gone or the bot lost the right to post there. */
 export class ChannelUnavailableError extends Error {
@@ -68,26 +72,35 @@ export class Scheduler {
   async #pass(): Promise<void> {
     const { store, logger } = this.#deps;
     if (this.#deps.warmingUp?.() === true) return;
-    let schedules: Schedule[];
-    try {
-      schedules = store.enabled();
-    } catch (error) {
-      logger.error({ err: describeError(error) }, 'could not read schedules');
-      return;
-    }
-    for (const schedule of schedules) {
+    const slots: SlotMemo = new Map();
+    // Page by page, with a turn for Discord's events between pages: thousands of schedules are a long
+    // read and a long loop.
+    for (let afterId = 0; ;) {
+      let page: Schedule[];
       try {
-        await this.#handle(schedule);
+        page = store.enabledAfter(afterId, PAGE_SIZE);
       } catch (error) {
-        logger.error({ schedule: schedule.id, err: describeError(error) }, 'schedule pass failed');
+        logger.error({ err: describeError(error) }, 'could not read schedules');
+        return;
       }
+      for (const schedule of page) {
+        try {
+          await this.#handle(schedule, slots);
+        } catch (error) {
+          logger.error({ schedule: schedule.id, err: describeError(error) }, 'schedule pass failed');
+        }
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < PAGE_SIZE) return;
+      afterId = last.id;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  async #handle(schedule: Schedule): Promise<void> {
+  async #handle(schedule: Schedule, slots: SlotMemo): Promise<void> {
     const { store, logger } = this.#deps;
     const now = this.#deps.now();
-    const decision = decideSlot(schedule, now);
+    const decision = decideSlot(schedule, now, slots);
     if (decision.action === 'wait') return;
     const { slot, lateMs } = decision;
     const log = logger.child({ schedule: schedule.id, slot: slot.date, report: schedule.report });
