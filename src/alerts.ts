@@ -685,6 +685,19 @@ export class AlertStore extends UserDatabaseTable {
     );
   }
 
+  /** Enabled alerts that have not read the session `through` yet. */
+  unreadThrough(through: IsoDate): Alert[] {
+    return this.run(() =>
+      this.db
+        .prepare(
+          `SELECT * FROM alerts WHERE disabled_reason IS NULL
+             AND (evaluated_through IS NULL OR evaluated_through < ?) ORDER BY id`,
+        )
+        .all(through)
+        .map(toAlert),
+    );
+  }
+
   remove(id: number): boolean {
     return this.run(() => this.db.prepare('DELETE FROM alerts WHERE id = ?').run(id).changes === 1);
   }

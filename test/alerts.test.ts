@@ -284,7 +284,14 @@ describe('the alert store', () => {
       evaluatedThrough: '2024-03-04',
       fired: { date: '2024-03-04', value: -4 },
     };
+    assert.deepEqual(
+      store.unreadThrough('2024-03-04').map((a) => a.id),
+      [alert.id],
+      'a new alert has read nothing',
+    );
     assert.equal(store.advance(alert, progress, 'posting 2024-03-04'), true);
+    assert.deepEqual(store.unreadThrough('2024-03-04'), [], 'read through 2024-03-04');
+    assert.equal(store.unreadThrough('2024-03-05').length, 1);
     assert.equal(other.advance(alert, progress, 'posting 2024-03-04'), false, 'read before the first wrote');
     const saved = other.get(alert.id);
     assert.equal(saved?.lastFired, '2024-03-04');

@@ -105,18 +105,18 @@ export class AlertEvaluator {
   async #pass(): Promise<void> {
     const { store, logger } = this.#deps;
     if (this.#deps.warmingUp?.() === true) return;
-    let alerts: Alert[];
+    const now = this.#deps.now();
+    const through = lastClosedSession(now);
+    let due: Alert[];
     try {
-      alerts = store.enabled();
+      // Only the alerts with a session left to read: none, on most passes.
+      due = store.unreadThrough(through);
     } catch (error) {
       logger.error({ err: describeError(error) }, 'could not read alerts');
       return;
     }
-    const now = this.#deps.now();
-    const through = lastClosedSession(now);
     const groups = new Map<string, Alert[]>();
-    for (const alert of alerts) {
-      if (alert.evaluatedThrough !== null && alert.evaluatedThrough >= through) continue;
+    for (const alert of due) {
       const key = groupKey(alert);
       const retry = this.#retryAt.get(key);
       const waiting = retry?.through === through && now.getTime() < retry.at;
@@ -152,19 +152,26 @@ export class AlertEvaluator {
         }
       }
     }
-    await this.#intraday(alerts, now);
+    await this.#intraday(now);
   }
 
   /**
    * During a live session, at most every intradayMinutes: today's reading so far. A firing is posted
    * once a session, marked not final, and never changes the alert's state: the close decides that.
    */
-  async #intraday(alerts: readonly Alert[], now: Date): Promise<void> {
+  async #intraday(now: Date): Promise<void> {
     const minutes = this.#deps.intradayMinutes ?? null;
     if (minutes === null || !marketStatus(now).isOpen) return;
     if (now.getTime() - this.#lastIntraday < minutes * 60_000) return;
     this.#lastIntraday = now.getTime();
     const today = exchangeDateOf(now);
+    let alerts: Alert[];
+    try {
+      alerts = this.#deps.store.enabled();
+    } catch (error) {
+      this.#deps.logger.error({ err: describeError(error) }, 'could not read alerts');
+      return;
+    }
     const groups = new Map<string, Alert[]>();
     for (const alert of alerts) {
       if (alert.intradayFired === today || alert.lastFired === today) continue;
