@@ -8,7 +8,7 @@ import { openMarketData } from '../market/index.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import { openDatabase } from '../store/database.ts';
 import { openUserDatabase } from '../store/user-database.ts';
-import { openRedis, redisAddress } from '../store/redis.ts';
+import { openRedis, REDIS_PREFIX, redisAddress } from '../store/redis.ts';
 import { SharedRequestBudget } from '../store/shared-budget.ts';
 import { sleep } from '../lib/abort.ts';
 import { QuestionRouter } from '../llm/ask.ts';
@@ -17,6 +17,7 @@ import { Summarizer } from '../llm/summarizer.ts';
 import { createBot, type Bot } from './bot.ts';
 import { DatabaseLlmBudget, RedisLlmBudget } from './budget.ts';
 import { Health, startHealthServer, type HealthServer } from './health.ts';
+import { startInteractionsEndpoint, type InteractionsEndpoint } from './interactions-endpoint.ts';
 import { Metrics } from '../lib/metrics.ts';
 import { DatabaseCooldown, RedisCooldown } from './cooldown.ts';
 import { ReportPool } from './report-pool.ts';
@@ -46,6 +47,8 @@ export interface RunningBot {
   readonly metrics: Metrics;
   /** The /healthz and /metrics endpoint once it listens; null when HEALTH_PORT is unset. */
   readonly health: Promise<HealthServer | null>;
+  /** The HTTP interactions endpoint once it listens; null when INTERACTIONS_PORT is unset. */
+  readonly interactions: Promise<InteractionsEndpoint | null>;
   /** Resolves once the shared Redis answers (at once without REDIS_URL); rejects in one line when it cannot. */
   readonly shared: Promise<void>;
   /** Graceful shutdown: replies under way finish, then Discord, the data source and the store close. */
@@ -148,7 +151,22 @@ export function openBot(io: BotIo): RunningBot {
     perServer: config.llm.dailyServerBudget,
     global: config.llm.dailyGlobalBudget,
   };
-  const summarizer = new Summarizer({ client: llm, model: config.llm.model, logger, metrics });
+  const summarizer = new Summarizer({
+    client: llm,
+    model: config.llm.model,
+    logger,
+    metrics,
+    ...(redis === null
+      ? {}
+      : {
+          shared: {
+            get: (key: string) => redis.client.get(`${REDIS_PREFIX}${key}`),
+            set: async (key: string, value: string, ttlSeconds: number) => {
+              await redis.client.set(`${REDIS_PREFIX}${key}`, value, 'EX', ttlSeconds);
+            },
+          },
+        }),
+  });
   const bot = createBot({
     token,
     apiUrl: config.discord.apiUrl,
@@ -158,7 +176,8 @@ export function openBot(io: BotIo): RunningBot {
     alerts: new AlertStore(user.db, config.userDbPath),
     readCondition: (condition, universe, endDate) => pool.history(condition, universe, endDate, runnerData),
     // Schedules and alerts run in one shard (the one with the DMs); their claims would hold anyway.
-    runsTimers: shardIds === null || shardIds.includes(0),
+    gateway: config.discord.gateway,
+    runsTimers: config.discord.gateway && (shardIds === null || shardIds.includes(0)),
     alertIntradayMinutes: opened.marketData.source === 'yahoo' ? config.discord.alertIntradayMinutes : null,
     marketData: opened.marketData,
     cooldown:
@@ -196,6 +215,25 @@ export function openBot(io: BotIo): RunningBot {
         });
   // Awaited by whoever starts the bot; until then a failure must not count as unhandled.
   endpoint.catch(() => undefined);
+  const httpInteractions = config.discord.interactions;
+  const interactions =
+    httpInteractions === null
+      ? Promise.resolve(null)
+      : startInteractionsEndpoint(
+          httpInteractions,
+          httpInteractions.publicKey,
+          (raw) => {
+            bot.receiveInteraction(raw);
+          },
+          logger,
+        ).catch((error: unknown) => {
+          throw new TapewatchError(
+            'bad_config',
+            `INTERACTIONS_PORT ${httpInteractions.port} on ${httpInteractions.host} cannot be used (${describeError(error)}).`,
+            { cause: error },
+          );
+        });
+  interactions.catch(() => undefined);
   const shared = redis?.ready ?? Promise.resolve();
   shared.catch(() => undefined);
   let closed: Promise<void> | null = null;
@@ -204,11 +242,14 @@ export function openBot(io: BotIo): RunningBot {
     logger,
     metrics,
     health: endpoint,
+    interactions,
     shared,
     close() {
       prewarmer?.stop();
       closed ??= endpoint
         .catch(() => null)
+        .then((server) => server?.close())
+        .then(() => interactions.catch(() => null))
         .then((server) => server?.close())
         .then(() => bot.stop())
         .finally(() =>

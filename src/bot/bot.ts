@@ -39,6 +39,13 @@ export interface Bot {
   stop(): Promise<void>;
   readonly scheduler: Scheduler;
   readonly alerts: AlertEvaluator;
+  /** Handles an interaction that came over HTTP (see interactions-endpoint.ts) as one from the gateway. */
+  receiveInteraction(raw: unknown): void;
+}
+
+/** discord.js's own step that turns a gateway INTERACTION_CREATE into an interaction and emits it. */
+interface InteractionAction {
+  readonly actions: { readonly InteractionCreate: { handle(data: unknown): void } };
 }
 
 type CommandHandler = (
@@ -218,7 +225,23 @@ export function createBot(deps: BotDeps): Bot {
   return {
     scheduler,
     alerts,
+    receiveInteraction(raw) {
+      if (stopping) return;
+      try {
+        (client as unknown as InteractionAction).actions.InteractionCreate.handle(raw);
+      } catch (error) {
+        logger.warn({ err: describeError(error) }, 'an interaction from the HTTP endpoint could not be read');
+      }
+    },
     async start() {
+      if (deps.gateway === false) {
+        // A stateless worker: REST only, for the interactions the HTTP endpoint hands over.
+        client.token = deps.token;
+        client.rest.setToken(deps.token);
+        deps.health?.gatewayConnected();
+        logger.info('answering interactions over HTTP only (DISCORD_GATEWAY=off)');
+        return;
+      }
       const ready = new Promise<void>((resolve) => {
         client.once(Events.ClientReady, () => {
           resolve();

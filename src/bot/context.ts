@@ -23,6 +23,8 @@ export interface BotDeps {
   readonly alerts: AlertStore;
   /** Reads an alert condition's history off the main thread (a report worker). */
   readonly readCondition: ConditionReader;
+  /** False for a worker that only answers the HTTP interactions endpoint: it never logs in to the gateway. */
+  readonly gateway?: boolean;
   /** Whether this process runs the scheduler and the alert evaluator (false in shards other than 0). */
   readonly runsTimers?: boolean;
   /** Minutes between intraday alert readings with the live source; null: after the close only. */

@@ -71,6 +71,7 @@ installCrashGuard(process, {
 });
 try {
   await running.health;
+  await running.interactions;
   await running.shared;
 } catch (error) {
   process.stderr.write(`tapewatch: ${describeError(error)}\n`);

@@ -89,6 +89,20 @@ const envSchema = z.object({
       .optional(),
   ),
   SHARD_SPAWN_DELAY_MS: integerInRange(0, 60_000, 5_500),
+  DISCORD_PUBLIC_KEY: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(
+        /^[0-9a-f]{64}$/i,
+        "expected the application's public key: 64 hex digits from the developer portal",
+      )
+      .optional(),
+  ),
+  INTERACTIONS_PORT: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65_535).optional()),
+  INTERACTIONS_HOST: z.preprocess(blankToUndefined, z.string().trim().min(1).default('127.0.0.1')),
+  DISCORD_GATEWAY: z.preprocess(blankToUndefined, z.enum(['on', 'off']).default('on')),
   // Set by discord.js's ShardingManager for the processes it starts: which shards this one runs.
   SHARDS: z.preprocess(
     blankToUndefined,
@@ -191,6 +205,17 @@ export interface DiscordSettings {
   readonly shardSpawnDelayMs: number;
   /** The shards this process runs when a ShardingManager started it; null otherwise. */
   readonly shardIds: readonly number[] | null;
+  /**
+   * Discord's Interactions Endpoint URL served here (INTERACTIONS_PORT, INTERACTIONS_HOST), checked with
+   * the application's public key (DISCORD_PUBLIC_KEY); null when INTERACTIONS_PORT is unset.
+   */
+  readonly interactions: { readonly host: string; readonly port: number; readonly publicKey: string } | null;
+  /**
+   * Whether this process connects to the gateway (DISCORD_GATEWAY, on by default). Off, it is a stateless
+   * worker answering the HTTP interactions endpoint only: no DMs, no schedules or alerts (the gateway
+   * process keeps those).
+   */
+  readonly gateway: boolean;
   /** Where /healthz and /metrics are served (HEALTH_PORT, HEALTH_HOST); null when HEALTH_PORT is unset. */
   readonly health: { readonly host: string; readonly port: number } | null;
 }
@@ -253,6 +278,12 @@ export function parseConfig(env: Environment): Config {
     throw new TapewatchError('bad_config', `Invalid configuration: ${problems.join('; ')}.`);
   }
   const values = parsed.data;
+  if (values.DISCORD_GATEWAY === 'off' && values.INTERACTIONS_PORT === undefined) {
+    throw new TapewatchError(
+      'bad_config',
+      'DISCORD_GATEWAY=off leaves the bot nothing to answer: set INTERACTIONS_PORT (and DISCORD_PUBLIC_KEY) to serve interactions over HTTP, or turn the gateway on.',
+    );
+  }
   const homeDir = path.resolve(values.TAPEWATCH_HOME ?? path.join(homedir(), '.tapewatch'));
   return Object.freeze({
     marketDataSource: values.MARKET_DATA_SOURCE,
@@ -288,6 +319,15 @@ export function parseConfig(env: Environment): Config {
       shardCount: values.SHARD_COUNT ?? null,
       shardSpawnDelayMs: values.SHARD_SPAWN_DELAY_MS,
       shardIds: values.SHARDS === undefined ? null : Object.freeze(values.SHARDS),
+      gateway: values.DISCORD_GATEWAY === 'on',
+      interactions:
+        values.INTERACTIONS_PORT === undefined
+          ? null
+          : Object.freeze({
+              host: values.INTERACTIONS_HOST,
+              port: values.INTERACTIONS_PORT,
+              publicKey: requirePublicKey(values.DISCORD_PUBLIC_KEY),
+            }),
       health:
         values.HEALTH_PORT === undefined
           ? null
@@ -308,6 +348,16 @@ export function parseConfig(env: Environment): Config {
 }
 
 /** The bot's token, or a message that says what to do when it is missing. */
+function requirePublicKey(key: string | undefined): string {
+  if (key === undefined) {
+    throw new TapewatchError(
+      'bad_config',
+      'INTERACTIONS_PORT is set but DISCORD_PUBLIC_KEY is not: copy the public key from the General Information page of your application in the Discord developer portal.',
+    );
+  }
+  return key.toLowerCase();
+}
+
 export function requireDiscordToken(config: Config): string {
   if (config.discord.token === null) {
     throw new TapewatchError(

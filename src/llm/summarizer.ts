@@ -25,7 +25,29 @@ export interface SummarizerDeps {
   readonly logger: Logger;
   /** Counts who wrote each summary: the model, or the template and why. */
   readonly metrics?: Metrics;
+  /**
+   * A cache several bot processes share (Redis): a summary one process paid a model call for is read
+   * by the others instead of asked again. Its failures only cost the sharing.
+   */
+  readonly shared?: SharedText;
 }
+
+/** Text kept under a key for a while, shared between processes. */
+export interface SharedText {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+}
+
+const SUMMARY_TTL_SECONDS = 6 * 3600;
+
+/** A summary read back from the shared cache, checked: anything else is treated as absent. */
+const sharedSummarySchema = z.object({
+  headline: z.string(),
+  bullets: z.array(z.string()),
+  asOf: z.string(),
+  origin: z.literal('llm'),
+  note: z.null(),
+});
 
 /**
  * Summaries of reports. The model sees only the report's facts; its answer must parse and must state
@@ -36,7 +58,7 @@ export interface SummarizerDeps {
 export class Summarizer {
   readonly #deps: SummarizerDeps;
   readonly #prompt: PromptTemplate = loadPrompt('summary');
-  readonly #cache = new NodeCache({ stdTTL: 6 * 3600, checkperiod: 600, useClones: false });
+  readonly #cache = new NodeCache({ stdTTL: SUMMARY_TTL_SECONDS, checkperiod: 600, useClones: false });
   readonly #inFlight = new SingleFlight();
 
   constructor(deps: SummarizerDeps) {
@@ -68,6 +90,11 @@ export class Summarizer {
     const cached = this.#cache.get<Summary>(key);
     if (cached) return Promise.resolve(cached);
     return this.#inFlight.run(key, async () => {
+      const shared = await this.#readShared(key);
+      if (shared !== null) {
+        this.#cache.set(key, shared);
+        return shared;
+      }
       const summary = await this.#ask(
         client,
         report,
@@ -75,7 +102,14 @@ export class Summarizer {
         facts,
         allowCall ?? (() => Promise.resolve(true)),
       );
-      if (summary.origin === 'llm') this.#cache.set(key, summary);
+      if (summary.origin === 'llm') {
+        this.#cache.set(key, summary);
+        await this.#deps.shared
+          ?.set(`summary:${key}`, JSON.stringify(summary), SUMMARY_TTL_SECONDS)
+          .catch((error: unknown) => {
+            this.#deps.logger.warn({ err: describeError(error) }, 'summary not shared');
+          });
+      }
       return summary;
     });
   }
@@ -146,6 +180,20 @@ export class Summarizer {
     }
     this.#deps.metrics?.summary('template_rejected');
     return templateSummary(report, headline, `the model's summary was rejected: ${reason}`);
+  }
+
+  async #readShared(key: string): Promise<Summary | null> {
+    const shared = this.#deps.shared;
+    if (shared === undefined) return null;
+    try {
+      const text = await shared.get(`summary:${key}`);
+      if (text === null) return null;
+      const parsed = sharedSummarySchema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : null;
+    } catch (error) {
+      this.#deps.logger.warn({ err: describeError(error) }, 'shared summaries unavailable');
+      return null;
+    }
   }
 
   close(): void {

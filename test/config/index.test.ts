@@ -109,6 +109,30 @@ describe('Discord settings', () => {
       () => parseConfig({ SHARD_COUNT: 'many' }),
       /SHARD_COUNT="many": expected auto or a number of shards/,
     );
+
+    assert.equal(parseConfig({}).discord.interactions, null);
+    assert.equal(parseConfig({}).discord.gateway, true);
+    const key = 'ab'.repeat(32);
+    assert.deepEqual(
+      parseConfig({ INTERACTIONS_PORT: '8080', DISCORD_PUBLIC_KEY: key.toUpperCase() }).discord.interactions,
+      {
+        host: '127.0.0.1',
+        port: 8080,
+        publicKey: key,
+      },
+    );
+    assert.throws(
+      () => parseConfig({ INTERACTIONS_PORT: '8080' }),
+      /INTERACTIONS_PORT is set but DISCORD_PUBLIC_KEY is not/,
+    );
+    assert.throws(
+      () => parseConfig({ DISCORD_PUBLIC_KEY: 'xyz' }),
+      /DISCORD_PUBLIC_KEY="xyz": expected the application's public key/,
+    );
+    assert.throws(
+      () => parseConfig({ DISCORD_GATEWAY: 'off' }),
+      /DISCORD_GATEWAY=off leaves the bot nothing to answer/,
+    );
     assert.equal(parseConfig({ ALERT_INTRADAY_MINUTES: '0' }).discord.alertIntradayMinutes, null);
     assert.throws(
       () => parseConfig({ REDIS_URL: 'http://:hunter2@cache.example', ALERT_INTRADAY_MINUTES: '500' }),

@@ -86,6 +86,15 @@ async function readBody(request: IncomingMessage): Promise<{ body: unknown; file
   return { body: JSON.parse(raw.toString('utf8')), fileNames: [] };
 }
 
+export interface SlashExtra {
+  readonly permissions?: bigint;
+  readonly resolved?: unknown;
+  readonly userId?: string;
+  readonly autocomplete?: boolean;
+  /** The server it comes from (GUILD_ID when absent). */
+  readonly guildId?: string;
+}
+
 export class FakeDiscord {
   readonly calls: RecordedCall[] = [];
   readonly identifies: unknown[] = [];
@@ -285,18 +294,25 @@ export class FakeDiscord {
   slashCommand(
     name: string,
     options: readonly Record<string, unknown>[] = [],
-    extra: {
-      permissions?: bigint;
-      resolved?: unknown;
-      userId?: string;
-      autocomplete?: boolean;
-      /** The server it comes from (GUILD_ID when absent). */
-      guildId?: string;
-    } = {},
+    extra: SlashExtra = {},
   ): string {
+    const { token, payload } = this.slashPayload(name, options, extra);
+    this.dispatch('INTERACTION_CREATE', payload);
+    return token;
+  }
+
+  /**
+   * A slash command as Discord sends it, not sent: for the HTTP interactions endpoint, which gets the
+   * same payload in a POST. Its answer comes to this fake's REST like any other.
+   */
+  slashPayload(
+    name: string,
+    options: readonly Record<string, unknown>[] = [],
+    extra: SlashExtra = {},
+  ): { token: string; payload: Record<string, unknown> } {
     const token = `token-${snowflake()}`;
     this.dispatchedAt.set(token, Date.now());
-    this.dispatch('INTERACTION_CREATE', {
+    const payload = {
       ...this.#interactionBase(token, extra.permissions ?? 0n, extra.userId ?? USER_ID, extra.guildId),
       // 4 is an autocomplete request: the same command data, with the option being typed marked focused.
       type: extra.autocomplete ? 4 : 2,
@@ -307,8 +323,8 @@ export class FakeDiscord {
         options,
         ...(extra.resolved ? { resolved: extra.resolved } : {}),
       },
-    });
-    return token;
+    };
+    return { token, payload };
   }
 
   /** Presses a button on a message the bot sent; returns the interaction's token. */

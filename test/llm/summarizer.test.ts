@@ -14,6 +14,8 @@ import { DemoMarketData } from '../../src/market/demo.ts';
 import type { Report } from '../../src/reports/types.ts';
 import { formatValue } from '../../src/reports/format.ts';
 import { FakeOpenAI } from '../fakes/openai.ts';
+import { SKIP_WITHOUT_REDIS, startRedis } from '../helpers/redis.ts';
+import { openRedis } from '../../src/store/redis.ts';
 
 describe('summaries through an OpenAI-compatible server on loopback', { timeout: 60_000 }, () => {
   let openai: FakeOpenAI;
@@ -186,6 +188,49 @@ describe('summaries through an OpenAI-compatible server on loopback', { timeout:
     assert.equal(json.summary.note, 'the language model did not answer');
     assert.ok('iwm_spy_1d' in json.metrics);
   });
+
+  it(
+    'shares a summary between processes through Redis: the second one calls no model',
+    {
+      skip: SKIP_WITHOUT_REDIS,
+    },
+    async () => {
+      const redis = await startRedis();
+      const clients = [openRedis(redis.url, () => undefined), openRedis(redis.url, () => undefined)];
+      try {
+        await Promise.all(clients.map((client) => client.ready));
+        const processes = clients.map((client) => {
+          const config = parseConfig({
+            OPENAI_API_KEY: 'sk-test-key',
+            OPENAI_BASE_URL: openai.baseUrl,
+            OPENAI_MODEL: 'shared-model',
+            OPENAI_MAX_RETRIES: '0',
+          });
+          return new Summarizer({
+            client: createLlmClient(config.llm, globalThis.fetch),
+            model: config.llm.model,
+            logger: silentLogger,
+            shared: {
+              get: (key) => client.client.get(key),
+              set: async (key, value, ttl) => {
+                await client.client.set(key, value, 'EX', ttl);
+              },
+            },
+          });
+        });
+        openai.script.push({ content: groundedAnswer() });
+        const before = openai.requests.length;
+        const first = await processes[0]?.summarize(report, headline);
+        const second = await processes[1]?.summarize(report, headline);
+        assert.equal(openai.requests.length, before + 1, 'one model call between the two');
+        assert.deepEqual(second, first);
+        assert.equal(second?.origin, 'llm');
+      } finally {
+        await Promise.all(clients.map((client) => client.close()));
+        await redis.stop();
+      }
+    },
+  );
 
   it('without OPENAI_API_KEY, writes the template summary and calls nothing', async () => {
     const before = openai.requests.length;
