@@ -175,8 +175,9 @@ export function openBot(io: BotIo): RunningBot {
     watchlists: new WatchlistStore(user.db, config.userDbPath),
     alerts: new AlertStore(user.db, config.userDbPath),
     readCondition: (condition, universe, endDate) => pool.history(condition, universe, endDate, runnerData),
-    // Schedules and alerts run in one shard (the one with the DMs); their claims would hold anyway.
     gateway: config.discord.gateway,
+    // Schedules and alerts run in one shard (the one with the DMs), never in an HTTP-only worker; their
+    // claims would hold anyway.
     runsTimers: config.discord.gateway && (shardIds === null || shardIds.includes(0)),
     alertIntradayMinutes: opened.marketData.source === 'yahoo' ? config.discord.alertIntradayMinutes : null,
     marketData: opened.marketData,

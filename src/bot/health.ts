@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { HttpEvent } from '../lib/http.ts';
 import type { Metrics } from '../lib/metrics.ts';
 import type { Logger } from '../log.ts';
+import { listen, type Listening } from '../lib/listen.ts';
 
 /**
  * A Yahoo that has not answered for this long makes the bot unhealthy. Shorter outages are left to
@@ -55,10 +55,7 @@ export class Health {
   }
 }
 
-export interface HealthServer {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type HealthServer = Listening;
 
 /**
  * Serves GET /healthz (200 or 503, a JSON body with the reasons) and GET /metrics (Prometheus text) on
@@ -96,23 +93,7 @@ export async function startHealthServer(
     }
     response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: try /healthz or /metrics\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where.port, where.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  logger.info({ host: where.host, port }, 'health and metrics endpoint listening');
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listen(server, where);
+  logger.info({ host: where.host, port: listening.port }, 'health and metrics endpoint listening');
+  return listening;
 }

@@ -1,7 +1,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.ts';
+import { listen, type Listening } from '../lib/listen.ts';
 
 /** DER prefix of an Ed25519 public key in SubjectPublicKeyInfo form; the 32 key bytes follow it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -50,10 +50,7 @@ async function readBody(request: IncomingMessage): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
-export interface InteractionsEndpoint {
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type InteractionsEndpoint = Listening;
 
 /**
  * Discord's outgoing webhook for interactions (the portal's Interactions Endpoint URL), at POST
@@ -119,23 +116,7 @@ export async function startInteractionsEndpoint(
       },
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where.port, where.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  logger.info({ host: where.host, port }, 'interactions endpoint listening');
-  return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => {
-          resolve();
-        });
-        server.closeAllConnections();
-      }),
-  };
+  const listening = await listen(server, where);
+  logger.info({ host: where.host, port: listening.port }, 'interactions endpoint listening');
+  return listening;
 }

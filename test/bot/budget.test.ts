@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DatabaseLlmBudget, RedisLlmBudget, type LlmLimits } from '../../src/bot/budget.ts';
-import { openRedis, type SharedRedis } from '../../src/store/redis.ts';
 import { openUserDatabase } from '../../src/store/user-database.ts';
 import { FakeClock } from '../helpers/clock.ts';
-import { SKIP_WITHOUT_REDIS, startRedis, type TestRedis } from '../helpers/redis.ts';
+import { redisForSuite, SKIP_WITHOUT_REDIS } from '../helpers/redis.ts';
 
 const userDatabase = () =>
   path.join(mkdtempSync(path.join(tmpdir(), 'tapewatch-budget-')), 'tapewatch.sqlite');
@@ -72,21 +71,9 @@ describe('LLM budget', () => {
 });
 
 describe('LLM budget shared in Redis', { skip: SKIP_WITHOUT_REDIS, timeout: 30_000 }, () => {
-  let redis: TestRedis;
-  const clients: SharedRedis[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    await redis.stop();
-  });
-  const process = async (limits: LlmLimits, clock: FakeClock) => {
-    const shared = openRedis(redis.url, () => undefined);
-    clients.push(shared);
-    await shared.ready;
-    return new RedisLlmBudget(shared.client, limits, clock.now);
-  };
+  const redis = redisForSuite();
+  const process = async (limits: LlmLimits, clock: FakeClock) =>
+    new RedisLlmBudget((await redis.connect()).client, limits, clock.now);
 
   it('counts calls of both processes against one budget per user, server and day', async () => {
     const clock = new FakeClock('2024-07-11T20:00:00Z');

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DatabaseCooldown, RedisCooldown } from '../../src/bot/cooldown.ts';
-import { openRedis, type SharedRedis } from '../../src/store/redis.ts';
 import { openUserDatabase } from '../../src/store/user-database.ts';
 import { FakeClock } from '../helpers/clock.ts';
-import { SKIP_WITHOUT_REDIS, startRedis, type TestRedis } from '../helpers/redis.ts';
+import { redisForSuite, SKIP_WITHOUT_REDIS } from '../helpers/redis.ts';
 
 describe('cooldown', () => {
   it('cools a user down for the configured seconds, each user on their own', async () => {
@@ -51,22 +50,9 @@ describe('cooldown', () => {
 });
 
 describe('cooldown shared in Redis', { skip: SKIP_WITHOUT_REDIS, timeout: 30_000 }, () => {
-  let redis: TestRedis;
-  const clients: SharedRedis[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    await redis.stop();
-  });
+  const redis = redisForSuite();
   /** A bot process's own connection to the shared Redis. */
-  const process = async (seconds: number) => {
-    const shared = openRedis(redis.url, () => undefined);
-    clients.push(shared);
-    await shared.ready;
-    return new RedisCooldown(shared.client, seconds);
-  };
+  const process = async (seconds: number) => new RedisCooldown((await redis.connect()).client, seconds);
 
   it('a cooldown taken in one process holds in the other, and a refund in either lifts it', async () => {
     const one = await process(30);

@@ -16,6 +16,26 @@ function signed(body: string, timestamp = String(Math.floor(Date.now() / 1000)))
   return { 'x-signature-ed25519': signature, 'x-signature-timestamp': timestamp };
 }
 
+/** A bot on the demo market serving the interactions endpoint on a free port, checked with the test key. */
+function endpointBot(discord: FakeDiscord, home: string, extra: Record<string, string> = {}): RunningBot {
+  return openBot({
+    env: {
+      DISCORD_TOKEN: 'ODg4.fake-token.do-not-log-me',
+      DISCORD_API_URL: discord.apiUrl,
+      MARKET_DATA_SOURCE: 'demo',
+      TAPEWATCH_HOME: home,
+      BOT_COOLDOWN_SECONDS: '0',
+      LOG_LEVEL: 'silent',
+      INTERACTIONS_PORT: '0',
+      DISCORD_PUBLIC_KEY: PUBLIC_KEY_HEX,
+      ...extra,
+    },
+    fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
+    now: () => new Date('2024-07-11T20:30:00Z'),
+    schedulerIntervalMs: 3_600_000,
+  });
+}
+
 describe('the HTTP interactions endpoint', { timeout: 60_000 }, () => {
   let discord: FakeDiscord;
   let running: RunningBot;
@@ -25,21 +45,7 @@ describe('the HTTP interactions endpoint', { timeout: 60_000 }, () => {
   before(async () => {
     discord = await FakeDiscord.start();
     home = mkdtempSync(path.join(tmpdir(), 'tapewatch-http-interactions-'));
-    running = openBot({
-      env: {
-        DISCORD_TOKEN: 'ODg4.fake-token.do-not-log-me',
-        DISCORD_API_URL: discord.apiUrl,
-        MARKET_DATA_SOURCE: 'demo',
-        TAPEWATCH_HOME: home,
-        BOT_COOLDOWN_SECONDS: '0',
-        LOG_LEVEL: 'silent',
-        INTERACTIONS_PORT: '0',
-        DISCORD_PUBLIC_KEY: PUBLIC_KEY_HEX,
-      },
-      fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
-      now: () => new Date('2024-07-11T20:30:00Z'),
-      schedulerIntervalMs: 3_600_000,
-    });
+    running = endpointBot(discord, home);
     const endpoint = await running.interactions;
     assert.ok(endpoint);
     url = `http://127.0.0.1:${endpoint.port}/interactions`;
@@ -103,22 +109,7 @@ describe('a stateless interactions worker (DISCORD_GATEWAY=off)', { timeout: 60_
   it('answers signed slash commands over HTTP without ever connecting to the gateway', async () => {
     const discord = await FakeDiscord.start();
     const home = mkdtempSync(path.join(tmpdir(), 'tapewatch-http-worker-'));
-    const worker = openBot({
-      env: {
-        DISCORD_TOKEN: 'ODg4.fake-token.do-not-log-me',
-        DISCORD_API_URL: discord.apiUrl,
-        MARKET_DATA_SOURCE: 'demo',
-        TAPEWATCH_HOME: home,
-        BOT_COOLDOWN_SECONDS: '0',
-        LOG_LEVEL: 'silent',
-        INTERACTIONS_PORT: '0',
-        DISCORD_PUBLIC_KEY: PUBLIC_KEY_HEX,
-        DISCORD_GATEWAY: 'off',
-      },
-      fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
-      now: () => new Date('2024-07-11T20:30:00Z'),
-      schedulerIntervalMs: 3_600_000,
-    });
+    const worker = endpointBot(discord, home, { DISCORD_GATEWAY: 'off' });
     try {
       const endpoint = await worker.interactions;
       await worker.bot.start();

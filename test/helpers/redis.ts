@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
+import { openRedis, type SharedRedis } from '../../src/store/redis.ts';
 
 /**
  * A real redis-server on loopback for the tests that share state between processes. `.ci/run` installs
@@ -67,6 +69,35 @@ export async function startRedis(onPort?: number): Promise<TestRedis> {
         await exited;
       }
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A redis-server for a describe block (started before its tests, stopped after) and connections to it,
+ * each standing for one bot process; every connection is closed with the server.
+ */
+export function redisForSuite(): { url(): string; connect(): Promise<SharedRedis> } {
+  let redis: TestRedis | null = null;
+  const connections: SharedRedis[] = [];
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await Promise.all(connections.map((connection) => connection.close()));
+    await redis?.stop();
+  });
+  const url = () => {
+    if (redis === null) throw new Error('the suite has not started its redis-server');
+    return redis.url;
+  };
+  return {
+    url,
+    async connect() {
+      const connection = openRedis(url(), () => undefined);
+      connections.push(connection);
+      await connection.ready;
+      return connection;
     },
   };
 }

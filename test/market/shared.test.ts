@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { UnknownSymbolError } from '../../src/errors.ts';
 import { CachedMarketData } from '../../src/market/cache.ts';
 import { decodeBars, encodeBars, SharedMarketData } from '../../src/market/shared.ts';
 import { barsFromRows } from '../../src/market/types.ts';
-import { openRedis, type SharedRedis } from '../../src/store/redis.ts';
+import { openRedis } from '../../src/store/redis.ts';
 import { RecordingSource } from '../fakes/recording-source.ts';
 import { FakeClock } from '../helpers/clock.ts';
-import { SKIP_WITHOUT_REDIS, startRedis, type TestRedis } from '../helpers/redis.ts';
+import { redisForSuite, SKIP_WITHOUT_REDIS, startRedis } from '../helpers/redis.ts';
 
 const RANGE = { from: '2026-01-02', to: '2026-03-31' };
 
@@ -27,21 +27,11 @@ describe('bars as bytes for the shared cache', () => {
 });
 
 describe('the market cache shared through Redis', { skip: SKIP_WITHOUT_REDIS, timeout: 30_000 }, () => {
-  let redis: TestRedis;
-  const clients: SharedRedis[] = [];
+  const redis = redisForSuite();
   const clock = new FakeClock('2026-04-04T16:00:00Z'); // a Saturday: entries live until Monday's open
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    await redis.stop();
-  });
   /** A bot process: its own Redis connection, its own in-memory cache, its own source. */
   const process = async (source: RecordingSource, lockMs = 30_000) => {
-    const shared = openRedis(redis.url, () => undefined);
-    clients.push(shared);
-    await shared.ready;
+    const shared = await redis.connect();
     const errors: string[] = [];
     const data = new CachedMarketData(
       new SharedMarketData(source, shared.client, {

@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sleep } from '../../src/lib/abort.ts';
-import { openRedis, type SharedRedis } from '../../src/store/redis.ts';
+import { openRedis } from '../../src/store/redis.ts';
 import { SharedRequestBudget } from '../../src/store/shared-budget.ts';
-import { SKIP_WITHOUT_REDIS, startRedis, type TestRedis } from '../helpers/redis.ts';
+import { redisForSuite, SKIP_WITHOUT_REDIS, startRedis } from '../helpers/redis.ts';
 
 describe('a request budget shared through Redis', { skip: SKIP_WITHOUT_REDIS, timeout: 30_000 }, () => {
-  let redis: TestRedis;
-  const clients: SharedRedis[] = [];
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    await redis.stop();
-  });
+  const redis = redisForSuite();
   /** One bot process's view of the budget `name`, with its own connection. */
   const process = async (name: string, perMinute: number, burst: number, errors: string[] = []) => {
-    const shared = openRedis(redis.url, () => undefined);
-    clients.push(shared);
-    await shared.ready;
+    const shared = await redis.connect();
     return new SharedRequestBudget(shared.client, name, perMinute, {
       sleep,
       burst,
