@@ -1116,8 +1116,10 @@ describe(
   },
 );
 
-describe('two bots sharing one user database', { timeout: 120_000 }, () => {
+describe('two bots sharing one user database and one Redis', { timeout: 120_000 }, () => {
   it('post each scheduled slot and each alert firing once between them', async () => {
+    // The claims are in the user database; Redis (when the machine has it) is shared as in production.
+    const redis = SKIP_WITHOUT_REDIS === false ? await startRedis() : null;
     // Thursday 2024-07-11, 16:30:20 in New York: a 16:30 slot is due, and the close has settled.
     const clock = new FakeClock('2024-07-11T20:30:20Z');
     const shared = mkdtempSync(path.join(tmpdir(), 'tapewatch-two-bots-'));
@@ -1152,7 +1154,12 @@ describe('two bots sharing one user database', { timeout: 120_000 }, () => {
         const discord = await FakeDiscord.start();
         const home = path.join(shared, `home-${i}`);
         const running = openBot({
-          env: { ...botEnvironment(discord, home), TAPEWATCH_DB_PATH: userDb, LOG_LEVEL: 'silent' },
+          env: {
+            ...botEnvironment(discord, home),
+            TAPEWATCH_DB_PATH: userDb,
+            LOG_LEVEL: 'silent',
+            ...(redis === null ? {} : { REDIS_URL: redis.url }),
+          },
           fetch: () => Promise.reject(new TypeError('fetch failed: no network in tests')),
           now: clock.now,
           schedulerIntervalMs: 3_600_000,
@@ -1177,6 +1184,7 @@ describe('two bots sharing one user database', { timeout: 120_000 }, () => {
         await discord.close();
       }
       rmSync(shared, { recursive: true, force: true });
+      await redis?.stop();
     }
   });
 });
