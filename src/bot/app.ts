@@ -11,6 +11,7 @@ import { openUserDatabase } from '../store/user-database.ts';
 import { openRedis, REDIS_PREFIX, redisAddress } from '../store/redis.ts';
 import { SharedRequestBudget } from '../store/shared-budget.ts';
 import { sleep } from '../lib/abort.ts';
+import type { SharedText } from '../lib/shared-text.ts';
 import { QuestionRouter } from '../llm/ask.ts';
 import { createLlmClient } from '../llm/client.ts';
 import { Summarizer } from '../llm/summarizer.ts';
@@ -135,6 +136,16 @@ export function openBot(io: BotIo): RunningBot {
     },
   );
   const prewarmer = prewarmerFor(config, opened.marketData, io, logger);
+  // Reports and summaries one process made, for the others to read instead of making them again.
+  const sharedText: SharedText | null =
+    redis === null
+      ? null
+      : {
+          get: (key) => redis.client.get(`${REDIS_PREFIX}${key}`),
+          set: async (key, value, ttlSeconds) => {
+            await redis.client.set(`${REDIS_PREFIX}${key}`, value, 'EX', ttlSeconds);
+          },
+        };
   const runnerData =
     prewarmer === null ? opened.marketData : new WarmingMarketData(opened.marketData, prewarmer);
   const runner = new ReportRunner({
@@ -144,6 +155,7 @@ export function openBot(io: BotIo): RunningBot {
     pool,
     logger: logger.child({ component: 'reports' }),
     maxWaitSeconds: config.discord.maxWaitSeconds,
+    ...(sharedText === null ? {} : { shared: sharedText }),
   });
   const llm = createLlmClient(config.llm, io.fetch);
   const llmLimits = {
@@ -156,16 +168,7 @@ export function openBot(io: BotIo): RunningBot {
     model: config.llm.model,
     logger,
     metrics,
-    ...(redis === null
-      ? {}
-      : {
-          shared: {
-            get: (key: string) => redis.client.get(`${REDIS_PREFIX}${key}`),
-            set: async (key: string, value: string, ttlSeconds: number) => {
-              await redis.client.set(`${REDIS_PREFIX}${key}`, value, 'EX', ttlSeconds);
-            },
-          },
-        }),
+    ...(sharedText === null ? {} : { shared: sharedText }),
   });
   const bot = createBot({
     token,

@@ -1,6 +1,10 @@
 import type { PreparedRequest, RequestName } from '../../commands/index.ts';
 import { prepare } from '../../commands/index.ts';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../log.ts';
+import { describeError } from '../errors.ts';
+import { fromSharedJson, toSharedJson, type SharedText } from '../lib/shared-text.ts';
+import { cacheTtlSeconds, DEFAULT_CACHE_POLICY } from '../market/cache.ts';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { exchangeDateOf } from '../market/calendar.ts';
 import type { MarketData } from '../market/types.ts';
@@ -16,13 +20,15 @@ export interface ReportRunnerDeps {
    * only slows each and multiplies memory (100 distinct as-of dates in flight together took 2.4 GB), so
    * the rest wait their turn in the runner's queue.
    */
-  readonly pool: ReportPool;
+  readonly pool: Pick<ReportPool, 'answer' | 'threads'>;
   readonly logger: Logger;
   /**
    * A request that would wait longer than this for its turn (judged from how long reports took
    * lately) is turned away at once with "busy, ask again in N s". Default 60 s (BOT_MAX_WAIT_SECONDS).
    */
   readonly maxWaitSeconds?: number;
+  /** Answers shared with the other bot processes (Redis): one computes, the others read it. */
+  readonly shared?: SharedText;
 }
 
 type Progress = (done: number, total: number) => void;
@@ -113,8 +119,10 @@ export class ReportRunner {
       };
     });
     const promise = started
-      .then(() =>
-        this.#limit(async () => {
+      .then(async () => {
+        const shared = await this.#fromShared(request);
+        if (shared !== null) return shared;
+        const answer = await this.#limit(async () => {
           const begun = performance.now();
           try {
             return await this.#compute(request, (done, total) => {
@@ -124,8 +132,10 @@ export class ReportRunner {
             const seconds = (performance.now() - begun) / 1000;
             this.#averageSeconds = 0.8 * this.#averageSeconds + 0.2 * seconds;
           }
-        }),
-      )
+        });
+        await this.#toShared(request, answer);
+        return answer;
+      })
       .finally(() => this.#flights.delete(request.key));
     return {
       promise,
@@ -137,6 +147,43 @@ export class ReportRunner {
         });
       },
     };
+  }
+
+  #sharedKey(request: PreparedRequest): string {
+    return `report:${createHash('sha256').update(request.key).digest('hex')}`;
+  }
+
+  /** An answer another process computed for the same request, while it is fresh. */
+  async #fromShared(request: PreparedRequest): Promise<ReportAnswer | null> {
+    const shared = this.#deps.shared;
+    if (shared === undefined) return null;
+    try {
+      const text = await shared.get(this.#sharedKey(request));
+      return text === null ? null : (fromSharedJson(text) as ReportAnswer);
+    } catch (error) {
+      this.#deps.logger.warn({ err: describeError(error) }, 'shared reports unavailable');
+      return null;
+    }
+  }
+
+  /**
+   * Keeps the answer for the other processes as long as its data stays the same: a minute while the
+   * market is open for today's report, until the next open once it has closed (as the market cache).
+   */
+  async #toShared(request: PreparedRequest, answer: ReportAnswer): Promise<void> {
+    const shared = this.#deps.shared;
+    if (shared === undefined) return;
+    const now = this.#deps.now();
+    const kind = request.endDate === exchangeDateOf(now) ? 'quote' : 'bars';
+    try {
+      await shared.set(
+        this.#sharedKey(request),
+        toSharedJson(answer),
+        cacheTtlSeconds(now, DEFAULT_CACHE_POLICY, kind),
+      );
+    } catch (error) {
+      this.#deps.logger.warn({ err: describeError(error) }, 'report not shared');
+    }
   }
 
   async #compute(request: PreparedRequest, onProgress: Progress): Promise<ReportAnswer> {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { describeError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { SingleFlight } from '../lib/single-flight.ts';
+import type { SharedText } from '../lib/shared-text.ts';
 import type { Report } from '../reports/types.ts';
 import { factNumbers, reportFacts } from './facts.ts';
 import { ungroundedNumbers } from './grounding.ts';
@@ -30,12 +31,6 @@ export interface SummarizerDeps {
    * by the others instead of asked again. Its failures only cost the sharing.
    */
   readonly shared?: SharedText;
-}
-
-/** Text kept under a key for a while, shared between processes. */
-export interface SharedText {
-  get(key: string): Promise<string | null>;
-  set(key: string, value: string, ttlSeconds: number): Promise<void>;
 }
 
 const SUMMARY_TTL_SECONDS = 6 * 3600;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { sleep, type Cancellable } from '../lib/abort.ts';
+import { fromSharedJson, toSharedJson } from '../lib/shared-text.ts';
 import { describeError, UnknownSymbolError } from '../errors.ts';
 import { REDIS_PREFIX } from '../store/redis.ts';
 import { cacheTtlSeconds, DEFAULT_CACHE_POLICY, type CachePolicy } from './cache.ts';
@@ -75,19 +76,6 @@ export function decodeBars(bytes: Buffer): DailyBars {
     volume: volume ?? new Float64Array(0),
     ...(header.notes === null ? {} : { notes: header.notes }),
   };
-}
-
-/** JSON that keeps NaN and infinities (a quote's session bar may hold n/a), which plain JSON turns into null. */
-function toJson(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) =>
-    typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v,
-  );
-}
-
-function fromJson(text: string): unknown {
-  return JSON.parse(text, (_, v: unknown) =>
-    typeof v === 'object' && v !== null && '$number' in v ? Number((v as { $number: string }).$number) : v,
-  );
 }
 
 /** Deletes the lock only if it is still ours: a holder whose lock expired must not free the next one's. */
@@ -169,7 +157,7 @@ export class SharedMarketData implements MarketData {
       const quotes: Quote[] = [];
       const missing: MissingSymbol[] = [];
       texts.forEach((text, i) => {
-        const entry = fromJson(text ?? '{}') as { quote?: Quote; missing?: string };
+        const entry = fromSharedJson(text ?? '{}') as { quote?: Quote; missing?: string };
         if (entry.quote) quotes.push(entry.quote);
         else missing.push({ symbol: wanted[i] ?? '', reason: entry.missing ?? 'no quote' });
       });
@@ -182,12 +170,17 @@ export class SharedMarketData implements MarketData {
         const batch = await this.#inner.getQuotes(wanted, { signal });
         const pipeline = this.#redis.multi();
         for (const quote of batch.quotes) {
-          pipeline.set(`${REDIS_PREFIX}quote:${quote.symbol}`, toJson({ quote }), 'EX', this.#ttl('quote'));
+          pipeline.set(
+            `${REDIS_PREFIX}quote:${quote.symbol}`,
+            toSharedJson({ quote }),
+            'EX',
+            this.#ttl('quote'),
+          );
         }
         for (const gap of batch.missing) {
           pipeline.set(
             `${REDIS_PREFIX}quote:${gap.symbol.toUpperCase()}`,
-            toJson({ missing: gap.reason }),
+            toSharedJson({ missing: gap.reason }),
             'EX',
             this.#options.missingTtlSeconds,
           );
