@@ -77,32 +77,18 @@ function groupKey(alert: Alert): string {
  * Reads every alert's condition after each NYSE close (and, with a live source, during the session) and
  * posts each firing once. Each distinct condition is read once per pass, for all the alerts that watch it.
  */
-export class AlertEvaluator {
+export class AlertEvaluator extends RecurringPass {
   readonly #deps: AlertEvaluatorDeps;
-  readonly #loop: RecurringPass;
   /** For each condition whose data had not reached the session yet: the session and when to look again. */
   readonly #retryAt = new Map<string, { through: IsoDate; at: number }>();
   #lastIntraday = 0;
 
   constructor(deps: AlertEvaluatorDeps) {
+    super(deps.intervalMs ?? 30_000);
     this.#deps = deps;
-    this.#loop = new RecurringPass(() => this.#pass(), deps.intervalMs ?? 30_000);
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  /** One pass; a pass still running makes this one wait for it instead of overlapping. */
-  tick(): Promise<void> {
-    return this.#loop.tick();
-  }
-
-  async #pass(): Promise<void> {
+  protected async pass(): Promise<void> {
     const { store, logger } = this.#deps;
     if (this.#deps.warmingUp?.() === true) return;
     const now = this.#deps.now();

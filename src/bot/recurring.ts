@@ -1,17 +1,18 @@
 /**
- * A pass run at once on start and then every intervalMs, never two at a time: a tick while one runs
- * joins it. The scheduler and the alert evaluator each run on one.
+ * Work run at once on start and then every intervalMs, never two passes at a time: a tick while one
+ * runs joins it. The scheduler and the alert evaluator are such work.
  */
-export class RecurringPass {
-  readonly #pass: () => Promise<void>;
+export abstract class RecurringPass {
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
 
-  constructor(pass: () => Promise<void>, intervalMs: number) {
-    this.#pass = pass;
+  constructor(intervalMs: number) {
     this.#intervalMs = intervalMs;
   }
+
+  /** One pass of the work. */
+  protected abstract pass(): Promise<void>;
 
   start(): void {
     this.#timer = setInterval(() => {
@@ -21,7 +22,7 @@ export class RecurringPass {
     void this.tick();
   }
 
-  /** Stops the timer and waits for the pass under way. */
+  /** Stops the timer and waits for the pass under way (posts included). */
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
@@ -30,7 +31,7 @@ export class RecurringPass {
 
   /** One pass; a pass still running makes this one wait for it instead of overlapping. */
   tick(): Promise<void> {
-    this.#running ??= this.#pass().finally(() => {
+    this.#running ??= this.pass().finally(() => {
       this.#running = null;
     });
     return this.#running;

@@ -46,30 +46,15 @@ function minutesLate(ms: number): string {
 }
 
 /** Checks the schedules every 30 seconds and posts each due slot once. */
-export class Scheduler {
+export class Scheduler extends RecurringPass {
   readonly #deps: SchedulerDeps;
-  readonly #loop: RecurringPass;
 
   constructor(deps: SchedulerDeps) {
+    super(deps.intervalMs ?? 30_000);
     this.#deps = deps;
-    this.#loop = new RecurringPass(() => this.#pass(), deps.intervalMs ?? 30_000);
   }
 
-  start(): void {
-    this.#loop.start();
-  }
-
-  /** Stops the timer and waits for posts under way. */
-  stop(): Promise<void> {
-    return this.#loop.stop();
-  }
-
-  /** One pass over the schedules; a pass still running makes this one wait for it instead of overlapping. */
-  tick(): Promise<void> {
-    return this.#loop.tick();
-  }
-
-  async #pass(): Promise<void> {
+  protected async pass(): Promise<void> {
     const { store, logger } = this.#deps;
     if (this.#deps.warmingUp?.() === true) return;
     const slots: SlotMemo = new Map();

@@ -2,12 +2,26 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RecurringPass } from '../../src/bot/recurring.ts';
 
+/** Work whose pass is the function given. */
+class Work extends RecurringPass {
+  readonly #work: () => Promise<void>;
+
+  constructor(work: () => Promise<void>) {
+    super(3_600_000);
+    this.#work = work;
+  }
+
+  protected pass(): Promise<void> {
+    return this.#work();
+  }
+}
+
 describe('a recurring pass', () => {
   it('runs one pass at a time: a tick while one runs joins it, and stop waits for it', async () => {
     let started = 0;
     let finished = 0;
     let release = (): void => undefined;
-    const loop = new RecurringPass(async () => {
+    const loop = new Work(async () => {
       started++;
       if (started === 1) {
         await new Promise<void>((resolve) => {
@@ -15,7 +29,7 @@ describe('a recurring pass', () => {
         });
       }
       finished++;
-    }, 3_600_000);
+    });
     const first = loop.tick();
     const joined = loop.tick();
     assert.equal(joined, first, 'the second tick is the same pass');
