@@ -110,7 +110,8 @@ const reports = Object.fromEntries(
   REPORT_COMMANDS.map((name) => [
     name,
     (c: ReportContext) =>
-      REPORTS[name].prepare(name === 'rotation' ? {} : { universe: sp500 }, policy).build(c),
+      // Reports with a universe read the S&P 500 folder; the others (rotation, chart) their defaults.
+      REPORTS[name].prepare('universe' in REPORTS[name].options ? { universe: sp500 } : {}, policy).build(c),
   ]),
 );
 // Load every file once (the first momentum report reads all of prices/sp500 and the ETFs): the dataset
